@@ -1,0 +1,3 @@
+from yigongti.cli import main
+
+main()

@@ -1,0 +1,20 @@
+"""The JSON API at /api/v1/: each app contributes a router."""
+
+from ninja import NinjaAPI
+
+from yigongti.core.api_support import AUTH, install_problem_handlers
+from yigongti.orgs.api import router as orgs_router
+from yigongti.residents.api import router as residents_router
+
+api = NinjaAPI(
+    title="医共体平台 API",
+    version="1",
+    description="Facilities, staff and residents of the medical community. Errors are application/problem+json "
+    "with a stable `code`. Authenticate with a browser session or `Authorization: Bearer <personal access token>`.",
+    auth=AUTH,
+    urls_namespace="api-v1",
+    docs_url="/docs",
+)
+install_problem_handlers(api)
+api.add_router("/", orgs_router)
+api.add_router("/residents", residents_router)

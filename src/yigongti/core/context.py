@@ -1,0 +1,16 @@
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+
+def navigation(request):
+    """The side menu, by role: what this account can open."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    items = [(_("首页"), reverse("home")), (_("机构"), reverse("orgs:tree")), (_("人员"), reverse("orgs:staff"))]
+    if user.role != "auditor":
+        items.append((_("居民"), reverse("residents:list")))
+    if user.role == "auditor" or user.is_superuser:
+        items.append((_("审计日志"), reverse("audit:log")))
+    items.append((_("访问令牌"), reverse("orgs:tokens")))
+    return {"nav_items": items}

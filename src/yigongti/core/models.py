@@ -1,0 +1,59 @@
+"""The audit trail: an append-only, hash-chained log of reads and writes of person-level data."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditAction(models.TextChoices):
+    VIEW = "view", _("查看")
+    LIST = "list", _("列表/检索")
+    CREATE = "create", _("新增")
+    UPDATE = "update", _("修改")
+    DELETE = "delete", _("删除")
+    UNMASK = "unmask", _("查看完整证件号")
+    EXPORT = "export", _("导出")
+    MERGE = "merge", _("合并")
+    UNMERGE = "unmerge", _("拆分")
+    LOGIN = "login", _("登录")
+    LOGIN_FAILED = "login_failed", _("登录失败")
+    DENIED = "denied", _("越权访问被拒")
+
+
+class AuditEvent(models.Model):
+    seq = models.BigIntegerField(_("序号"), unique=True)
+    at = models.DateTimeField(_("时间"), db_index=True)
+    actor_id = models.BigIntegerField(_("账号ID"), null=True)
+    actor = models.CharField(_("账号"), max_length=150, db_index=True)
+    role = models.CharField(_("角色"), max_length=30, blank=True)
+    facility_id = models.BigIntegerField(_("机构ID"), null=True)
+    action = models.CharField(_("操作"), max_length=20, choices=AuditAction.choices, db_index=True)
+    object_type = models.CharField(_("对象类型"), max_length=40, db_index=True)
+    object_id = models.CharField(_("对象ID"), max_length=64, blank=True, db_index=True)
+    detail = models.JSONField(_("详情"), default=dict, blank=True)
+    ip = models.CharField(_("IP地址"), max_length=45, blank=True)
+    user_agent = models.CharField(_("客户端"), max_length=300, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("审计事件")
+        verbose_name_plural = _("审计事件")
+        ordering = ["-seq"]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("audit events are append-only")
+
+
+class AuditHead(models.Model):
+    """One row holding the chain's tip; locking it orders concurrent appends, and it
+    lets verification notice events cut off the end of the chain."""
+
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)

@@ -1,0 +1,203 @@
+"""Chinese personal names: simplified form, pinyin keys, dialect folding, look-alike characters.
+
+Everything here works per *character* and is cached, because a county has a few thousand distinct
+name characters but millions of records: the batch linker converts each distinct character once and
+then maps whole names with cheap table look-ups.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+import zhconv
+from pypinyin import Style, lazy_pinyin
+
+# Surnames whose reading differs from the character's most common reading. Both sides of a
+# comparison use the same table, so what matters is consistency; correctness helps homophones.
+SURNAME_READINGS: dict[str, str] = {
+    "单": "shan", "曾": "zeng", "仇": "qiu", "区": "ou", "解": "xie", "朴": "piao", "查": "zha",
+    "盖": "ge", "尉": "yu", "乐": "yue", "覃": "qin", "翟": "zhai", "黑": "he", "缪": "miao",
+    "种": "chong", "繁": "po", "秘": "bi", "万俟": "moqi", "长孙": "zhangsun", "尉迟": "yuchi",
+}
+COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "长孙", "夏侯", "令狐", "慕容", "万俟")
+
+# Groups of characters that are easily misread or mistyped for one another in handwriting and
+# handwriting-recognition input (形近字), restricted to characters that occur in names. A
+# substitution inside a group is weak evidence against identity; an unrelated substitution is
+# strong evidence (twins are usually named 子涵 / 子轩, not 子涵 / 子函).
+SIMILAR_LOOKING_GROUPS: tuple[str, ...] = (
+    "己已巳", "未末", "士土", "王玉主", "日曰", "戊戌戍戎", "人入八", "大太犬", "天夭", "千干于",
+    "侯候", "宏弘", "微徽", "暖暧", "祥详", "炜玮伟", "娟涓绢鹃", "丽俪", "玲铃伶怜羚", "辉晖",
+    "斌彬", "萍苹", "婷停亭", "红虹", "鸿洪", "芳方", "鹏朋", "峰锋蜂烽", "刚钢纲岗", "君群郡",
+    "晴睛清情请", "静净", "英瑛", "梅悔诲", "霞暇瑕", "凤风", "凯恺铠", "浩皓", "颖颍", "琳淋",
+    "莉利俐", "菊鞠", "桂挂", "建健键", "楠南", "宇字", "东冻栋", "泽择", "华毕", "娇骄",
+    "桃挑", "俊峻骏竣", "晨辰", "杨扬汤场", "振赈", "佳隹", "锦绵", "雪雷", "春舂", "秀莠",
+    "贞页", "兰岚", "军车", "林材", "珍诊", "艳滟", "勇甬", "福富",
+)
+
+
+@lru_cache(maxsize=None)
+def similar_group_of(char: str) -> int:
+    """Index of the look-alike group containing ``char``, or -1."""
+    for i, group in enumerate(SIMILAR_LOOKING_GROUPS):
+        if char in group:
+            return i
+    return -1
+
+
+@lru_cache(maxsize=None)
+def simplified_char(char: str) -> str:
+    """Traditional → simplified for one character (zhconv's mainland table)."""
+    return zhconv.convert(char, "zh-cn")
+
+
+def simplify(name: str) -> str:
+    """A name in simplified characters, whitespace and the interpunct of minority names removed."""
+    return "".join(simplified_char(c) for c in name if not c.isspace() and c not in "·•.")
+
+
+@lru_cache(maxsize=None)
+def char_pinyin(char: str) -> str:
+    """Toneless pinyin of one character (``ü`` written ``v``); non-Chinese characters as is."""
+    return lazy_pinyin(char, style=Style.NORMAL)[0].lower()
+
+
+def fold_syllable(syllable: str) -> str:
+    """Merge the initials and finals that southern and Hunan speakers commonly confuse.
+
+    zh/z, ch/c, sh/s (flat vs retroflex), n/l, f/h (湖 read ``fu``), and -ng/-n (an/ang, en/eng,
+    in/ing). The result is a key, not a real syllable.
+    """
+    s = syllable
+    for retroflex in ("zh", "ch", "sh"):
+        if s.startswith(retroflex):
+            s = retroflex[0] + s[2:]
+            break
+    if s.startswith("n"):
+        s = "l" + s[1:]
+    elif s.startswith("f"):
+        s = "h" + s[1:]
+    if s.endswith("ng") and len(s) > 2:
+        s = s[:-1]
+    return s
+
+
+def split_surname(name: str) -> tuple[str, str]:
+    """(surname, given name); two-character compound surnames such as 欧阳 are recognised."""
+    if len(name) >= 3 and name[:2] in COMPOUND_SURNAMES:
+        return name[:2], name[2:]
+    return name[:1], name[1:]
+
+
+def name_syllables(simplified: str) -> list[str]:
+    """One toneless syllable per character, using surname readings for the first character."""
+    if not simplified:
+        return []
+    surname, given = split_surname(simplified)
+    reading = SURNAME_READINGS.get(surname)
+    if reading is not None and len(surname) == 1:
+        head = [reading]
+    else:
+        head = [SURNAME_READINGS.get(c, char_pinyin(c)) if i == 0 else char_pinyin(c) for i, c in enumerate(surname)]
+    return head + [char_pinyin(c) for c in given]
+
+
+def pinyin_key(name: str) -> str:
+    """``"wang wei"`` for 王伟 and 汪伟 alike (homophones share the key)."""
+    return " ".join(name_syllables(simplify(name)))
+
+
+def folded_key(name: str) -> str:
+    """Pinyin key after dialect folding: 刘兰 and 牛蓝 share ``liu lan``."""
+    return " ".join(fold_syllable(s) for s in name_syllables(simplify(name)))
+
+
+def is_garbled(name: str) -> bool:
+    """True for mojibake and placeholders rather than a name (锟斤拷, å¼ ä¸‰, ???, U+FFFD)."""
+    if not name or not name.strip():
+        return True
+    if "\ufffd" in name or "锟斤拷" in name or "烫烫烫" in name or "屯屯屯" in name:
+        return True
+    cjk = sum(1 for c in name if "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff")
+    latin1 = sum(1 for c in name if "\u00c0" <= c <= "\u00ff")
+    if latin1 >= 2:  # UTF-8 bytes decoded as Latin-1
+        return True
+    if cjk == 0:
+        # Romanised or minority names written in Latin letters are allowed; punctuation is not.
+        return not any(c.isalpha() for c in name)
+    return False
+
+
+MAX_CHARS = 4  # names longer than this (rare minority names) are compared on their first four
+
+
+class NameTable:
+    """Distinct simplified names of a batch with per-character codes for vectorised comparison.
+
+    ``chars``, ``syllables``, ``folded`` and ``looks`` are (k, 4) integer arrays (0 = no char):
+    code points, pinyin syllable ids, dialect-folded syllable ids and look-alike group ids.
+    ``fold_count`` counts records per folded pinyin key, for common-name down-weighting.
+    """
+
+    def __init__(self, simplified_names: list[str]):
+        self.names = simplified_names
+        k = len(simplified_names)
+        self.chars = np.zeros((k, MAX_CHARS), dtype=np.int32)
+        self.syllables = np.zeros((k, MAX_CHARS), dtype=np.int32)
+        self.folded = np.zeros((k, MAX_CHARS), dtype=np.int32)
+        self.looks = np.zeros((k, MAX_CHARS), dtype=np.int32)
+        self.length = np.zeros(k, dtype=np.int8)
+        self.surname_len = np.zeros(k, dtype=np.int8)
+        syl_ids: dict[str, int] = {}
+        fold_ids: dict[str, int] = {}
+        key_ids: dict[tuple[int, ...], int] = {}
+        sorted_ids: dict[tuple[int, ...], int] = {}
+        self.py_key = np.zeros(k, dtype=np.int64)
+        self.fold_key = np.zeros(k, dtype=np.int64)
+        self.sorted_key = np.zeros(k, dtype=np.int64)
+        for i, name in enumerate(simplified_names):
+            syl = name_syllables(name)[:MAX_CHARS]
+            sids = [syl_ids.setdefault(s, len(syl_ids) + 1) for s in syl]
+            fids = [fold_ids.setdefault(fold_syllable(s), len(fold_ids) + 1) for s in syl]
+            n = len(sids)
+            self.length[i] = n
+            self.surname_len[i] = len(split_surname(name)[0])
+            self.syllables[i, :n] = sids
+            self.folded[i, :n] = fids
+            self.chars[i, :n] = [ord(c) for c in name[:MAX_CHARS]]
+            # characters outside every look-alike group get a unique negative id (never "similar")
+            self.looks[i, :n] = [similar_group_of(c) + 1 or -ord(c) for c in name[:MAX_CHARS]]
+            self.py_key[i] = key_ids.setdefault(tuple(sids), len(key_ids))
+            self.fold_key[i] = key_ids.setdefault((-1, *fids), len(key_ids))
+            self.sorted_key[i] = sorted_ids.setdefault(tuple(sorted(fids)), len(sorted_ids))
+        self.fold_count = np.zeros(k, dtype=np.int64)
+
+    def set_counts(self, name_idx: np.ndarray) -> None:
+        """Count records per folded key (``name_idx`` maps records to rows of this table)."""
+        present = name_idx[name_idx >= 0]
+        per_name = np.bincount(present, minlength=len(self.names))
+        per_key = np.bincount(self.fold_key, weights=per_name)
+        self.fold_count = per_key[self.fold_key].astype(np.int64)
+
+
+def build_name_table(raw_names: list[str | None]) -> tuple[NameTable, np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct raw names → (table, raw→table index (-1 unusable), garbled mask, traditional mask)."""
+    simplified: dict[str, int] = {}
+    index = np.full(len(raw_names), -1, dtype=np.int64)
+    garbled = np.zeros(len(raw_names), dtype=bool)
+    traditional = np.zeros(len(raw_names), dtype=bool)
+    for i, raw in enumerate(raw_names):
+        if raw is None:
+            continue
+        if is_garbled(raw):
+            garbled[i] = True
+            continue
+        simple = simplify(raw)
+        if not simple:
+            garbled[i] = True
+            continue
+        traditional[i] = simple != "".join(c for c in raw if not c.isspace() and c not in "·•.")
+        index[i] = simplified.setdefault(simple, len(simplified))
+    return NameTable(list(simplified)), index, garbled, traditional

@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from yigongti.api import api
+from yigongti.core import views as core_views
+from yigongti.orgs import views as org_views
+
+admin.site.site_header = "医共体平台管理后台"
+admin.site.site_title = "医共体平台"
+
+audit_patterns = ([path("", core_views.audit_log, name="log")], "audit")
+
+urlpatterns = [
+    path("", org_views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("orgs/", include("yigongti.orgs.urls")),
+    path("residents/", include("yigongti.residents.urls")),
+    path("audit/", include(audit_patterns)),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+]
+
+handler403 = "yigongti.core.views.permission_denied"
+handler404 = "yigongti.core.views.page_not_found"
+handler500 = "yigongti.core.views.server_error"
