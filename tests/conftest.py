@@ -17,11 +17,9 @@ def cast(db):
 @pytest.fixture
 def login(client):
     """Log the test client in as a cast member: ``login(cast.village_doctor)``."""
-    from tests.cast import PASSWORD
-
     def _login(user, c=None):
         c = c or client
-        assert c.login(request=None, username=user.username, password=PASSWORD)
+        c.force_login(user)
         return c
 
     return _login
@@ -34,3 +32,9 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fast_argon2(settings):
+    """Argon2 at production cost takes ~0.1 s a hash; the cast makes many accounts."""
+    settings.PASSWORD_HASHERS = ["tests.hashers.FastArgon2PasswordHasher"]

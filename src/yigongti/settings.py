@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "yigongti.core",
     "yigongti.orgs",
     "yigongti.residents",
+    "yigongti.encounters",
+    "yigongti.indicators",
 ]
 
 MIDDLEWARE = [
@@ -170,7 +172,7 @@ STATICFILES_DIRS = [
     ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
     ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
 ]
-STATICFILES_DIRS = [d for d in STATICFILES_DIRS if d[1].exists()]
+STATICFILES_DIRS = [PACKAGE_DIR / "static"] + [d for d in STATICFILES_DIRS if d[1].exists()]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

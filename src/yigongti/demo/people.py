@@ -17,7 +17,7 @@ from django.utils import timezone
 from yigongti.core.idcard import check_char
 from yigongti.residents.models import Household, Resident, ResidentTag
 
-from .bulk import load_rows, reset_sequences
+from .bulk import analyze, load_rows, reset_sequences
 from .context import DemoContext
 from .data import county as C
 from .data.names import FEMALE_CHARS, MALE_CHARS, RARE_SURNAMES, SURNAMES
@@ -237,6 +237,7 @@ def load_people(ctx: DemoContext, people: list[Person], households: list[tuple[i
 
         load_rows(ResidentTag, ["id", "resident", "tag"], tag_rows())
         reset_sequences(Household, Resident, ResidentTag)
+    analyze(Household, Resident, ResidentTag)
     task.done()
     ctx.extra["people"] = people
 

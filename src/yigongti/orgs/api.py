@@ -1,6 +1,5 @@
-from __future__ import annotations
 
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from yigongti.core.api_support import NumberedPagination
@@ -56,4 +55,4 @@ def create_staff(request, payload: StaffIn):
     facility = services.facility_by_code(payload.work_facility, "work_facility")
     if not queries.facilities_visible_to(request.user).filter(pk=facility.pk).exists():
         raise Forbidden("不能为管辖范围以外的机构登记人员")
-    return 201, services.create_staff(request, **payload.dict())
+    return Status(201, services.create_staff(request, **payload.dict()))

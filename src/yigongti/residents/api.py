@@ -1,7 +1,6 @@
-from __future__ import annotations
 
 from django.conf import settings
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from . import queries, services
 from .schemas import Identifiers, ResidentDetailOut, ResidentIn, ResidentPage, ResidentPatch
@@ -40,7 +39,7 @@ def reveal_identifiers(request, pk: int):
 @router.post("", response={201: ResidentDetailOut})
 def register_resident(request, payload: ResidentIn):
     data = payload.dict()
-    return 201, services.register_resident(request, request.user, data)
+    return Status(201, services.register_resident(request, request.user, data))
 
 
 @router.patch("/{int:pk}", response=ResidentDetailOut)

@@ -37,13 +37,26 @@ def blocking_keys(f: Features) -> dict[str, np.ndarray]:
         return np.where(mask, value, -1).astype(np.int64)
 
     id17 = ((f.ids.digits[:, :17].astype(np.int64) - 48) * (10 ** np.arange(16, -1, -1, dtype=np.int64))).sum(axis=1)
+    village = np.where(f.village >= 0, f.village, 0)
+    ymd = f.birth.astype("datetime64[D]")
+    month = np.where(has_date, ymd.astype("datetime64[M]").astype(np.int64) % 12 + 1, 0)
+    dom = np.where(has_date, (ymd - ymd.astype("datetime64[M]")).astype(np.int64) + 1, 0)
+    md_sorted = np.minimum(month, dom) * 100 + np.maximum(month, dom)
     return {
         "id": key(f.ids.comparable, id17),
-        "name_year": key(has_name & has_date, fold_key * 1000 + year),
+        # region + birth date in the number, with the surname: a typo in the sequence or check digit
+        "id_date_surname": key(f.ids.comparable & has_name, (id17 // 1000 % 10**11) * 1000 + surname),
+        "name_year_month": key(has_name & has_date, (fold_key * 1000 + year) * 13 + month),
+        # month and day swapped (05-03 / 03-05) keep the same unordered pair
+        "name_year_md": key(has_name & has_date, (fold_key * 1000 + year) * 3200 + md_sorted),
         "surname_date": key(has_name & has_date, surname * 200_000 + day),
         "given_date": key(has_name & has_date & (given > 0), given * 200_000 + day),
+        # a dropped or changed character together with a day-off date
+        "surname_month_village": key(has_name & has_date & (f.village >= 0),
+                                     ((surname * 1000 + year) * 13 + month) * 10**6 + village),
         "name_phone": key(has_name & (f.phone >= 0), fold_key * 10**11 + (f.phone % 10**11)),
-        "name_village": key(has_name & (f.village >= 0), fold_key * 10**7 + f.village),
+        # for records without a birth date
+        "name_village_sex": key(has_name & (f.village >= 0), (fold_key * 10**7 + village) * 3 + f.sex),
         "name_household": key(has_name & (f.household >= 0), fold_key * 10**8 + f.household),
     }
 

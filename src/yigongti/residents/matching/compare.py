@@ -56,10 +56,11 @@ DATE_LEVELS = (
 )
 ID_LEVELS = (
     "身份证号一致",
-    "身份证号相同但与出生日期或性别不符（可能借用家人证号）",
+    "身份证号一致（一方缺出生日期，未能核对）",
+    "身份证号相同但一方的出生日期或性别与证号不符（可能借用家人证号）",
     "身份证号仅一位不同或相邻两位颠倒",
-    "身份证号不同",
-    "身份证号不同（至少一个无效或与本人信息不符）",
+    "身份证号不同（均与本人出生日期相符）",
+    "身份证号不同（至少一个无效或无法核对）",
 )
 SEX_LEVELS = ("性别一致", "性别不同")
 CONTEXT_LEVELS = (
@@ -68,7 +69,8 @@ CONTEXT_LEVELS = (
     "电话号码相同",
     "同村",
     "同乡镇",
-    "住址、电话、家庭户均不同",
+    "住址不在同一乡镇或家庭户不同",
+    "电话不同（住址、家庭户无从比较）",
 )
 FIELDS = ("name", "birth_date", "id_number", "sex", "context")
 FIELD_LEVELS = dict(zip(FIELDS, (NAME_LEVELS, DATE_LEVELS, ID_LEVELS, SEX_LEVELS, CONTEXT_LEVELS)))
@@ -85,12 +87,22 @@ class Features:
     birth: np.ndarray  # days since epoch or NO_DATE (filled from a trusted ID when missing)
     sex: np.ndarray  # 0/1/2
     ids: IdColumns
-    id_trusted: np.ndarray  # valid and consistent with this record's birth date and sex
+    id_trusted: np.ndarray  # valid and not contradicted by this record's birth date or sex
+    id_checked: np.ndarray  # valid and confirmed by this record's own birth date (and sex)
+    id_conflict: np.ndarray  # valid but contradicted by this record's birth date or sex
+    birth_from_id: np.ndarray  # the birth date was missing and taken from the ID number
     phone: np.ndarray
     household: np.ndarray
     township: np.ndarray
     village: np.ndarray
     issues: dict[str, np.ndarray] = field(default_factory=dict)  # per-row warning masks
+    birth_y: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    birth_m: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    birth_d: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def __post_init__(self) -> None:
+        y, m, d = _ymd(np.where(self.birth != NO_DATE, self.birth, 0))
+        self.birth_y, self.birth_m, self.birth_d = y, m, d
 
 
 def _dates_close(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -129,9 +141,13 @@ def prepare(table: pa.Table) -> Features:
     consistent_birth = ~has_birth | _dates_close(np.where(has_birth, birth, 0), np.where(id_valid, ids.birth_days, 0))
     consistent_sex = (sex == 0) | (sex == ids.sex)
     id_trusted = id_valid & consistent_birth & consistent_sex
+    id_checked = id_trusted & has_birth
+    id_conflict = id_valid & ~id_trusted
     # A missing birth date or sex is taken from a valid ID number: registration systems often
-    # store only the number, and GB 11643 encodes both.
-    birth = np.where(~has_birth & id_valid, ids.birth_days, birth).astype(np.int32)
+    # store only the number, and GB 11643 encodes both. Such a date only ever counts *for* a
+    # match (the number may be a parent's), see ``compare_dates``.
+    birth_from_id = ~has_birth & id_valid
+    birth = np.where(birth_from_id, ids.birth_days, birth).astype(np.int32)
     sex = np.where((sex == 0) & id_valid, ids.sex, sex).astype(np.int8)
 
     phone, bad_phone = parse_phones(table.column("phone"))
@@ -146,7 +162,7 @@ def prepare(table: pa.Table) -> Features:
         "phone_invalid": bad_phone,
     }
     return Features(
-        n, names, name_idx, traditional, birth, sex, ids, id_trusted, phone,
+        n, names, name_idx, traditional, birth, sex, ids, id_trusted, id_checked, id_conflict, birth_from_id, phone,
         codes_of(table.column("household_id")), township, village, issues,
     )
 
@@ -155,7 +171,9 @@ def compare_names(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndarra
     """Name levels 0–8 (see ``NAME_LEVELS``), after traditional→simplified conversion."""
     a, b = f.name_idx[left], f.name_idx[right]
     ok = (a >= 0) & (b >= 0)
-    a, b = np.where(ok, a, 0), np.where(ok, b, 0)
+    level = np.where(ok, np.where(a == b, 0, 8), NULL).astype(np.int8)
+    rest = np.flatnonzero(ok & (a != b))  # most candidate pairs agree exactly: skip them
+    a, b = a[rest], b[rest]
     t = f.names
     la, lb = t.length[a].astype(np.int64), t.length[b].astype(np.int64)
     fa, fb = t.folded[a], t.folded[b]
@@ -168,13 +186,13 @@ def compare_names(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndarra
     dropped = _one_char_dropped(fa, fb, la, lb) | _one_char_dropped(fb, fa, lb, la)
     sa = fa[:, 0] == fb[:, 0]
     surname = sa & np.where((t.surname_len[a] == 2) & (t.surname_len[b] == 2), fa[:, 1] == fb[:, 1], True)
-    level = np.select(
-        [a == b, t.py_key[a] == t.py_key[b], t.fold_key[a] == t.fold_key[b], lookalike, swapped, dropped,
+    level[rest] = np.select(
+        [t.py_key[a] == t.py_key[b], t.fold_key[a] == t.fold_key[b], lookalike, swapped, dropped,
          one_diff & sa & (la >= 3), surname],
-        [0, 1, 2, 3, 4, 5, 6, 7],
+        [1, 2, 3, 4, 5, 6, 7],
         8,
     )
-    return np.where(ok, level, NULL).astype(np.int8)
+    return level
 
 
 def _one_char_dropped(long: np.ndarray, short: np.ndarray, ll: np.ndarray, ls: np.ndarray) -> np.ndarray:
@@ -190,25 +208,34 @@ def compare_dates(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndarra
     """Birth-date levels 0–6 (see ``DATE_LEVELS``)."""
     a, b = f.birth[left], f.birth[right]
     ok = (a != NO_DATE) & (b != NO_DATE)
-    a, b = np.where(ok, a, 0), np.where(ok, b, 0)
-    ya, ma, da = _ymd(a)
-    yb, mb, db = _ymd(b)
+    level = np.where(ok, np.where(a == b, 0, 6), NULL).astype(np.int8)
+    rest = np.flatnonzero(ok & (a != b))
+    li, ri = left[rest], right[rest]
+    ya, ma, da = f.birth_y[li], f.birth_m[li], f.birth_d[li]
+    yb, mb, db = f.birth_y[ri], f.birth_m[ri], f.birth_d[ri]
     swapped = (ya == yb) & (ma == db) & (da == mb) & (ma != da)
     digits_a = ya * 10000 + ma * 100 + da
     digits_b = yb * 10000 + mb * 100 + db
-    diff = np.zeros(len(a), dtype=np.int64)
+    diff = np.zeros(len(rest), dtype=np.int64)
     for p in range(8):
         diff += (digits_a // 10**p % 10) != (digits_b // 10**p % 10)
-    level = np.select(
-        [a == b, swapped, np.abs(a - b) == 1, diff == 1, (ya == yb) & (ma == mb), np.abs(ya - yb) <= 1],
-        [0, 1, 2, 3, 4, 5],
+    level[rest] = np.select(
+        [swapped, np.abs(a[rest].astype(np.int64) - b[rest]) == 1, diff == 1, (ya == yb) & (ma == mb),
+         np.abs(ya - yb) <= 1],
+        [1, 2, 3, 4, 5],
         6,
     )
-    return np.where(ok, level, NULL).astype(np.int8)
+    # a date read from an ID number may be a parent's: it can confirm but not contradict
+    derived = f.birth_from_id[left] | f.birth_from_id[right]
+    return np.where(derived & (level >= 4), NULL, level).astype(np.int8)
 
 
 def compare_ids(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """ID levels 0–4 (see ``ID_LEVELS``); 15-digit numbers were already widened to 18."""
+    """ID levels 0–5 (see ``ID_LEVELS``); 15-digit numbers were already widened to 18.
+
+    The same number on two records whose birth dates both contradict it says nothing about
+    identity (a family shares it), so that case is NULL rather than agreement.
+    """
     ok = f.ids.comparable[left] & f.ids.comparable[right]
     da, db = f.ids.digits[left], f.ids.digits[right]
     ne = da != db
@@ -218,7 +245,10 @@ def compare_ids(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     adj = ne[:, :-1] & ne[:, 1:] & (da[:, :-1] == db[:, 1:]) & (da[:, 1:] == db[:, :-1])
     typo = ok & ((ndiff == 1) | ((ndiff == 2) & adj.any(axis=1)))
     trusted = f.id_trusted[left] & f.id_trusted[right]
-    level = np.select([equal & trusted, equal, typo, trusted], [0, 1, 2, 3], 4)
+    checked = f.id_checked[left] & f.id_checked[right]
+    conflicts = f.id_conflict[left].astype(np.int8) + f.id_conflict[right]
+    level = np.select([equal & checked, equal & trusted, equal & (conflicts == 1), typo, checked], [0, 1, 2, 3, 4], 5)
+    ok &= ~(equal & (conflicts == 2))
     return np.where(ok, level, NULL).astype(np.int8)
 
 
@@ -228,7 +258,7 @@ def compare_sex(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndarray:
 
 
 def compare_context(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Household, phone and address as one comparison (levels 0–5, see ``CONTEXT_LEVELS``).
+    """Household, phone and address as one comparison (levels 0–6, see ``CONTEXT_LEVELS``).
 
     They are combined rather than scored independently because they are strongly correlated (a
     household shares an address and often a phone): adding three separate weights would count
@@ -243,7 +273,9 @@ def compare_context(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndar
     vil = (va >= 0) & (va == vb)
     town = (ta >= 0) & (ta == tb)
     anything = ((ha >= 0) & (hb >= 0)) | ((pa_ >= 0) & (pb >= 0)) | ((va >= 0) & (vb >= 0)) | ((ta >= 0) & (tb >= 0))
-    level = np.select([hh & ph, hh, ph, vil, town], [0, 1, 2, 3, 4], 5)
+    # "different" only when something known disagrees; phones alone change too often to tell
+    contradicts = ((ta >= 0) & (tb >= 0) & ~town) | ((ha >= 0) & (hb >= 0) & ~hh)
+    level = np.select([hh & ph, hh, ph, vil, town, contradicts], [0, 1, 2, 3, 4, 5], 6)
     return np.where(anything, level, NULL).astype(np.int8)
 
 

@@ -18,7 +18,9 @@ import pyarrow.compute as pc
 
 from .blocking import candidate_pairs
 from .compare import FIELD_LEVELS, FIELDS, NULL, Features, compare_all, prepare
-from .model import Params, default_params, estimate_em, match_weights, probability
+from .model import Params, default_params, estimate_em, flat_u, level_shares, match_weights, probability
+
+RANDOM_PAIRS = 500_000
 
 # column positions in the levels matrix
 NAME, DATE, ID, SEX, CONTEXT = range(5)
@@ -37,9 +39,9 @@ def identity_guard(levels: np.ndarray) -> np.ndarray:
     """
     name, date, idl = levels[:, NAME], levels[:, DATE], levels[:, ID]
     id_settles = idl == 0
-    ok_name = np.where(name == NULL, (idl == 0) | (idl == 2), (name <= 5) | id_settles)
+    ok_name = np.where(name == NULL, (idl == 0) | (idl == 1) | (idl == 3), (name <= 5) | id_settles)
     ok_date = (date != 6) | id_settles
-    ok_id = idl != 3
+    ok_id = idl != 4
     return ok_name & ok_date & ok_id
 
 
@@ -51,6 +53,7 @@ class LinkResult:
     best_levels: np.ndarray  # (n, fields) levels of that link
     params: Params
     stats: dict[str, Any] = field(default_factory=dict)
+    features: Features | None = None
 
 
 def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -67,25 +70,44 @@ def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
         label = new
 
 
-def _cluster(f: Features, left: np.ndarray, right: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """Union-find over accepted links with a guard: a cluster holds at most one trusted ID number.
+def cannot_link(levels: np.ndarray) -> np.ndarray:
+    """Candidate pairs that are certainly two people: clearly different birth dates or two
+    different confirmed ID numbers (unless the same confirmed ID settles it). Clustering keeps
+    such records apart even when a chain of weaker links (a namesake without a birth date, say)
+    would connect them."""
+    return ((levels[:, DATE] == 6) | (levels[:, ID] == 4)) & (levels[:, ID] != 0)
 
-    Components are first found without the guard (fast, vectorised); only components that would
-    join two different trusted IDs — a chain of weak links between two identified people, as
-    with twins or parent and child — are redone greedily, strongest link first, refusing any
-    merge that would put two trusted IDs in one person.
+
+def _cluster(f: Features, left: np.ndarray, right: np.ndarray, weight: np.ndarray,
+             no_left: np.ndarray, no_right: np.ndarray) -> np.ndarray:
+    """Union-find over accepted links, strongest first, refusing merges that would put two
+    confirmed ID numbers, or two records of a cannot-link pair, into one person.
+
+    Components are first found without these checks (fast, vectorised); only components that
+    break a rule — a chain of weak links between twins, or parent and child — are redone
+    greedily. "Confirmed" means valid and matching the record's own birth date (and sex), so a
+    child registered under a parent's number does not count.
     """
     label = _components(f.n, left, right)
-    trusted_key = np.where(f.id_trusted, f.ids.digits[:, :17].astype(np.int64) @ (10 ** np.arange(16, -1, -1)), -1)
-    has = trusted_key >= 0
-    pairs = np.unique(np.stack([label[has], trusted_key[has]], axis=1), axis=0) if has.any() else np.zeros((0, 2), np.int64)
+    conf_key = np.where(f.id_checked, f.ids.digits[:, :17].astype(np.int64) @ (10 ** np.arange(16, -1, -1)), -1)
+    has = conf_key >= 0
+    pairs = np.unique(np.stack([label[has], conf_key[has]], axis=1), axis=0) if has.any() else np.zeros((0, 2), np.int64)
     comp, cnt = np.unique(pairs[:, 0], return_counts=True)
-    bad = comp[cnt > 1]
-    if len(bad) == 0:
+    bad = set(comp[cnt > 1].tolist())
+    inside = label[no_left] == label[no_right]
+    bad.update(label[no_left[inside]].tolist())
+    if not bad:
         return label
-    in_bad = np.isin(label[left], bad)
-    parent = {int(i): int(i) for i in np.flatnonzero(np.isin(label, bad))}
-    ids: dict[int, int] = {i: int(trusted_key[i]) for i in parent if trusted_key[i] >= 0}
+    bad_arr = np.fromiter(bad, dtype=np.int64)
+    members = np.flatnonzero(np.isin(label, bad_arr))
+    parent = {int(i): int(i) for i in members}
+    ids: dict[int, set[int]] = {i: {int(conf_key[i])} for i in parent if conf_key[i] >= 0}
+    group: dict[int, list[int]] = {i: [i] for i in parent}
+    forbid: dict[int, set[int]] = {}
+    sel = np.isin(label[no_left], bad_arr)
+    for a, b in zip(no_left[sel].tolist(), no_right[sel].tolist()):
+        forbid.setdefault(a, set()).add(b)
+        forbid.setdefault(b, set()).add(a)
 
     def find(x: int) -> int:
         while parent[x] != x:
@@ -93,17 +115,25 @@ def _cluster(f: Features, left: np.ndarray, right: np.ndarray, weight: np.ndarra
             x = parent[x]
         return x
 
+    in_bad = np.isin(label[left], bad_arr)
     order = np.flatnonzero(in_bad)[np.argsort(-weight[in_bad], kind="stable")]
-    for e in order:
+    for e in order.tolist():
         ra, rb = find(int(left[e])), find(int(right[e]))
         if ra == rb:
             continue
-        ia, ib = ids.get(ra), ids.get(rb)
-        if ia is not None and ib is not None and ia != ib:
+        ia, ib = ids.get(ra, set()), ids.get(rb, set())
+        if ia and ib and ia != ib:
             continue
+        fa = forbid.get(ra, set())
+        if fa and any(m in fa for m in group[rb]):
+            continue
+        if len(group[ra]) < len(group[rb]):
+            ra, rb = rb, ra
         parent[rb] = ra
-        if ia is None and ib is not None:
-            ids[ra] = ib
+        group[ra].extend(group.pop(rb))
+        ids[ra] = ia | ib
+        if rb in forbid:
+            forbid.setdefault(ra, set()).update(forbid.pop(rb))
     out = label.copy()
     for i in parent:
         out[i] = find(i)
@@ -125,15 +155,16 @@ def link_features(
     stats["candidate_pairs"] = int(len(left))
     say(f"候选记录对 {len(left):,} 个（{time.perf_counter() - t0:.1f}s）")
     levels = compare_all(f, left, right)
-    if estimate and len(left) >= 1000:
-        params = estimate_em(levels, params)
-        say(f"EM 估计完成：λ={params.lam:.3f}")
+    if estimate and len(left) >= 1000 and f.n >= 1000:
+        params = estimate_params(f, levels, params)
+        say(f"参数估计完成（EM 与随机记录对）：λ={params.lam:.2e}")
     share = _name_share(f, left, right)
     weight = match_weights(params, levels, share)
     accept = (weight >= params.threshold) & identity_guard(levels)
     stats["links"] = int(accept.sum())
     al, ar, aw = left[accept], right[accept], weight[accept]
-    label = _cluster(f, al, ar, aw)
+    no = cannot_link(levels)
+    label = _cluster(f, al, ar, aw, left[no], right[no])
     # keep only links that ended inside one cluster, then each record's strongest such link
     inside = label[al] == label[ar]
     al, ar, aw, alev = al[inside], ar[inside], aw[inside], levels[accept][inside]
@@ -156,7 +187,40 @@ def link_features(
     _, person_index = np.unique(label, return_inverse=True)
     stats["persons"] = int(person_index.max() + 1) if f.n else 0
     stats["seconds"] = round(time.perf_counter() - t0, 2)
-    return LinkResult(person_index, np.where(has, probability(best_w), np.nan), best_other, best_levels, params, stats)
+    return LinkResult(person_index, np.where(has, probability(best_w), np.nan), best_other, best_levels, params, stats, f)
+
+
+def random_pairs(n: int, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, n, k)
+    b = rng.integers(0, n, k)
+    keep = a != b
+    return a[keep], b[keep]
+
+
+def estimate_params(f: Features, levels: np.ndarray, start: Params) -> Params:
+    """m by EM over candidate pairs; u, λ and the name-frequency baseline from the data.
+
+    λ (share of all record pairs that match) = EM's expected number of matching candidate pairs
+    divided by all n(n-1)/2 pairs: blocking keeps nearly every true pair.
+    """
+    em = estimate_em(levels, Params(0.5, start.m, flat_u()))
+    a, b = random_pairs(f.n, RANDOM_PAIRS)
+    u = level_shares(compare_all(f, a, b))
+    expected_matches = em.lam * len(levels)
+    lam = float(np.clip(expected_matches / (f.n * (f.n - 1) / 2), 1e-12, 0.5))
+    return Params(lam, em.m, u, start.threshold, name_key_share(f), start.common_names)
+
+
+def name_key_share(f: Features) -> float:
+    """P(two random records share a folded name key) = Σ share², the TF baseline."""
+    t = f.names
+    present = f.name_idx[f.name_idx >= 0]
+    if len(present) == 0:
+        return 1e-4
+    per_key = np.bincount(t.fold_key[present])
+    share = per_key[per_key > 0] / len(present)
+    return float((share**2).sum())
 
 
 def _name_share(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -187,11 +251,9 @@ def explanation_column(levels: np.ndarray, other_ids: pa.Array, has_link: np.nda
     """One short Chinese sentence per record: which record it matched and why (vectorised)."""
     parts = []
     for j, name in enumerate(FIELDS):
-        labels = pa.array(list(FIELD_LEVELS[name]) + [None])
+        labels = pa.array([f"{label}；" for label in FIELD_LEVELS[name]] + [""])
         parts.append(pc.take(labels, pa.array(np.where(levels[:, j] == NULL, len(labels) - 1, levels[:, j]))))
-    reasons = pc.binary_join_element_wise(*[pc.fill_null(p, "") for p in parts], "；")
-    reasons = pc.replace_substring_regex(reasons, "；+", "；")
-    reasons = pc.replace_substring_regex(reasons, "^；|；$", "")
+    reasons = pc.utf8_rtrim(pc.binary_join_element_wise(*parts, ""), characters="；")
     text = pc.binary_join_element_wise("与记录 ", other_ids, " 匹配：", reasons, "")
     return pc.if_else(pa.array(has_link), text, "未与其他记录匹配")
 
@@ -203,7 +265,8 @@ def link_table(table: pa.Table, params: Params | None = None, estimate: bool = T
     res = link_features(f, params, estimate, progress)
     record_ids = pc.cast(table.column("record_id"), pa.string()).combine_chunks()
     # a person's id is the smallest record_id in its cluster: stable when the file is re-run
-    order = np.lexsort((np.asarray(record_ids.to_pylist(), dtype=object).astype(str), res.person_index))
+    order = pc.sort_indices(pa.table({"p": res.person_index, "r": record_ids}),
+                            sort_keys=[("p", "ascending"), ("r", "ascending")]).to_numpy()
     first_of = np.full(res.person_index.max() + 1 if f.n else 0, -1, dtype=np.int64)
     seen = np.ones(len(order), dtype=bool)
     seen[1:] = res.person_index[order][1:] != res.person_index[order][:-1]

@@ -1,12 +1,16 @@
 """Fellegi–Sunter model: m/u probabilities per comparison level, estimated by EM from the data.
 
-m = P(level | same person), u = P(level | different persons), both among *candidate pairs* (pairs
-that survived blocking), so λ is the share of candidate pairs that match. Estimating u among
-candidate pairs rather than random pairs matters here: candidate non-matches are mostly relatives
-and namesakes, which agree on household or surname far more often than random pairs do.
+m = P(level | same person) is estimated by EM over the *candidate pairs* (those that survived
+blocking), where matches are common enough to learn from; EM starts from the shipped defaults
+(``default_params.json``, fitted on ``synth`` data with known truth), which keeps it on the
+match / non-match split rather than, say, family / non-family.
 
-EM starts from the shipped defaults (``default_params.json``, estimated on ``synth`` data with
-known truth), which keeps it on the match / non-match split rather than, say, family / non-family.
+u = P(level | different persons) is counted on *random* record pairs, and λ is the share of all
+record pairs that match. Using u among candidate pairs instead would break the model's
+independence assumption: blocked non-matches agree on name *or* birth date by construction, so
+agreement on both would be badly under-weighted. What random u misses — relatives share household,
+address, phone and sometimes an ID number — is handled by explicit guards in ``link``.
+
 Names get a term-frequency adjustment: agreeing on 王伟 is weaker evidence than agreeing on 覃嘉懿.
 """
 
@@ -22,7 +26,7 @@ import numpy as np
 from .compare import FIELD_LEVELS, FIELDS, NULL
 
 FLOOR = 1e-6
-TF_CAP = 4.0  # bits: the name-frequency adjustment can move a weight at most this far
+TF_CAP = 8.0  # bits: the name-frequency adjustment can move a weight at most this far
 
 
 @dataclass
@@ -33,7 +37,7 @@ class Params:
     m: dict[str, list[float]]
     u: dict[str, list[float]]
     threshold: float = 0.0  # match weight (bits) at or above which a pair links
-    name_key_share: float = 1e-4  # P(two random records share a name key): the TF baseline
+    name_key_share: float = 1e-4  # P(two random records share a folded name key): the TF baseline
     common_names: dict[str, float] = field(default_factory=dict)  # folded pinyin key → share of records
 
     def weights(self) -> dict[str, np.ndarray]:
@@ -132,16 +136,18 @@ def estimate_em(levels: np.ndarray, start: Params, iterations: int = 25, tol: fl
     )
 
 
-def estimate_from_labels(levels: np.ndarray, is_match: np.ndarray, threshold: float = 0.0) -> Params:
-    """m/u from pairs with known truth (used to produce the shipped defaults from ``synth``)."""
-    m, u = {}, {}
+def level_shares(levels: np.ndarray, weights: np.ndarray | None = None) -> dict[str, list[float]]:
+    """Share of each level per field among non-NULL values (add-half smoothing)."""
+    out = {}
     for j, f in enumerate(FIELDS):
-        k = len(FIELD_LEVELS[f])
         g = levels[:, j]
         present = g != NULL
-        cm = np.bincount(g[present & is_match], minlength=k) + 0.5  # add-half smoothing
-        cu = np.bincount(g[present & ~is_match], minlength=k) + 0.5
-        m[f] = (cm / cm.sum()).tolist()
-        u[f] = (cu / cu.sum()).tolist()
-    lam = float(np.clip(is_match.mean(), 1e-6, 1 - 1e-6))
-    return Params(lam, m, u, threshold)
+        w = None if weights is None else weights[present]
+        c = np.bincount(g[present], weights=w, minlength=len(FIELD_LEVELS[f])) + 0.5
+        out[f] = (c / c.sum()).tolist()
+    return out
+
+
+def flat_u() -> dict[str, list[float]]:
+    """Uniform starting u for EM among candidate pairs (the m side drives the split)."""
+    return {f: [1.0 / len(FIELD_LEVELS[f])] * len(FIELD_LEVELS[f]) for f in FIELDS}

@@ -7,6 +7,7 @@ then maps whole names with cheap table look-ups.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import numpy as np
@@ -139,51 +140,71 @@ class NameTable:
     ``chars``, ``syllables``, ``folded`` and ``looks`` are (k, 4) integer arrays (0 = no char):
     code points, pinyin syllable ids, dialect-folded syllable ids and look-alike group ids.
     ``fold_count`` counts records per folded pinyin key, for common-name down-weighting.
+    Built column-wise: each distinct *character* is converted once, names are mapped by lookup.
     """
 
     def __init__(self, simplified_names: list[str]):
         self.names = simplified_names
         k = len(simplified_names)
-        self.chars = np.zeros((k, MAX_CHARS), dtype=np.int32)
-        self.syllables = np.zeros((k, MAX_CHARS), dtype=np.int32)
-        self.folded = np.zeros((k, MAX_CHARS), dtype=np.int32)
-        self.looks = np.zeros((k, MAX_CHARS), dtype=np.int32)
-        self.length = np.zeros(k, dtype=np.int8)
-        self.surname_len = np.zeros(k, dtype=np.int8)
-        syl_ids: dict[str, int] = {}
-        fold_ids: dict[str, int] = {}
-        key_ids: dict[tuple[int, ...], int] = {}
-        sorted_ids: dict[tuple[int, ...], int] = {}
-        self.py_key = np.zeros(k, dtype=np.int64)
-        self.fold_key = np.zeros(k, dtype=np.int64)
-        self.sorted_key = np.zeros(k, dtype=np.int64)
-        for i, name in enumerate(simplified_names):
-            syl = name_syllables(name)[:MAX_CHARS]
-            sids = [syl_ids.setdefault(s, len(syl_ids) + 1) for s in syl]
-            fids = [fold_ids.setdefault(fold_syllable(s), len(fold_ids) + 1) for s in syl]
-            n = len(sids)
-            self.length[i] = n
-            self.surname_len[i] = len(split_surname(name)[0])
-            self.syllables[i, :n] = sids
-            self.folded[i, :n] = fids
-            self.chars[i, :n] = [ord(c) for c in name[:MAX_CHARS]]
-            # characters outside every look-alike group get a unique negative id (never "similar")
-            self.looks[i, :n] = [similar_group_of(c) + 1 or -ord(c) for c in name[:MAX_CHARS]]
-            self.py_key[i] = key_ids.setdefault(tuple(sids), len(key_ids))
-            self.fold_key[i] = key_ids.setdefault((-1, *fids), len(key_ids))
-            self.sorted_key[i] = sorted_ids.setdefault(tuple(sorted(fids)), len(sorted_ids))
+        arr = np.array(simplified_names if k else [""], dtype=f"U{MAX_CHARS}")[:k]
+        self.chars = arr.view(np.uint32).reshape(k, MAX_CHARS).astype(np.int64)
+        self.length = (self.chars > 0).sum(axis=1).astype(np.int8)
+        codes, inv = np.unique(self.chars, return_inverse=True)
+        inv = inv.reshape(k, MAX_CHARS)
+        glyphs = [chr(c) if c else "" for c in codes.tolist()]
+        readings = [char_pinyin(g) if g else "" for g in glyphs]
+        syl_id = {s: i for i, s in enumerate(sorted(set(readings)))}  # "" → 0 sorts first
+        folded = [fold_syllable(r) if r else "" for r in readings]
+        fold_id = {s: i for i, s in enumerate(sorted(set(folded)))}
+        self.syllables = np.array([syl_id[r] for r in readings], dtype=np.int64)[inv]
+        self.folded = np.array([fold_id[r] for r in folded], dtype=np.int64)[inv]
+        # surnames with their own reading (曾 zeng, 单 shan…) replace the first syllable
+        for ch, reading in SURNAME_READINGS.items():
+            if len(ch) != 1:
+                continue
+            first = self.chars[:, 0] == ord(ch)
+            if first.any():
+                sid = syl_id.setdefault(reading, len(syl_id))
+                fid = fold_id.setdefault(fold_syllable(reading), len(fold_id))
+                self.syllables[first, 0] = sid
+                self.folded[first, 0] = fid
+        # characters outside every look-alike group get a unique negative id (never "similar")
+        looks = np.array([similar_group_of(g) + 1 or -c for g, c in zip(glyphs, codes.tolist())], dtype=np.int64)
+        self.looks = np.where(self.chars > 0, looks[inv], 0)
+        compound = np.isin(self.chars[:, 0] * 65536 + self.chars[:, 1],
+                           [ord(c[0]) * 65536 + ord(c[1]) for c in COMPOUND_SURNAMES]) & (self.length >= 3)
+        self.surname_len = np.where(compound, 2, 1).astype(np.int8)
+        self.py_key = _row_ids(self.syllables)
+        self.fold_key = _row_ids(self.folded)
+        self.sorted_key = _row_ids(np.sort(self.folded, axis=1))
         self.fold_count = np.zeros(k, dtype=np.int64)
 
     def set_counts(self, name_idx: np.ndarray) -> None:
         """Count records per folded key (``name_idx`` maps records to rows of this table)."""
         present = name_idx[name_idx >= 0]
         per_name = np.bincount(present, minlength=len(self.names))
-        per_key = np.bincount(self.fold_key, weights=per_name)
+        per_key = np.bincount(self.fold_key, weights=per_name, minlength=int(self.fold_key.max(initial=0)) + 1)
         self.fold_count = per_key[self.fold_key].astype(np.int64)
+
+
+def _row_ids(matrix: np.ndarray) -> np.ndarray:
+    """Dense id per distinct row of a small-integer matrix."""
+    if len(matrix) == 0:
+        return np.zeros(0, dtype=np.int64)
+    packed = np.zeros(len(matrix), dtype=np.int64)
+    for j in range(matrix.shape[1]):
+        packed = packed * 4096 + matrix[:, j]  # < 4096 distinct syllables, 4 columns fit in int64
+    return np.unique(packed, return_inverse=True)[1].astype(np.int64)
+
+
+_PLAIN_NAME = re.compile(r"[\u3400-\u9fff]{1,8}")
 
 
 def build_name_table(raw_names: list[str | None]) -> tuple[NameTable, np.ndarray, np.ndarray, np.ndarray]:
     """Distinct raw names → (table, raw→table index (-1 unusable), garbled mask, traditional mask)."""
+    chars = set("".join(r for r in raw_names if r))
+    to_simple = {ord(c): simplified_char(c) for c in chars if "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"}
+    to_simple.update({ord(c): None for c in " \t\u3000·•."})
     simplified: dict[str, int] = {}
     index = np.full(len(raw_names), -1, dtype=np.int64)
     garbled = np.zeros(len(raw_names), dtype=bool)
@@ -191,13 +212,14 @@ def build_name_table(raw_names: list[str | None]) -> tuple[NameTable, np.ndarray
     for i, raw in enumerate(raw_names):
         if raw is None:
             continue
-        if is_garbled(raw):
+        if not _PLAIN_NAME.fullmatch(raw) and is_garbled(raw):
             garbled[i] = True
             continue
-        simple = simplify(raw)
+        simple = raw.translate(to_simple)
         if not simple:
             garbled[i] = True
             continue
-        traditional[i] = simple != "".join(c for c in raw if not c.isspace() and c not in "·•.")
+        if simple != raw:
+            traditional[i] = any(c != simplified_char(c) for c in raw)
         index[i] = simplified.setdefault(simple, len(simplified))
     return NameTable(list(simplified)), index, garbled, traditional

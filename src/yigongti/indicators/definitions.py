@@ -1,0 +1,245 @@
+"""Every indicator, declared once as data.
+
+An encounter- or settlement-based indicator is a ratio of two sums of *measures* (integer counts,
+days or cents, see ``measures.py``) over the monthly facts, each sum optionally restricted by the
+facts' dimensions (source, facility level, in-county). The same declaration drives the live
+database, DuckDB over Parquet, the dashboard, the drill-down and the reports.
+
+Sources: 《紧密型县域医疗卫生共同体监测指标体系（2024版）》 (国家卫生健康委等, 2024) for N01–N14;
+hospital KPIs after 《三级/二级公立医院绩效考核》 and the county's monthly 通报. Targets marked
+(verify) are configurable defaults, see GLOSSARY.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+NMI_2024 = "《紧密型县域医疗卫生共同体监测指标体系（2024版）》"
+KPI_SOURCE = "公立医院绩效考核指标及县域医共体月度通报口径"
+
+GRASSROOTS = ("township", "village")
+IN_COUNTY = ("county", "township", "village")
+
+
+@dataclass(frozen=True)
+class Sum:
+    """Σ measure over facts whose dimensions match: ``levels`` (facility level), ``in_county``
+    (settlement facility in the insured's own county) and ``source`` ('enc', 'bed', 'set')."""
+
+    measure: str
+    source: str = "enc"
+    levels: tuple[str, ...] | None = None
+    in_county: bool | None = None
+
+    def matches(self, source: str, level: str, in_county: bool) -> bool:
+        if source != self.source:
+            return False
+        if self.levels is not None and level not in self.levels:
+            return False
+        return self.in_county is None or bool(in_county) == self.in_county
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    name: str  # Chinese
+    name_en: str
+    dimension: str
+    kind: str  # ratio | count | growth | mortality | qualitative | pending
+    unit: str = "%"
+    scale: int = 100  # value = numerator / denominator × scale
+    direction: str = "higher"  # higher | lower is better
+    target: Decimal | None = None
+    numerator: Sum | None = None
+    denominator: Sum | None = None
+    base: str | None = None  # growth: the indicator whose change is measured
+    definition: str = ""
+    source: str = NMI_2024
+    data_from: str = ""  # pending: the module whose issue brings the data
+    alias_of: str | None = None
+    money: bool = False  # numerator and denominator in yuan (measures in cents)
+    places: int = 2
+
+    @property
+    def computed(self) -> bool:
+        return self.kind in ("ratio", "count", "growth", "mortality")
+
+    @property
+    def uses_settlements(self) -> bool:
+        sums = [s for s in (self.numerator, self.denominator) if s]
+        if self.kind == "growth":
+            return INDICATORS[self.base].uses_settlements
+        return any(s.source == "set" for s in sums)
+
+    @property
+    def uses_beds(self) -> bool:
+        return any(s.source == "bed" for s in (self.numerator, self.denominator) if s)
+
+
+D_TIGHT, D_SAME, D_DIVIDE, D_EFFIC, D_HEALTH, D_KPI = "紧密型", "同质化", "促分工", "提效能", "保健康", "医院运行"
+
+_DEFS = [
+    Indicator("N01", "资源统一管理", "Unified management of resources", D_TIGHT, "qualitative", unit="",
+              definition="人财物统一管理的制度建立并落实（佐证材料清单）"),
+    Indicator("N02", "内部民主决策", "Internal democratic decision-making", D_TIGHT, "qualitative", unit="",
+              definition="医共体管理委员会、理事会等议事决策机制建立并运行（佐证材料清单）"),
+    Indicator("N03", "服务协同联动", "Coordinated services", D_TIGHT, "qualitative", unit="",
+              definition="资源共享中心、双向转诊、上下联动机制建立并运行（佐证材料清单）"),
+    Indicator("N04", "中级及以上医师派驻基层人数（每万人口）", "Mid/senior physicians posted to grassroots per 10,000",
+              D_SAME, "pending", unit="人/万人", data_from="人力资源（workforce）"),
+    Indicator("N05", "影像心电中心服务与心电设备村级覆盖率", "Imaging/ECG center service and village ECG coverage",
+              D_SAME, "pending", data_from="远程诊断中心（telemedicine）"),
+    Indicator("N06", "基层人均收入与牵头医院人均收入比", "Grassroots vs lead-hospital mean income", D_SAME,
+              "pending", unit="", data_from="薪酬（payroll）"),
+    Indicator("N07", "县域内基层医疗卫生机构诊疗人次数占比", "Share of grassroots visits in the county", D_DIVIDE,
+              "ratio", target=Decimal("65"),
+              numerator=Sum("visits", levels=GRASSROOTS), denominator=Sum("visits", levels=IN_COUNTY),
+              definition="县域内基层医疗卫生机构（乡镇卫生院、社区卫生服务中心、村卫生室）门急诊人次 ÷ 县域内各级医疗卫生机构门急诊人次 × 100%"),
+    Indicator("N08", "医保基金县域内支出占比（不含药店）", "Share of insurance fund spent in the county", D_DIVIDE,
+              "ratio", target=Decimal("80"),
+              numerator=Sum("st_fund", "set", levels=IN_COUNTY, in_county=True),
+              denominator=Sum("st_fund", "set", levels=IN_COUNTY + ("out_of_county",)),
+              definition="县域参保人在县域内医疗机构发生的统筹基金支出 ÷ 县域参保人统筹基金总支出（均不含定点药店）× 100%"),
+    Indicator("N09", "县域内基层医疗卫生机构医保基金支出占比", "Share of in-county fund spent at grassroots",
+              D_DIVIDE, "ratio", target=Decimal("20"),
+              numerator=Sum("st_fund", "set", levels=GRASSROOTS, in_county=True),
+              denominator=Sum("st_fund", "set", levels=IN_COUNTY, in_county=True),
+              definition="县域参保人在县域内基层医疗卫生机构的统筹基金支出 ÷ 在县域内医疗机构的统筹基金支出 × 100%"),
+    Indicator("N10", "参保人县域内住院人均费用", "In-county inpatient cost per admission of insureds", D_EFFIC,
+              "ratio", unit="元", scale=1, direction="lower", money=True,
+              numerator=Sum("st_ip_cost", "set", levels=IN_COUNTY, in_county=True),
+              denominator=Sum("st_ip_cases", "set", levels=IN_COUNTY, in_county=True),
+              definition="县域参保人在县域内住院医疗总费用 ÷ 县域内住院人次"),
+    Indicator("N10G", "参保人县域内住院人均费用增长率", "Growth of in-county inpatient cost per admission", D_EFFIC,
+              "growth", base="N10", direction="lower", target=Decimal("5"),
+              definition="（本期县域内住院人均费用 − 上年同期）÷ 上年同期 × 100%"),
+    Indicator("N11", "参保人县域内住院人次占比", "Share of insureds' admissions in the county", D_EFFIC, "ratio",
+              target=Decimal("90"),
+              numerator=Sum("st_ip_cases", "set", levels=IN_COUNTY, in_county=True),
+              denominator=Sum("st_ip_cases", "set", levels=IN_COUNTY + ("out_of_county",)),
+              definition="县域参保人在县域内住院人次 ÷ 县域参保人住院总人次 × 100%（原“县域就诊率”）"),
+    Indicator("N12", "县域内中医类诊疗量占比", "Share of TCM visits in the county", D_EFFIC, "ratio",
+              target=Decimal("15"),
+              numerator=Sum("tcm_visits", levels=IN_COUNTY), denominator=Sum("visits", levels=IN_COUNTY),
+              definition="县域内医疗卫生机构中医类门急诊人次 ÷ 门急诊总人次 × 100%"),
+    Indicator("N13", "县域内慢性病健康管理人群住院率", "Admission rate of managed chronic patients", D_HEALTH,
+              "pending", direction="lower", data_from="慢病管理（chronic）"),
+    Indicator("N14", "县域内四类慢性病过早死亡率", "Premature mortality from four major NCDs", D_HEALTH,
+              "mortality", direction="lower", target=Decimal("15"),
+              definition="30–70岁人群因心血管疾病（I00–I99）、癌症（C00–C97）、慢性呼吸系统疾病（J30–J98）和糖尿病"
+                         "（E10–E14）死亡的概率，寿命表法：q=5M/(1+2.5M)，1−Π(1−q)；非整年时按天数年化"),
+    # Hospital KPIs (facilities of the county)
+    Indicator("BED_OCC", "病床使用率", "Bed occupancy rate", D_KPI, "ratio", target=Decimal("75"),
+              numerator=Sum("occupied_bed_days", levels=IN_COUNTY),
+              denominator=Sum("open_bed_days", "bed", levels=IN_COUNTY), source=KPI_SOURCE,
+              definition="实际占用总床日数 ÷ 实际开放总床日数 × 100%（跨月住院按在院日数拆分到各月）"),
+    Indicator("ALOS", "平均住院日", "Average length of stay", D_KPI, "ratio", unit="天", scale=1, direction="lower",
+              target=Decimal("7.7"), numerator=Sum("los_days", levels=IN_COUNTY),
+              denominator=Sum("discharges", levels=IN_COUNTY), source=KPI_SOURCE,
+              definition="出院者占用总床日数 ÷ 出院人次（按出院月份统计；当日出入院计1天）"),
+    Indicator("IP_COST", "出院者次均费用", "Cost per discharge", D_KPI, "ratio", unit="元", scale=1,
+              direction="lower", target=Decimal("5000"), money=True,
+              numerator=Sum("discharge_cost", levels=IN_COUNTY), denominator=Sum("discharges_costed", levels=IN_COUNTY),
+              source=KPI_SOURCE, definition="出院者住院总费用 ÷ 有费用记录的出院人次"),
+    Indicator("OP_COST", "门急诊次均费用", "Cost per outpatient visit", D_KPI, "ratio", unit="元", scale=1,
+              direction="lower", money=True,
+              numerator=Sum("visit_cost", levels=IN_COUNTY), denominator=Sum("visits_costed", levels=IN_COUNTY),
+              source=KPI_SOURCE, definition="门急诊总费用 ÷ 有费用记录的门急诊人次"),
+    Indicator("DRUG_RATIO", "药占比", "Drug share of medical revenue", D_KPI, "ratio", direction="lower",
+              target=Decimal("30"), numerator=Sum("drug", levels=IN_COUNTY), denominator=Sum("revenue", levels=IN_COUNTY),
+              money=True, source=KPI_SOURCE, definition="药品收入 ÷ 医疗收入 × 100%（门急诊按就诊月、住院按出院月计收入）"),
+    Indicator("MATERIAL_100", "百元医疗收入消耗的卫生材料", "Consumables per 100 yuan of medical revenue", D_KPI,
+              "ratio", unit="元", direction="lower", target=Decimal("20"), money=True,
+              numerator=Sum("material", levels=IN_COUNTY), denominator=Sum("revenue", levels=IN_COUNTY),
+              source=KPI_SOURCE, definition="卫生材料收入 ÷ 医疗收入 × 100"),
+    Indicator("REVENUE", "医疗收入", "Medical revenue", D_KPI, "count", unit="元", scale=1, money=True,
+              numerator=Sum("revenue", levels=IN_COUNTY), source=KPI_SOURCE,
+              definition="门急诊与出院者医疗总费用之和"),
+    Indicator("COST_GROWTH", "医疗费用增长率", "Growth of medical revenue", D_KPI, "growth", base="REVENUE",
+              direction="lower", target=Decimal("10"), source=KPI_SOURCE,
+              definition="（本期医疗收入 − 上年同期）÷ 上年同期 × 100%"),
+    Indicator("VISITS", "门急诊人次", "Outpatient and emergency visits", D_KPI, "count", unit="人次", scale=1,
+              numerator=Sum("visits", levels=IN_COUNTY), source=KPI_SOURCE, definition="门诊人次 + 急诊人次"),
+    Indicator("ER_VISITS", "急诊人次", "Emergency visits", D_KPI, "count", unit="人次", scale=1,
+              numerator=Sum("er_visits", levels=IN_COUNTY), source=KPI_SOURCE, definition="急诊人次"),
+    Indicator("DISCHARGES", "出院人次", "Discharges", D_KPI, "count", unit="人次", scale=1,
+              numerator=Sum("discharges", levels=IN_COUNTY), source=KPI_SOURCE, definition="按出院日期统计"),
+    Indicator("SURGERIES", "手术人次", "Surgical inpatients", D_KPI, "count", unit="人次", scale=1,
+              numerator=Sum("surgeries", levels=IN_COUNTY), source=KPI_SOURCE,
+              definition="出院者中施行手术的人次"),
+    Indicator("GR_VISIT_GROWTH", "基层门急诊人次增长率", "Growth of grassroots visits", D_KPI, "growth",
+              base="GR_VISITS", direction="higher", source=KPI_SOURCE,
+              definition="（本期基层门急诊人次 − 上年同期）÷ 上年同期 × 100%"),
+    Indicator("GR_VISITS", "基层门急诊人次", "Grassroots visits", D_KPI, "count", unit="人次", scale=1,
+              numerator=Sum("visits", levels=GRASSROOTS), source=KPI_SOURCE, definition="乡镇卫生院和村卫生室门急诊人次"),
+    # Older names, kept because the seeds and the province's reports still use them
+    Indicator("ALIAS_COUNTY_RATE", "县域就诊率", "County treatment rate (alias of N11)", D_EFFIC, "ratio",
+              target=Decimal("90"), numerator=Sum("st_ip_cases", "set", levels=IN_COUNTY, in_county=True),
+              denominator=Sum("st_ip_cases", "set", levels=IN_COUNTY + ("out_of_county",)), alias_of="N11",
+              definition="同 N11 参保人县域内住院人次占比"),
+    Indicator("ALIAS_GRASSROOTS_RATE", "县域内基层就诊率", "Grassroots visit rate (alias of N07)", D_DIVIDE, "ratio",
+              target=Decimal("65"), numerator=Sum("visits", levels=GRASSROOTS), denominator=Sum("visits", levels=IN_COUNTY),
+              alias_of="N07", definition="同 N07 县域内基层医疗卫生机构诊疗人次数占比"),
+]
+
+INDICATORS: dict[str, Indicator] = {i.code: i for i in _DEFS}
+
+# The four NCD groups of N14 (underlying cause, ICD-10 ranges by 3-character code).
+NCD_RANGES = [("I00", "I99"), ("C00", "C97"), ("J30", "J98"), ("E10", "E14")]
+PREMATURE_BANDS = [30, 35, 40, 45, 50, 55, 60, 65]  # 5-year bands 30–34 … 65–69
+
+# Qualitative indicators: the evidence a community files each year (N01–N03).
+EVIDENCE_ITEMS: dict[str, list[tuple[str, str]]] = {
+    "N01": [("staff", "人员统一招聘、培训、调配，岗编分离落实"), ("finance", "财务统一管理、集中核算"),
+            ("assets", "药品耗材统一采购配送、设备统一管理"), ("info", "信息系统统一建设、互联互通")],
+    "N02": [("board", "医共体管理委员会定期召开会议并形成纪要"), ("charter", "医共体章程及议事规则印发"),
+            ("members", "成员单位参与重大事项决策的记录")],
+    "N03": [("centers", "影像、心电、检验等资源共享中心运行"), ("referral", "双向转诊制度及转诊记录"),
+            ("experts", "专家下沉基层坐诊、带教记录"), ("insurance", "医保总额付费、结余留用方案落实")],
+}
+
+
+def computed_indicators(*, with_settlements: bool = True, with_beds: bool = True,
+                        with_deaths: bool = False) -> list[Indicator]:
+    out = []
+    for ind in _DEFS:
+        if ind.kind in ("qualitative", "pending"):
+            continue
+        if ind.kind == "mortality" and not with_deaths:
+            continue
+        if ind.uses_settlements and not with_settlements:
+            continue
+        if not with_beds and (ind.uses_beds or (ind.kind == "growth" and INDICATORS[ind.base].uses_beds)):
+            continue
+        out.append(ind)
+    return out
+
+
+@dataclass
+class Value:
+    """One computed figure: numerator and denominator in natural units (yuan for money)."""
+
+    indicator: Indicator
+    numerator: Decimal | None
+    denominator: Decimal | None
+    value: Decimal | None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        """green / amber / red against the target; '' without target or value."""
+        return rag(self.indicator, self.value)
+
+
+def rag(ind: Indicator, value: Decimal | None, tolerance: Decimal = Decimal("0.05")) -> str:
+    if value is None or ind.target is None:
+        return ""
+    t = ind.target
+    if ind.direction == "higher":
+        if value >= t:
+            return "green"
+        return "amber" if value >= t - abs(t) * tolerance else "red"
+    if value <= t:
+        return "green"
+    return "amber" if value <= t + abs(t) * tolerance else "red"

@@ -1,0 +1,182 @@
+"""The measure SQL: one template per source, rendered for SQLite, PostgreSQL or DuckDB.
+
+A *measure* is an integer summed per month over rows of the canonical columns below: counts,
+days, or money in cents (each row rounded to the cent before summing, so that every engine adds the
+same integers and the indicators agree to the last digit).
+
+Canonical encounter columns (the Parquet schema of ``yigongti indicators compute``; the live
+database provides them through a view-like SELECT):
+  encounter_id, residence_county, residence_area, unit_area, facility_key, facility_level,
+  facility_county, type, admit_date, discharge_date, total_cost, drug_cost, material_cost,
+  insurance_paid, tcm, surgery
+Canonical settlement columns:
+  settlement_id, residence_county, residence_area, facility_key, facility_level, facility_county,
+  type, settle_date, total_cost, fund_paid
+``unit_area`` is the 12-digit area a row is attributed to: the facility's for encounters and beds,
+the insured's for settlements; ``substr(unit_area, 1, 6)`` is the county of the figure.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+
+DIMENSIONS = ["month", "source", "unit_area", "facility_key", "facility_level", "facility_county",
+              "residence_county", "in_county"]
+ENCOUNTER_MEASURES = ["visits", "er_visits", "tcm_visits", "visits_costed", "visit_cost", "discharges",
+                      "discharges_costed", "discharge_cost", "los_days", "surgeries", "revenue", "drug", "material",
+                      "fund", "occupied_bed_days"]
+BED_MEASURES = ["open_bed_days"]
+SETTLEMENT_MEASURES = ["st_fund", "st_ip_cases", "st_ip_cost"]
+MEASURES = ENCOUNTER_MEASURES + BED_MEASURES + SETTLEMENT_MEASURES
+MONEY_MEASURES = {"visit_cost", "discharge_cost", "revenue", "drug", "material", "fund", "st_fund", "st_ip_cost"}
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str  # sqlite | postgresql | duckdb
+
+    def date(self, iso: str) -> str:
+        return f"'{iso}'" if self.name == "sqlite" else f"DATE '{iso}'"
+
+    def month(self, col: str) -> str:
+        if self.name == "sqlite":
+            return f"strftime('%Y-%m', {col})"
+        if self.name == "postgresql":
+            return f"to_char({col}, 'YYYY-MM')"
+        return f"strftime({col}, '%Y-%m')"
+
+    def days(self, start: str, end: str) -> str:
+        if self.name == "sqlite":
+            return f"CAST(julianday({end}) - julianday({start}) AS INTEGER)"
+        if self.name == "postgresql":
+            return f"({end} - {start})"
+        return f"date_diff('day', {start}, {end})"
+
+    def least(self, a: str, b: str) -> str:
+        return f"MIN({a}, {b})" if self.name == "sqlite" else f"LEAST({a}, {b})"
+
+    def greatest(self, a: str, b: str) -> str:
+        return f"MAX({a}, {b})" if self.name == "sqlite" else f"GREATEST({a}, {b})"
+
+    def cents(self, col: str) -> str:
+        return f"CAST(ROUND({col} * 100) AS BIGINT)"
+
+    def flag(self, col: str) -> str:
+        return f"CASE WHEN {col} THEN 1 ELSE 0 END"
+
+
+def month_bounds(months: list[str]) -> list[tuple[str, str, str]]:
+    """(YYYY-MM, first day, first day of next month) for each month."""
+    out = []
+    for m in months:
+        y, mo = int(m[:4]), int(m[5:7])
+        start = dt.date(y, mo, 1)
+        stop = start + dt.timedelta(days=calendar.monthrange(y, mo)[1])
+        out.append((m, start.isoformat(), stop.isoformat()))
+    return out
+
+
+def months_between(first: dt.date, last: dt.date) -> list[str]:
+    out, y, m = [], first.year, first.month
+    while (y, m) <= (last.year, last.month):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def _months_cte(d: Dialect, months: list[str]) -> str:
+    rows = ", ".join(f"('{m}', {d.date(a)}, {d.date(b)})" for m, a, b in month_bounds(months))
+    return f"months(month, mstart, mstop) AS (VALUES {rows})"
+
+
+def _select(d: Dialect, month: str, source: str, values: dict[str, str], in_county: str,
+            residence: str = "residence_county") -> str:
+    cols = [f"{month} AS month", f"'{source}' AS source", "unit_area", "facility_key", "facility_level",
+            "facility_county", f"{residence} AS residence_county", f"{in_county} AS in_county"]
+    cols += [f"{values.get(m, '0')} AS {m}" for m in MEASURES]
+    return ",\n  ".join(cols)
+
+
+def encounter_measures_sql(d: Dialect, src: str, months: list[str]) -> str:
+    """Rows of (dimensions, measures) for the given months, from an encounter source (a table
+    expression with the canonical columns). Visits count in the month of the visit, discharges and
+    their costs in the month of discharge, occupied bed-days in every month of the stay."""
+    ip = "type = 'inpatient'"
+    op = "type <> 'inpatient'"
+    has_cost = "total_cost IS NOT NULL"
+    cents = d.cents
+    ev = {
+        "visits": f"CASE WHEN {op} THEN 1 ELSE 0 END",
+        "er_visits": "CASE WHEN type = 'emergency' THEN 1 ELSE 0 END",
+        "tcm_visits": f"CASE WHEN {op} AND {d.flag('tcm')} = 1 THEN 1 ELSE 0 END",
+        "visits_costed": f"CASE WHEN {op} AND {has_cost} THEN 1 ELSE 0 END",
+        "visit_cost": f"CASE WHEN {op} AND {has_cost} THEN {cents('total_cost')} ELSE 0 END",
+        "discharges": f"CASE WHEN {ip} THEN 1 ELSE 0 END",
+        "discharges_costed": f"CASE WHEN {ip} AND {has_cost} THEN 1 ELSE 0 END",
+        "discharge_cost": f"CASE WHEN {ip} AND {has_cost} THEN {cents('total_cost')} ELSE 0 END",
+        "los_days": f"CASE WHEN {ip} THEN {d.greatest(d.days('admit_date', 'discharge_date'), '1')} ELSE 0 END",
+        "surgeries": f"CASE WHEN {ip} AND {d.flag('surgery')} = 1 THEN 1 ELSE 0 END",
+        "revenue": f"CASE WHEN {has_cost} THEN {cents('total_cost')} ELSE 0 END",
+        "drug": f"CASE WHEN {has_cost} AND drug_cost IS NOT NULL THEN {cents('drug_cost')} ELSE 0 END",
+        "material": f"CASE WHEN {has_cost} AND material_cost IS NOT NULL THEN {cents('material_cost')} ELSE 0 END",
+        "fund": f"CASE WHEN insurance_paid IS NOT NULL THEN {cents('insurance_paid')} ELSE 0 END",
+    }
+    first, last = month_bounds([months[0]])[0][1], month_bounds([months[-1]])[0][2]
+    event = f"CASE WHEN {ip} THEN discharge_date ELSE admit_date END"
+    in_county = "(facility_county = residence_county)"
+    bed_days = d.days(d.greatest("admit_date", "mstart"), d.least("discharge_date", "mstop"))
+    bed_cols = _select(d, "bed_month", "enc", {"occupied_bed_days": bed_days}, in_county)
+    return f"""
+WITH {_months_cte(d, months)},
+src AS (SELECT * FROM {src} WHERE NOT (type = 'inpatient' AND discharge_date IS NULL)),
+events AS (
+  SELECT *, {event} AS event_date FROM src
+  WHERE ({event}) >= {d.date(first)} AND ({event}) < {d.date(last)}
+),
+beds AS (
+  SELECT e.*, m.month AS bed_month, m.mstart, m.mstop FROM src e
+  JOIN months m ON e.admit_date < m.mstop AND e.discharge_date > m.mstart
+  WHERE e.type = 'inpatient'
+)
+SELECT {', '.join(DIMENSIONS)}, {', '.join(f'SUM({m}) AS {m}' for m in MEASURES)} FROM (
+  SELECT {_select(d, d.month('event_date'), 'enc', ev, in_county)} FROM events
+  UNION ALL
+  SELECT {bed_cols} FROM beds
+) rows
+GROUP BY {', '.join(DIMENSIONS)}
+"""
+
+
+def bed_measures_sql(d: Dialect, src: str, months: list[str]) -> str:
+    """Open bed-days: each facility's open beds × days of each month (src: facility_key, unit_area,
+    facility_level, facility_county, open_beds)."""
+    vals = {"open_bed_days": f"open_beds * {d.days('m.mstart', 'm.mstop')}"}
+    return f"""
+WITH {_months_cte(d, months)}
+SELECT {_select(d, 'm.month', 'bed', vals, 'TRUE', residence='facility_county')}
+FROM {src} f CROSS JOIN months m WHERE open_beds > 0
+"""
+
+
+def settlement_measures_sql(d: Dialect, src: str, months: list[str]) -> str:
+    """Settlements count in the month they were settled; pharmacy purchases carry level 'pharmacy'."""
+    first, last = month_bounds([months[0]])[0][1], month_bounds([months[-1]])[0][2]
+    ip = "type = 'inpatient'"
+    vals = {
+        "st_fund": f"CASE WHEN fund_paid IS NOT NULL THEN {d.cents('fund_paid')} ELSE 0 END",
+        "st_ip_cases": f"CASE WHEN {ip} THEN 1 ELSE 0 END",
+        "st_ip_cost": f"CASE WHEN {ip} AND total_cost IS NOT NULL THEN {d.cents('total_cost')} ELSE 0 END",
+    }
+    in_county = "(facility_level IN ('county', 'township', 'village') AND facility_county = residence_county)"
+    return f"""
+SELECT {', '.join(DIMENSIONS)}, {', '.join(f'SUM({m}) AS {m}' for m in MEASURES)} FROM (
+  SELECT {_select(d, d.month('settle_date'), 'set', vals, in_county)}
+  FROM (SELECT settlement_id, residence_county, residence_area AS unit_area, facility_key,
+               CASE WHEN type = 'pharmacy' THEN 'pharmacy' ELSE facility_level END AS facility_level,
+               facility_county, type, settle_date, total_cost, fund_paid FROM {src}) s
+  WHERE settle_date >= {d.date(first)} AND settle_date < {d.date(last)}
+) rows
+GROUP BY {', '.join(DIMENSIONS)}
+"""

@@ -1,0 +1,106 @@
+"""Monthly facts (the pre-aggregated measures the dashboard reads), evidence for the qualitative
+indicators, and the background jobs that refresh the facts and write the monthly report."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from yigongti.orgs.models import MedicalCommunity
+
+
+class MonthlyFact(models.Model):
+    """Measures (integers: counts, days, cents) per month × area × facility × level × residence county.
+
+    Rebuilt from encounters, settlements and beds by ``services.refresh_facts``; never edited."""
+
+    month = models.CharField(max_length=7)
+    source = models.CharField(max_length=3)  # enc | bed | set
+    unit_area = models.CharField(max_length=12)
+    facility_key = models.CharField(max_length=30, blank=True)
+    facility_level = models.CharField(max_length=14)
+    facility_county = models.CharField(max_length=6)
+    residence_county = models.CharField(max_length=6)
+    in_county = models.BooleanField(default=False)
+    visits = models.BigIntegerField(default=0)
+    er_visits = models.BigIntegerField(default=0)
+    tcm_visits = models.BigIntegerField(default=0)
+    visits_costed = models.BigIntegerField(default=0)
+    visit_cost = models.BigIntegerField(default=0)
+    discharges = models.BigIntegerField(default=0)
+    discharges_costed = models.BigIntegerField(default=0)
+    discharge_cost = models.BigIntegerField(default=0)
+    los_days = models.BigIntegerField(default=0)
+    surgeries = models.BigIntegerField(default=0)
+    revenue = models.BigIntegerField(default=0)
+    drug = models.BigIntegerField(default=0)
+    material = models.BigIntegerField(default=0)
+    fund = models.BigIntegerField(default=0)
+    occupied_bed_days = models.BigIntegerField(default=0)
+    open_bed_days = models.BigIntegerField(default=0)
+    st_fund = models.BigIntegerField(default=0)
+    st_ip_cases = models.BigIntegerField(default=0)
+    st_ip_cost = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("月度指标事实")
+        verbose_name_plural = _("月度指标事实")
+        indexes = [models.Index(fields=["month", "unit_area"], name="fact_month_area"),
+                   models.Index(fields=["facility_key", "month"], name="fact_facility_month")]
+
+
+class EvidenceStatus(models.TextChoices):
+    MET = "met", _("已落实")
+    PARTIAL = "partial", _("部分落实")
+    NOT_MET = "not_met", _("未落实")
+
+
+class EvidenceItem(models.Model):
+    """One line of the evidence checklist of a qualitative indicator (N01–N03) for a year."""
+
+    community = models.ForeignKey(MedicalCommunity, models.CASCADE, related_name="+", verbose_name=_("医共体"))
+    year = models.PositiveSmallIntegerField(_("年度"))
+    indicator = models.CharField(_("指标"), max_length=10)
+    item = models.CharField(_("条目"), max_length=20)
+    status = models.CharField(_("落实情况"), max_length=10, choices=EvidenceStatus.choices,
+                              default=EvidenceStatus.NOT_MET)
+    evidence = models.TextField(_("佐证材料"), blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+",
+                                   verbose_name=_("填报人"))
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("定性指标佐证")
+        verbose_name_plural = _("定性指标佐证")
+        constraints = [models.UniqueConstraint(fields=["community", "year", "indicator", "item"],
+                                               name="evidence_item_unique")]
+
+
+class JobStatus(models.TextChoices):
+    DUE = "due", _("待执行")
+    RUNNING = "running", _("执行中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class Job(models.Model):
+    """A unit of background work, claimed by ``yigongti worker`` with a conditional UPDATE so that
+    several workers never run the same job."""
+
+    kind = models.CharField(_("类型"), max_length=40)
+    args = models.JSONField(_("参数"), default=dict, blank=True)
+    due_at = models.DateTimeField(_("计划时间"), db_index=True)
+    status = models.CharField(_("状态"), max_length=10, choices=JobStatus.choices, default=JobStatus.DUE)
+    claimed_by = models.CharField(max_length=60, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("后台任务")
+        verbose_name_plural = _("后台任务")
+        indexes = [models.Index(fields=["status", "due_at"], name="job_status_due")]
+        constraints = [models.UniqueConstraint(fields=["kind", "due_at"], name="job_kind_due_unique")]

@@ -1,0 +1,112 @@
+"""Writes of the indicators app: refreshing the monthly facts, filing evidence, scheduling jobs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from yigongti.core import audit
+from yigongti.core.errors import Forbidden, InvalidInput
+
+from .definitions import EVIDENCE_ITEMS
+from .measures import (DIMENSIONS, MEASURES, Dialect, bed_measures_sql, encounter_measures_sql, months_between,
+                       settlement_measures_sql)
+from .models import EvidenceItem, EvidenceStatus, Job, MonthlyFact
+
+LEVEL_SQL = ("CASE WHEN f.type = 'D600' THEN 'village' WHEN f.type IN ('B200', 'B100') THEN 'township' "
+             "ELSE 'county' END")
+
+# The live database seen through the canonical columns of measures.py.
+LIVE_ENCOUNTERS = f"""(SELECT e.id AS encounter_id, e.residence_county, e.area_code AS residence_area,
+  r.code AS unit_area, f.code AS facility_key, {LEVEL_SQL} AS facility_level, substr(r.code, 1, 6) AS facility_county,
+  e.type, e.admit_date, e.discharge_date, e.total_cost, e.drug_cost, e.material_cost, e.insurance_paid, e.tcm, e.surgery
+  FROM encounters_encounter e JOIN orgs_facility f ON f.id = e.facility_id JOIN orgs_region r ON r.id = f.region_id)"""
+LIVE_SETTLEMENTS = """(SELECT s.id AS settlement_id, s.residence_county, s.area_code AS residence_area,
+  s.facility_code AS facility_key, s.facility_level, s.facility_county, s.type, s.settle_date, s.total_cost, s.fund_paid
+  FROM encounters_insurancesettlement s)"""
+LIVE_BEDS = f"""(SELECT f.code AS facility_key, r.code AS unit_area, {LEVEL_SQL} AS facility_level,
+  substr(r.code, 1, 6) AS facility_county, f.open_beds FROM orgs_facility f JOIN orgs_region r ON r.id = f.region_id
+  WHERE f.is_active)"""
+
+
+def _dialect() -> Dialect:
+    return Dialect("postgresql" if connection.vendor == "postgresql" else "sqlite")
+
+
+def data_months() -> list[str]:
+    """Every month that has an encounter, a discharge or a settlement."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT min(admit_date), max(COALESCE(discharge_date, admit_date)) FROM encounters_encounter")
+        lo, hi = cur.fetchone()
+        cur.execute("SELECT min(settle_date), max(settle_date) FROM encounters_insurancesettlement")
+        slo, shi = cur.fetchone()
+    lows = [_as_date(x) for x in (lo, slo) if x]
+    highs = [_as_date(x) for x in (hi, shi) if x]
+    return months_between(min(lows), max(highs)) if lows else []
+
+
+def _as_date(x) -> dt.date:
+    return x if isinstance(x, dt.date) else dt.date.fromisoformat(str(x)[:10])
+
+
+def refresh_facts(months: list[str] | None = None) -> dict:
+    """Rebuild the monthly facts of the given months (default: every month with data) in one
+    transaction, inside the database (INSERT … SELECT), so nothing big crosses into Python."""
+    t0 = time.perf_counter()
+    months = months or data_months()
+    if not months:
+        MonthlyFact.objects.all().delete()
+        return {"months": 0, "rows": 0, "seconds": 0.0}
+    d = _dialect()
+    cols = ", ".join(DIMENSIONS + MEASURES)
+    with transaction.atomic(), connection.cursor() as cur:
+        MonthlyFact.objects.filter(month__in=months).delete()
+        for sql in (encounter_measures_sql(d, f"{LIVE_ENCOUNTERS} enc", months),
+                    settlement_measures_sql(d, f"{LIVE_SETTLEMENTS} st", months),
+                    bed_measures_sql(d, f"{LIVE_BEDS} fac", months)):
+            cur.execute(f"INSERT INTO indicators_monthlyfact ({cols}) SELECT {cols} FROM ({sql}) q")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE indicators_monthlyfact")
+    from django.core.cache import cache
+
+    cache.delete_many([f"indicators:latest_month"])
+    rows = MonthlyFact.objects.filter(month__in=months).count()
+    return {"months": len(months), "rows": rows, "seconds": round(time.perf_counter() - t0, 2)}
+
+
+def record_evidence(actor, user, community, year: int, indicator: str, item: str, status: str,
+                    evidence: str = "") -> EvidenceItem:
+    """填报: a manager records how far one checklist item of N01–N03 is implemented."""
+    if user.role not in ("community_manager", "bureau", "facility_admin") and not user.is_superuser:
+        raise Forbidden("只有医共体管理人员和卫健局可以填报定性指标佐证")
+    if user.role == "facility_admin" and user.facility_id != community.lead_facility_id:
+        raise Forbidden("只有牵头医院可以填报医共体的定性指标佐证")
+    items = dict(EVIDENCE_ITEMS.get(indicator, []))
+    if item not in items:
+        raise InvalidInput("unknown_item", "该指标没有这个佐证条目", field="item")
+    if status not in EvidenceStatus.values:
+        raise InvalidInput("bad_status", "落实情况无效", field="status")
+    with transaction.atomic():
+        row, _ = EvidenceItem.objects.select_for_update().get_or_create(
+            community=community, year=year, indicator=indicator, item=item)
+        row.status, row.evidence, row.updated_by = status, evidence.strip()[:4000], user
+        row.save()
+        audit.record(actor, "update", "evidence", row.pk, indicator=indicator, item=item, status=status)
+    return row
+
+
+def schedule(kind: str, due_at: dt.datetime, **args) -> Job:
+    """Put a job in the queue once (a second call for the same kind and time is a no-op)."""
+    job, _ = Job.objects.get_or_create(kind=kind, due_at=due_at, defaults={"args": args})
+    return job
+
+
+def month_end(now: dt.datetime | None = None) -> dt.datetime:
+    """The first instant of next month, local time: when the month's report is due."""
+    now = timezone.localtime(now or timezone.now())
+    first = now.replace(day=1, hour=0, minute=5, second=0, microsecond=0)
+    return first.replace(year=first.year + (first.month == 12), month=first.month % 12 + 1)
