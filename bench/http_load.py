@@ -217,6 +217,74 @@ def _pg(sql: str) -> str:
                           capture_output=True, text=True).stdout.strip()
 
 
+def _clk() -> float:
+    return os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(pid: int) -> float:
+    """utime + stime of one live process, seconds (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _clk()
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if int((d / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(d.name))
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+def _postgres_cpu() -> float:
+    total = 0.0
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if (d / "comm").read_text().strip() == "postgres":
+                    total += _proc_cpu(int(d.name))
+            except OSError:
+                pass
+    return total
+
+
+def _machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU-seconds since boot, all cores."""
+    v = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = v[3] + v[4]
+    return (sum(v[:8]) - idle) / _clk(), sum(v[:8]) / _clk()
+
+
+class CpuMeter:
+    def __init__(self, server_pid: int):
+        self.server_pid = server_pid
+
+    def snapshot(self) -> dict:
+        import resource
+
+        pids = [self.server_pid, *_children(self.server_pid)]
+        busy, total = _machine_busy()
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return {"gunicorn": sum(_proc_cpu(p) for p in pids), "postgres": _postgres_cpu(), "busy": busy,
+                "total": total, "waited_children": ru.ru_utime + ru.ru_stime}
+
+    @staticmethod
+    def delta(a: dict, b: dict, requests: int) -> dict:
+        d = {k: b[k] - a[k] for k in a}
+        other = d["busy"] - d["gunicorn"] - d["postgres"] - d["waited_children"]
+        per = 1000 / max(requests, 1)
+        return {"wall_cpu_capacity_s": d["total"], "busy_share": d["busy"] / d["total"],
+                "gunicorn_s": d["gunicorn"], "postgres_s": d["postgres"], "locust_s": d["waited_children"],
+                "other_s": other, "gunicorn_ms_per_req": d["gunicorn"] * per, "postgres_ms_per_req": d["postgres"] * per,
+                "locust_ms_per_req": d["waited_children"] * per}
+
+
 class LockSampler(threading.Thread):
     """Polls pg_stat_activity: how many app backends are active and how many wait on a lock."""
 
@@ -300,7 +368,8 @@ def probe(base: str, terms: dict, rounds: int) -> dict:
     return out
 
 
-def run_locust(base: str, terms_file: Path, tmp: Path, mode: str, users: int, duration: int, warmup: int) -> dict:
+def run_locust(base: str, terms_file: Path, tmp: Path, mode: str, users: int, duration: int, warmup: int,
+               meter: CpuMeter) -> dict:
     out = tmp / f"samples-{mode}.json"
     env = dict(os.environ, YGT_LOCUST_TERMS=str(terms_file), YGT_LOCUST_OUT=str(out), YGT_WARMUP_S=str(warmup),
                YGT_THINK="0" if mode == "closed" else "1-3")
@@ -311,11 +380,17 @@ def run_locust(base: str, terms_file: Path, tmp: Path, mode: str, users: int, du
     sampler = LockSampler()
     t0 = time.time()
     sampler.start()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(warmup)
+    cpu0 = meter.snapshot()
+    time.sleep(duration)
+    cpu1 = meter.snapshot()  # locust's own CPU is only known once it has exited: see below
+    out_s, err_s = proc.communicate()
+    cpu2 = meter.snapshot()
     sampler.stop.set()
     sampler.join()
     if not out.exists():
-        print(proc.stdout[-3000:], proc.stderr[-3000:])
+        print(out_s[-3000:], err_s[-3000:])
         raise SystemExit("locust did not write its samples")
     samples = json.loads(out.read_text())
     t_rec = t0 + warmup
@@ -329,9 +404,15 @@ def run_locust(base: str, terms_file: Path, tmp: Path, mode: str, users: int, du
         if not ok:
             errors[name] = errors.get(name, 0) + 1
     span = (max(s[3] for s in samples) - min(s[3] for s in samples)) if samples else 1
+    cpu1 = dict(cpu1, waited_children=cpu0["waited_children"])  # locust exits later: scale its total
+    cpu = CpuMeter.delta(cpu0, cpu1, len(samples))
+    locust_total = cpu2["waited_children"] - cpu0["waited_children"]
+    cpu["locust_s"] = locust_total * duration / (duration + warmup)
+    cpu["locust_ms_per_req"] = 1000 * cpu["locust_s"] / max(len(samples), 1)
+    cpu["other_s"] -= cpu["locust_s"]
     return {"mode": mode, "by_name": by_name, "errors": errors, "requests": len(samples), "rps": len(samples) / span,
-            "audit_events": audit_after - audit_before, "lock": lock.summary(), "recording_from": t_rec,
-            "locust_stderr_tail": proc.stderr[-1500:] if proc.returncode else ""}
+            "audit_events": audit_after - audit_before, "lock": lock.summary(), "recording_from": t_rec, "cpu": cpu,
+            "locust_stderr_tail": err_s[-1500:] if proc.returncode else ""}
 
 
 def _table(title, header, rows) -> str:
@@ -362,7 +443,8 @@ def report(res: dict) -> None:
                  f"{med / MEDIAN_TARGET_MS:.2f}", f"{p95:.0f}", f"{p95 / P95_TARGET_MS:.2f}", f"{_pct(allv, 0.99):.0f}",
                  f"{max(allv):.0f}", "yes" if med < MEDIAN_TARGET_MS and p95 < P95_TARGET_MS else "NO"])
     print(_table(f"\nlocust, mode={res['mode']}, {res['users']} users, {res['duration']} s measured "
-                 f"(after {res['warmup']} s warm-up), gunicorn {res['workers']} workers × 2 threads — "
+                 f"(after {res['warmup']} s warm-up), gunicorn {res['workers']} workers × 2 threads"
+                 f"{', variant ' + res['variant'] if res['variant'] != 'none' else ''} — "
                  f"{res['rps']:.0f} req/s; times in ms; ratio = figure / target (median {MEDIAN_TARGET_MS:.0f}, "
                  f"p95 {P95_TARGET_MS:.0f})",
                  ["endpoint [login]", "n", "fail", "median", "ratio", "p95", "ratio", "p99", "max", "target met"],
@@ -373,6 +455,11 @@ def report(res: dict) -> None:
           f"mean waiting on a lock {lk['mean_lock_waiting']:.2f} (audit statements {lk['mean_lock_waiting_audit']:.2f}), "
           f"samples with ≥1 lock waiter {100 * lk['share_samples_with_lock_wait']:.0f}%, "
           f"mean idle-in-transaction {lk['mean_idle_in_tx']:.2f}")
+    c = res["cpu"]
+    print(f"CPU during the measured {res['duration']} s (2 cores = {c['wall_cpu_capacity_s']:.0f} CPU-s): machine busy "
+          f"{100 * c['busy_share']:.0f}%; gunicorn {c['gunicorn_s']:.1f} s ({c['gunicorn_ms_per_req']:.1f} ms/request), "
+          f"PostgreSQL {c['postgres_s']:.1f} s ({c['postgres_ms_per_req']:.1f} ms/req), locust ≈{c['locust_s']:.1f} s "
+          f"({c['locust_ms_per_req']:.1f} ms/req), other processes on the box {c['other_s']:.1f} s")
 
 
 def main() -> None:
@@ -385,11 +472,24 @@ def main() -> None:
     ap.add_argument("--probe-rounds", type=int, default=20)
     ap.add_argument("--build", action="store_true", help="(re)build ygt_bench first via generate_load.py")
     ap.add_argument("--json", help="also write the raw results here")
+    ap.add_argument("--variant", default="none", choices=["none", "noaudit", "oneshot"],
+                    help="A/B experiment on the audit append (bench/_wsgi_variants.py); none = yigongti serve")
+    ap.add_argument("--verify-worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--setup-worker", help=argparse.SUPPRESS)
     ap.add_argument("--terms", type=int, default=50, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.setup_worker:
         setup_worker(a.setup_worker, a.terms)
+        return
+    if a.verify_worker:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yigongti.settings")
+        import django
+
+        django.setup()
+        from yigongti.core.audit import verify_chain
+
+        r = verify_chain()
+        print(f"{'intact' if r.ok else 'BROKEN'}: {r.checked} events checked; {r.problems[:3]}")
         return
     if a.build:
         subprocess.run([sys.executable, str(HERE.parent / "generate_load.py"), "--db", "postgresql", "--keep-pg"],
@@ -414,9 +514,16 @@ def main() -> None:
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
         log = open(tmp / "gunicorn.log", "w")
-        server = subprocess.Popen([str(VENV_BIN / "yigongti"), "serve", "--host", "127.0.0.1", "--port", str(port),
-                                   "--workers", str(a.workers)], env=env, stdout=log, stderr=subprocess.STDOUT,
-                                  cwd=str(HERE.parent.parent))
+        if a.variant == "none":
+            cmd = [str(VENV_BIN / "yigongti"), "serve", "--host", "127.0.0.1", "--port", str(port),
+                   "--workers", str(a.workers)]
+        else:  # the same gunicorn arguments as `yigongti serve`, with bench/_wsgi_variants.py's app
+            env["YGT_BENCH_VARIANT"] = a.variant
+            cmd = [str(VENV_BIN / "gunicorn"), "_wsgi_variants:application", "--pythonpath", str(HERE.parent),
+                   "--bind", f"127.0.0.1:{port}", "--workers", str(a.workers), "--threads", "2",
+                   "--access-logfile", "-", "--timeout", "120"]
+        server = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=str(HERE.parent.parent))
+        meter = CpuMeter(server.pid)
         try:
             import urllib.request
 
@@ -428,7 +535,9 @@ def main() -> None:
                     time.sleep(0.2)
             else:
                 raise SystemExit("server did not start: " + (tmp / "gunicorn.log").read_text()[-2000:])
-            print(f"yigongti serve on {base}, {a.workers} workers (pid {server.pid})")
+            print(f"{Path(cmd[0]).name} {' '.join(cmd[1:])} on {base} (pid {server.pid})"
+                  f"{'  [variant ' + a.variant + ']' if a.variant != 'none' else ''}; load average before: "
+                  f"{os.getloadavg()[0]:.2f}")
             results: dict = {"terms": {k: v for k, v in terms.items() if k != "residents"}}
             pr = probe(base, terms, a.probe_rounds)
             results["probe"] = pr
@@ -437,13 +546,15 @@ def main() -> None:
             print(_table(f"\nsingle-client probe (sequential, no concurrency; {a.probe_rounds} rounds; ms)",
                          ["endpoint [login]", "n", "median", "p95", "max"], rows))
             for mode in a.modes.split(","):
-                res = run_locust(base, terms_file, tmp, mode, a.users, a.duration, a.warmup)
+                res = run_locust(base, terms_file, tmp, mode, a.users, a.duration, a.warmup, meter)
                 res.update(users=a.users, duration=a.duration, warmup=a.warmup, workers=a.workers,
-                           duration_total=a.duration + a.warmup)
+                           duration_total=a.duration + a.warmup, variant=a.variant)
                 results[mode] = res
                 report(res)
                 if res["locust_stderr_tail"]:
                     print("locust stderr:", res["locust_stderr_tail"])
+            v = subprocess.run([sys.executable, str(HERE), "--verify-worker"], env=env, capture_output=True, text=True)
+            print(f"\naudit chain after the run (verify_chain): {v.stdout.strip() or v.stderr[-500:]}")
             if a.json:
                 Path(a.json).write_text(json.dumps(results, ensure_ascii=False))
         finally:

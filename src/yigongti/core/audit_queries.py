@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from . import audit
 from .models import AuditEvent
 from .paging import Page, slice_page
 
@@ -22,7 +23,8 @@ class AuditFilter:
     date_to: dt.date | None = None
 
 
-def search_events(f: AuditFilter, page: int = 1, size: int = 50) -> Page:
+def search_events(who, f: AuditFilter, page: int = 1, size: int = 50) -> Page:
+    """A page of the log; reading the log is itself recorded (it says who saw whom)."""
     qs = AuditEvent.objects.order_by("-seq")
     if f.actor:
         qs = qs.filter(actor=f.actor)
@@ -36,4 +38,7 @@ def search_events(f: AuditFilter, page: int = 1, size: int = 50) -> Page:
         qs = qs.filter(at__gte=dt.datetime.combine(f.date_from, dt.time.min, SHANGHAI))
     if f.date_to:
         qs = qs.filter(at__lt=dt.datetime.combine(f.date_to + dt.timedelta(days=1), dt.time.min, SHANGHAI))
-    return slice_page(qs, page, size)
+    result = slice_page(qs, page, size)
+    audit.record(who, "list", "audit_event", "", query={k: str(v) for k, v in f.__dict__.items() if v},
+                 page=result.number)
+    return result

@@ -20,7 +20,7 @@ def audit_log(request):
         actor=g.get("actor", "").strip(), action=g.get("action", ""), object_type=g.get("object_type", "").strip(),
         object_id=g.get("object_id", "").strip(), date_from=_date(g.get("date_from")), date_to=_date(g.get("date_to")),
     )
-    page = search_events(f, paginate_params(request))
+    page = search_events(request, f, paginate_params(request))
     ctx = {"page": page, "f": f, "actions": AuditAction.choices}
     return hx_or_full(request, "core/audit_log.html", "core/_audit_rows.html", ctx)
 

@@ -33,6 +33,7 @@ def home(request):
         ctx["resident_total"] = residents_in_scope_count(user)
         ctx["key_populations"] = key_population_counts(user)
         ctx["age_bands"] = age_band_counts(user)
+        ctx["chart_data"] = {"ages": ctx["age_bands"]}
     return render(request, "orgs/home.html", ctx)
 
 
