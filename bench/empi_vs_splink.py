@@ -27,6 +27,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -263,7 +264,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--persons", type=int, action="append", help="population size (repeatable)")
     parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--workdir", default=str(ROOT / "bench" / "_data"))
+    parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "yigongti-bench"))
     parser.add_argument("--systems", default="empi,splink")
     parser.add_argument("--splink-u-pairs", type=float, default=5e6)
     parser.add_argument("--child")

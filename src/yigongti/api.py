@@ -5,6 +5,7 @@ from ninja import NinjaAPI
 from yigongti.core.api_support import AUTH, install_problem_handlers
 from yigongti.orgs.api import router as orgs_router
 from yigongti.residents.api import router as residents_router
+from yigongti.residents.index_api import router as resident_index_router
 
 api = NinjaAPI(
     title="医共体平台 API",
@@ -17,4 +18,5 @@ api = NinjaAPI(
 )
 install_problem_handlers(api)
 api.add_router("/", orgs_router)
+api.add_router("/residents", resident_index_router)
 api.add_router("/residents", residents_router)

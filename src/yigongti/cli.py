@@ -158,6 +158,30 @@ def audit_verify():
     sys.exit(1)
 
 
+from yigongti.indicators.commands import indicators as _indicators, worker as _worker  # noqa: E402
+
+main.add_command(_indicators)
+main.add_command(_worker)
+
+
+@main.group()
+def empi():
+    """The resident master index (EMPI)."""
+
+
+@empi.command("link")
+@click.option("--input", "input_path", required=True, help="CSV, Parquet or Excel file of records.")
+@click.option("--output", "output_path", required=True, help="clusters.parquet or .csv: record_id, person_id, match_score.")
+@click.option("--errors", "errors_path", default=None, help="Error report (default: beside the output).")
+def empi_link(input_path: str, output_path: str, errors_path: str | None):
+    """Link a whole file of records into persons, in batch (no database needed)."""
+    from yigongti.residents.matching.cli import link_command
+
+    summary = link_command(input_path, output_path, errors_path, progress=True)
+    if not summary["ok"]:
+        raise click.ClickException(f"{summary['error']}（错误报告：{summary['errors_path']}）")
+
+
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.pass_context
 def manage(ctx):

@@ -1,6 +1,8 @@
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from yigongti.orgs.models import INDEX_MANAGER_ROLES
+
 
 def navigation(request):
     """The side menu, by role: what this account can open."""
@@ -10,6 +12,10 @@ def navigation(request):
     items = [(_("首页"), reverse("home")), (_("机构"), reverse("orgs:tree")), (_("人员"), reverse("orgs:staff"))]
     if user.role != "auditor":
         items.append((_("居民"), reverse("residents:list")))
+        items.append((_("建档检索"), reverse("residents:find")))
+    if user.is_superuser or user.role in INDEX_MANAGER_ROLES:
+        items.append((_("档案导入"), reverse("residents:imports")))
+        items.append((_("疑似重复"), reverse("residents:reviews")))
     if user.role == "auditor" or user.is_superuser:
         items.append((_("审计日志"), reverse("audit:log")))
     items.append((_("访问令牌"), reverse("orgs:tokens")))

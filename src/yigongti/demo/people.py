@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from yigongti.core.idcard import check_char
+from yigongti.residents.matching.names import folded_key
 from yigongti.residents.models import Household, Resident, ResidentTag
 
 from .bulk import analyze, load_rows, reset_sequences
@@ -218,14 +219,19 @@ def load_people(ctx: DemoContext, people: list[Person], households: list[tuple[i
 
         load_rows(Household, ["id", "number", "village", "area_code", "address"], hh_rows())
 
+        keys: dict[str, str] = {}  # pinyin per distinct name: far fewer names than people
+
         def person_rows():
             for i, p in enumerate(people, start=1):
                 task.advance()
+                key = keys.get(p.name)
+                if key is None:
+                    key = keys[p.name] = folded_key(p.name)
                 yield (i, p.name, p.sex, p.birth, p.id_number, p.phone, p.household, village_ids[p.village_code],
-                       p.village_code, now, now)
+                       p.village_code, key, now, now)
 
         load_rows(Resident, ["id", "name", "sex", "birth_date", "id_number", "phone", "household", "village",
-                             "area_code", "created", "updated"], person_rows())
+                             "area_code", "pinyin_key", "created", "updated"], person_rows())
 
         def tag_rows():
             k = 0

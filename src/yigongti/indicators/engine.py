@@ -29,7 +29,7 @@ def aggregate_sql(table: str, group: str, where: str = "1=1") -> str:
     """Facts summed by a grouping expression and month, keeping the dimensions formulas filter on."""
     sums = ", ".join(f"SUM({m})" for m in MEASURES)
     return (f"SELECT {group} AS grp, month, source, facility_level, in_county, {sums} FROM {table} "
-            f"WHERE {where} GROUP BY {group}, month, source, facility_level, in_county")
+            f"WHERE {where} GROUP BY 1, 2, 3, 4, 5")
 
 
 def collect(rows: Iterable[tuple]) -> dict[str, dict[str, Facts]]:
@@ -200,15 +200,16 @@ def data_months(con, enc: str, st: str | None) -> list[str]:
     return months_between(lo, hi)
 
 
-def build_facts_duckdb(con, enc: str, st: str | None, fac: str | None, months: list[str]) -> None:
+def build_facts_duckdb(con, enc: str, st: str | None, fac: str | None, months: list[str],
+                       coarse: bool = True) -> None:
     from .measures import bed_measures_sql, encounter_measures_sql, settlement_measures_sql
 
     d = Dialect("duckdb")
-    parts = [encounter_measures_sql(d, f"{enc} enc", months)]
+    parts = [encounter_measures_sql(d, enc, months, coarse)]
     if st:
-        parts.append(settlement_measures_sql(d, f"{st} st", months))
+        parts.append(settlement_measures_sql(d, st, months, coarse))
     if fac:
-        parts.append(bed_measures_sql(d, f"{fac} fac", months))
+        parts.append(bed_measures_sql(d, fac, months, coarse))
     con.execute("CREATE OR REPLACE TEMP TABLE facts AS " + " UNION ALL ".join(f"({p})" for p in parts))
 
 

@@ -92,14 +92,21 @@ def _months_cte(d: Dialect, months: list[str]) -> str:
 
 
 def _select(d: Dialect, month: str, source: str, values: dict[str, str], in_county: str,
-            residence: str = "residence_county") -> str:
-    cols = [f"{month} AS month", f"'{source}' AS source", "unit_area", "facility_key", "facility_level",
-            "facility_county", f"{residence} AS residence_county", f"{in_county} AS in_county"]
+            residence: str = "residence_county", coarse: bool = False) -> str:
+    """The fact columns. ``coarse`` keeps only what county-by-month figures need (the county of the
+    area, the level and in-county flag), so a city-scale run groups far fewer keys."""
+    if coarse:
+        cols = [f"{month} AS month", f"'{source}' AS source", "substr(unit_area, 1, 6) AS unit_area",
+                "'' AS facility_key", "facility_level", "'' AS facility_county", "'' AS residence_county",
+                f"{in_county} AS in_county"]
+    else:
+        cols = [f"{month} AS month", f"'{source}' AS source", "unit_area", "facility_key", "facility_level",
+                "facility_county", f"{residence} AS residence_county", f"{in_county} AS in_county"]
     cols += [f"{values.get(m, '0')} AS {m}" for m in MEASURES]
     return ",\n  ".join(cols)
 
 
-def encounter_measures_sql(d: Dialect, src: str, months: list[str]) -> str:
+def encounter_measures_sql(d: Dialect, src: str, months: list[str], coarse: bool = False) -> str:
     """Rows of (dimensions, measures) for the given months, from an encounter source (a table
     expression with the canonical columns). Visits count in the month of the visit, discharges and
     their costs in the month of discharge, occupied bed-days in every month of the stay."""
@@ -127,10 +134,10 @@ def encounter_measures_sql(d: Dialect, src: str, months: list[str]) -> str:
     event = f"CASE WHEN {ip} THEN discharge_date ELSE admit_date END"
     in_county = "(facility_county = residence_county)"
     bed_days = d.days(d.greatest("admit_date", "mstart"), d.least("discharge_date", "mstop"))
-    bed_cols = _select(d, "bed_month", "enc", {"occupied_bed_days": bed_days}, in_county)
+    bed_cols = _select(d, "bed_month", "enc", {"occupied_bed_days": bed_days}, in_county, coarse=coarse)
     return f"""
 WITH {_months_cte(d, months)},
-src AS (SELECT * FROM {src} WHERE NOT (type = 'inpatient' AND discharge_date IS NULL)),
+src AS (SELECT * FROM {src} enc_src WHERE NOT (type = 'inpatient' AND discharge_date IS NULL)),
 events AS (
   SELECT *, {event} AS event_date FROM src
   WHERE ({event}) >= {d.date(first)} AND ({event}) < {d.date(last)}
@@ -141,7 +148,7 @@ beds AS (
   WHERE e.type = 'inpatient'
 )
 SELECT {', '.join(DIMENSIONS)}, {', '.join(f'SUM({m}) AS {m}' for m in MEASURES)} FROM (
-  SELECT {_select(d, d.month('event_date'), 'enc', ev, in_county)} FROM events
+  SELECT {_select(d, d.month('event_date'), 'enc', ev, in_county, coarse=coarse)} FROM events
   UNION ALL
   SELECT {bed_cols} FROM beds
 ) rows
@@ -149,18 +156,18 @@ GROUP BY {', '.join(DIMENSIONS)}
 """
 
 
-def bed_measures_sql(d: Dialect, src: str, months: list[str]) -> str:
+def bed_measures_sql(d: Dialect, src: str, months: list[str], coarse: bool = False) -> str:
     """Open bed-days: each facility's open beds × days of each month (src: facility_key, unit_area,
     facility_level, facility_county, open_beds)."""
     vals = {"open_bed_days": f"open_beds * {d.days('m.mstart', 'm.mstop')}"}
     return f"""
 WITH {_months_cte(d, months)}
-SELECT {_select(d, 'm.month', 'bed', vals, 'TRUE', residence='facility_county')}
+SELECT {_select(d, 'm.month', 'bed', vals, 'TRUE', residence='facility_county', coarse=coarse)}
 FROM {src} f CROSS JOIN months m WHERE open_beds > 0
 """
 
 
-def settlement_measures_sql(d: Dialect, src: str, months: list[str]) -> str:
+def settlement_measures_sql(d: Dialect, src: str, months: list[str], coarse: bool = False) -> str:
     """Settlements count in the month they were settled; pharmacy purchases carry level 'pharmacy'."""
     first, last = month_bounds([months[0]])[0][1], month_bounds([months[-1]])[0][2]
     ip = "type = 'inpatient'"
@@ -172,10 +179,10 @@ def settlement_measures_sql(d: Dialect, src: str, months: list[str]) -> str:
     in_county = "(facility_level IN ('county', 'township', 'village') AND facility_county = residence_county)"
     return f"""
 SELECT {', '.join(DIMENSIONS)}, {', '.join(f'SUM({m}) AS {m}' for m in MEASURES)} FROM (
-  SELECT {_select(d, d.month('settle_date'), 'set', vals, in_county)}
+  SELECT {_select(d, d.month('settle_date'), 'set', vals, in_county, coarse=coarse)}
   FROM (SELECT settlement_id, residence_county, residence_area AS unit_area, facility_key,
                CASE WHEN type = 'pharmacy' THEN 'pharmacy' ELSE facility_level END AS facility_level,
-               facility_county, type, settle_date, total_cost, fund_paid FROM {src}) s
+               facility_county, type, settle_date, total_cost, fund_paid FROM {src} st_src) s
   WHERE settle_date >= {d.date(first)} AND settle_date < {d.date(last)}
 ) rows
 GROUP BY {', '.join(DIMENSIONS)}

@@ -8,6 +8,7 @@ and is audited."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -150,7 +151,8 @@ def _version() -> int:
 def fetch(area: Area, months: list[str], group: str = "'all'", sources: tuple[str, ...] | None = None
           ) -> dict[str, dict[str, Facts]]:
     """Facts of an area summed by ``group`` (a SQL expression over the fact columns) and month."""
-    key = f"indicators:{_version()}:{area.key}:{group}:{sources}:{','.join(months)}"
+    raw = f"{_version()}:{area.key}:{group}:{sources}:{','.join(months)}"
+    key = "indicators:facts:" + hashlib.md5(raw.encode()).hexdigest()
     hit = cache.get(key)
     if hit is not None:
         return hit
@@ -247,8 +249,9 @@ def ranking(area: Area, period: Period, code: str, by: str = "child") -> list[di
         codes = {g.ljust(12, "0"): g for g in grouped}
         names = {codes[c]: name for c, name in Region.objects.filter(code__in=list(codes)).values_list("code", "name")}
         for g in grouped:
-            if g not in names:
-                names[g] = "县级医疗机构" if g.endswith("000") else g
+            if n == 9 and g.endswith("000"):
+                names[g] = "县级医疗机构"  # facilities sitting at the county seat, not in a township
+            names.setdefault(g, g)
     rows = []
     for g, months_facts in grouped.items():
         v = _value(ind, months_facts, period)

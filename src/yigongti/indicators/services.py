@@ -64,9 +64,9 @@ def refresh_facts(months: list[str] | None = None) -> dict:
     cols = ", ".join(DIMENSIONS + MEASURES)
     with transaction.atomic(), connection.cursor() as cur:
         MonthlyFact.objects.filter(month__in=months).delete()
-        for sql in (encounter_measures_sql(d, f"{LIVE_ENCOUNTERS} enc", months),
-                    settlement_measures_sql(d, f"{LIVE_SETTLEMENTS} st", months),
-                    bed_measures_sql(d, f"{LIVE_BEDS} fac", months)):
+        for sql in (encounter_measures_sql(d, LIVE_ENCOUNTERS, months),
+                    settlement_measures_sql(d, LIVE_SETTLEMENTS, months),
+                    bed_measures_sql(d, LIVE_BEDS, months)):
             cur.execute(f"INSERT INTO indicators_monthlyfact ({cols}) SELECT {cols} FROM ({sql}) q")
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
@@ -110,3 +110,12 @@ def month_end(now: dt.datetime | None = None) -> dt.datetime:
     now = timezone.localtime(now or timezone.now())
     first = now.replace(day=1, hour=0, minute=5, second=0, microsecond=0)
     return first.replace(year=first.year + (first.month == 12), month=first.month % 12 + 1)
+
+
+def schedule_month_end(now: dt.datetime | None = None) -> list[Job]:
+    """Queue the nightly fact refresh and the report of the month that is ending (idempotent)."""
+    due = month_end(now)
+    prev = due - dt.timedelta(days=2)
+    tomorrow = timezone.localtime(now or timezone.now()).replace(hour=2, minute=0, second=0, microsecond=0) \
+        + dt.timedelta(days=1)
+    return [schedule("refresh_facts", tomorrow), schedule("monthly_report", due, period=prev.strftime("%Y-%m"))]

@@ -240,6 +240,10 @@ class Role(models.TextChoices):
     AUDITOR = "auditor", _("审计员")
 
 
+# Who may import patient lists into the resident index, review uncertain matches, merge and unmerge.
+INDEX_MANAGER_ROLES = {Role.COMMUNITY_MANAGER, Role.FACILITY_ADMIN, Role.BUREAU}
+
+
 class User(AbstractUser):
     """An account. Clinical accounts link to a Staff record; bureau and city accounts to a region."""
 

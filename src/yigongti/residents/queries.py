@@ -34,7 +34,7 @@ def get_resident_for(who, pk) -> Resident:
     user = _user_of(who)
     try:
         resident = (
-            residents_visible_to(user).select_related("village__parent", "household").get(pk=int(pk))
+            residents_visible_to(user).select_related("village__parent", "household", "merged_into").get(pk=int(pk))
         )
     except (Resident.DoesNotExist, ValueError, TypeError):
         audit.record(who, "denied", "resident", pk)
@@ -52,7 +52,7 @@ class ResidentFilter:
 
 
 def filtered_residents(user, f: ResidentFilter) -> QuerySet[Resident]:
-    qs = residents_visible_to(user)
+    qs = residents_visible_to(user).filter(merged_into__isnull=True)
     q = f.q.strip()
     if q:
         if looks_like_id_number(q):
@@ -99,7 +99,7 @@ def residents_in_scope_count(user) -> int:
     key = _scope_key(user, "count")
     value = cache.get(key)
     if value is None:
-        value = residents_visible_to(user).count()
+        value = residents_visible_to(user).filter(merged_into__isnull=True).count()
         cache.set(key, value, COUNT_TTL)
     return value
 

@@ -14,7 +14,8 @@ from yigongti.core.personal import PhoneError, normalise_phone
 from yigongti.core.scoping import scope_for
 from yigongti.orgs.models import Region, RegionLevel
 
-from .models import Household, KeyPopulation, Resident, ResidentTag, Sex
+from .matching.names import folded_key
+from .models import Household, KeyPopulation, LinkHow, Resident, ResidentTag, Sex, SourceRecord
 
 NAME_RE = re.compile(r"^[\u3400-\u9fff\uf900-\ufaffA-Za-z·•．. ]{1,40}$")
 
@@ -98,6 +99,13 @@ def _set_tags(resident: Resident, tags: list[str]) -> None:
     ResidentTag.objects.bulk_create([ResidentTag(resident=resident, tag=t) for t in tags if t not in have])
 
 
+def _desk(user) -> str:
+    """The registering desk as a source system: the facility code, or the account's region."""
+    if user.facility_id:
+        return f"yigongti:{user.facility.code}"
+    return f"yigongti:{user.region.code if user.region_id else user.username}"
+
+
 def register_resident(actor, user, data: dict) -> Resident:
     """建档: create a resident in a village the user may serve."""
     fields = _clean_fields(data)
@@ -111,9 +119,15 @@ def register_resident(actor, user, data: dict) -> Resident:
     try:
         with transaction.atomic():
             resident = Resident.objects.create(
-                **fields, village=village, area_code=village.code, household=household
+                **fields, village=village, area_code=village.code, household=household,
+                pinyin_key=folded_key(fields["name"]),
             )
             _set_tags(resident, tags)
+            SourceRecord.objects.create(
+                person=resident, source_system=_desk(user), record_id=f"R{resident.pk}", name=resident.name,
+                sex=resident.sex, birth_date=resident.birth_date, id_number=resident.id_number or "",
+                id_valid=bool(resident.id_number), phone=resident.phone, how=LinkHow.REGISTERED,
+            )
             audit.record(actor, "create", "resident", resident.pk)
     except IntegrityError:
         raise Conflict("duplicate_id_number", "该身份证号已建档，请检索后使用已有档案", field="id_number") from None
@@ -131,6 +145,8 @@ def update_resident(actor, user, resident: Resident, data: dict) -> Resident:
             changed = sorted(k for k, v in fields.items() if getattr(locked, k) != v)
             for key, value in fields.items():
                 setattr(locked, key, value)
+            if "name" in fields:
+                locked.pinyin_key = folded_key(locked.name)
             if village is not None and village.pk != locked.village_id:
                 locked.village, locked.area_code = village, village.code
                 changed.append("village")

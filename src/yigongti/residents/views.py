@@ -12,7 +12,8 @@ from yigongti.orgs.models import Region, RegionLevel
 
 from . import queries, services
 from .forms import ResidentForm
-from .models import KeyPopulation
+from .merging import can_manage_index
+from .models import KeyPopulation, MergeEvent
 
 
 def _villages_in_scope(user):
@@ -38,6 +39,9 @@ def resident_detail(request, pk: int):
     resident = queries.get_resident_for(request, pk)
     return render(request, "residents/resident_detail.html",
                   {"r": resident, "tags": resident.tags.all(),
+                   "sources": resident.source_records.order_by("created"),
+                   "merges": MergeEvent.objects.filter(survivor=resident).select_related("merged_by"),
+                   "can_manage": can_manage_index(request.user),
                    "can_unmask": request.user.has_perm("orgs.unmask_personal_data")})
 
 

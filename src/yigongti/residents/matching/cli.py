@@ -67,14 +67,33 @@ def link_command(input_path: str | Path, output_path: str | Path, errors_path: s
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="居民主索引批量匹配 (EMPI batch link)")
-    parser.add_argument("--input", required=True, help="CSV, Parquet or Excel file of records")
-    parser.add_argument("--output", required=True, help="clusters file (.parquet or .csv)")
+    parser.add_argument("--input", help="CSV, Parquet or Excel file of records")
+    parser.add_argument("--output", help="clusters file (.parquet or .csv)")
+    parser.add_argument("--fit-defaults", type=int, metavar="PERSONS",
+                        help="maintainers: re-estimate default_params.json on synthetic data of this size")
     parser.add_argument("--errors", default=None, help="error report file (default: next to the output)")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
+    if args.fit_defaults:
+        return _fit_defaults(args.fit_defaults)
+    if not args.input or not args.output:
+        parser.error("--input and --output are required")
     summary = link_command(args.input, args.output, args.errors, progress=not args.quiet)
     print(json.dumps(summary, ensure_ascii=False))
     return 0 if summary["ok"] else 2
+
+
+def _fit_defaults(persons: int) -> int:
+    from . import synth
+    from .link import fit_default_params
+    from .model import save_params
+
+    _people, records = synth.generate(persons, seed=2024)
+    params = fit_default_params(records)
+    path = Path(__file__).with_name("default_params.json")
+    save_params(params, path)
+    print(f"wrote {path} (λ={params.lam:.2e}, {len(params.common_names)} common names)")
+    return 0
 
 
 if __name__ == "__main__":

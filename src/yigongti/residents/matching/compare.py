@@ -16,10 +16,10 @@ import pyarrow.compute as pc
 
 from .names import MAX_CHARS, NameTable, build_name_table
 from .normalize import (
-    NO_DATE,
     ID_MISSING,
     ID_VALID,
     ID_VALID_15,
+    NO_DATE,
     IdColumns,
     as_string_array,
     codes_of,

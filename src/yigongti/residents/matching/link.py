@@ -212,6 +212,39 @@ def estimate_params(f: Features, levels: np.ndarray, start: Params) -> Params:
     return Params(lam, em.m, u, start.threshold, name_key_share(f), start.common_names)
 
 
+def fit_default_params(records: pa.Table, top_names: int = 400) -> Params:
+    """Parameters from records with a ``true_person_id`` column (``synth`` output): m counted on
+    the true matches among candidate pairs, u on random pairs, λ from the truth. This is how the
+    shipped ``default_params.json`` is made; EM then refines m on each real data set."""
+    from .model import level_shares
+    from .names import fold_syllable
+
+    f = prepare(records)
+    left, right = candidate_pairs(f)
+    levels = compare_all(f, left, right)
+    truth = records.column("true_person_id").to_numpy()
+    is_match = truth[left] == truth[right]
+    m = level_shares(levels[is_match])
+    a, b = random_pairs(f.n, RANDOM_PAIRS)
+    u = level_shares(compare_all(f, a, b))
+    _, sizes = np.unique(truth, return_counts=True)
+    lam = float((sizes * (sizes - 1) / 2).sum() / (f.n * (f.n - 1) / 2))
+    t = f.names
+    present = f.name_idx[f.name_idx >= 0]
+    per_key = np.bincount(t.fold_key[present])
+    top = np.argsort(-per_key)[:top_names]
+    key_name = {int(k): i for i, k in enumerate(t.fold_key)}
+    common = {" ".join(fold_syllable(s) for s in _syllables_of(t.names[key_name[int(k)]])): round(float(per_key[k] / len(present)), 7)
+              for k in top if per_key[k] > 0}
+    return Params(lam, m, u, 0.0, name_key_share(f), common)
+
+
+def _syllables_of(name: str) -> list[str]:
+    from .names import name_syllables
+
+    return name_syllables(name)
+
+
 def name_key_share(f: Features) -> float:
     """P(two random records share a folded name key) = Σ share², the TF baseline."""
     t = f.names
@@ -232,10 +265,9 @@ def _name_share(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return count / max(f.n, 1)
 
 
-def explain_levels(levels: np.ndarray) -> tuple[list[str], list[str]]:
+def explain_levels(levels: np.ndarray, params: Params | None = None) -> tuple[list[str], list[str]]:
     """Chinese reasons for and against a match from one pair's comparison levels."""
-    params = default_params()
-    w = params.weights()
+    w = (params or default_params()).weights()
     pro: list[str] = []
     con: list[str] = []
     for j, name in enumerate(FIELDS):
@@ -319,7 +351,7 @@ def score_candidates(query: dict[str, Any], candidates: list[dict[str, Any]], pa
     prob = probability(weight)
     out = []
     for k in range(len(candidates)):
-        pro, con = explain_levels(levels[k])
+        pro, con = explain_levels(levels[k], params)
         if f.traditional[0] != f.traditional[k + 1] and levels[k, NAME] in (0, 1, 2):
             pro.append("姓名繁简体不同")
         if levels[k, NAME] in (0, 1, 2) and share[k] > 10 * params.name_key_share:

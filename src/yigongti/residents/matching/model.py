@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -53,17 +54,32 @@ class Params:
         return float(np.log2(self.lam / (1 - self.lam)))
 
     def to_json(self) -> str:
-        return json.dumps(self.__dict__, ensure_ascii=False, indent=1)
+        def r(x: float) -> float:
+            return float(f"{x:.6g}")
+
+        data = {
+            "lam": r(self.lam),
+            "m": {f: [r(x) for x in v] for f, v in self.m.items()},
+            "u": {f: [r(x) for x in v] for f, v in self.u.items()},
+            "threshold": self.threshold,
+            "name_key_share": r(self.name_key_share),
+            "common_names": self.common_names,
+        }
+        return json.dumps(data, ensure_ascii=False, indent=0)
 
     @classmethod
     def from_json(cls, text: str) -> Params:
         return cls(**json.loads(text))
 
 
+@lru_cache(maxsize=1)
+def _default_params_text() -> str:
+    return resources.files(__package__).joinpath("default_params.json").read_text(encoding="utf-8")
+
+
 def default_params() -> Params:
     """Parameters shipped with the package (estimated on synthetic data with known truth)."""
-    text = resources.files(__package__).joinpath("default_params.json").read_text(encoding="utf-8")
-    return Params.from_json(text)
+    return Params.from_json(_default_params_text())
 
 
 def save_params(params: Params, path: Path) -> None:

@@ -11,7 +11,6 @@ import re
 from functools import lru_cache
 
 import numpy as np
-
 import zhconv
 from pypinyin import Style, lazy_pinyin
 
@@ -198,6 +197,7 @@ def _row_ids(matrix: np.ndarray) -> np.ndarray:
 
 
 _PLAIN_NAME = re.compile(r"[\u3400-\u9fff]{1,8}")
+_MOJIBAKE = re.compile("锟斤拷|烫烫|屯屯")  # GBK/UTF-8 mix-ups and uninitialised-memory fillers
 
 
 def build_name_table(raw_names: list[str | None]) -> tuple[NameTable, np.ndarray, np.ndarray, np.ndarray]:
@@ -212,7 +212,7 @@ def build_name_table(raw_names: list[str | None]) -> tuple[NameTable, np.ndarray
     for i, raw in enumerate(raw_names):
         if raw is None:
             continue
-        if not _PLAIN_NAME.fullmatch(raw) and is_garbled(raw):
+        if (not _PLAIN_NAME.fullmatch(raw) or _MOJIBAKE.search(raw)) and is_garbled(raw):
             garbled[i] = True
             continue
         simple = raw.translate(to_simple)
