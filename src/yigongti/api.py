@@ -6,6 +6,8 @@ from yigongti.core.api_support import AUTH, install_problem_handlers
 from yigongti.orgs.api import router as orgs_router
 from yigongti.residents.api import router as residents_router
 from yigongti.residents.index_api import router as resident_index_router
+from yigongti.encounters.api import router as encounters_router
+from yigongti.indicators.api import router as indicators_router
 
 api = NinjaAPI(
     title="医共体平台 API",
@@ -20,3 +22,5 @@ install_problem_handlers(api)
 api.add_router("/", orgs_router)
 api.add_router("/residents", resident_index_router)
 api.add_router("/residents", residents_router)
+api.add_router("/encounters", encounters_router)
+api.add_router("/indicators", indicators_router)

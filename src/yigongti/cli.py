@@ -35,9 +35,13 @@ def migrate():
 @click.option("--reset/--no-reset", default=True, show_default=True, help="Delete an earlier demo first.")
 @click.option("--accounts-file", default=None, help="Also write the demo logins to this file.")
 def generate(population: int, seed: int, reset: bool, accounts_file: str | None):
-    """Generate the demo county (deterministic by --seed)."""
+    """Generate the demo county (deterministic by --seed); migrates first."""
     _django()
+    from django.core.management import call_command
+
     from yigongti.demo.build import build_demo
+
+    call_command("migrate", interactive=False, verbosity=0)
 
     logins = build_demo(population=population, seed=seed, reset=reset, progress=True)
     _print_logins(logins, accounts_file)

@@ -18,6 +18,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("orgs/", include("yigongti.orgs.urls")),
     path("residents/", include("yigongti.residents.urls")),
+    path("encounters/", include("yigongti.encounters.urls")),
+    path("indicators/", include("yigongti.indicators.urls")),
     path("audit/", include(audit_patterns)),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

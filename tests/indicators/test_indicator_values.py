@@ -124,8 +124,16 @@ def test_quarter_sums_months_before_dividing(world):
 
 
 def test_ranking_of_townships_puts_the_better_first(world):
+    # the grassroots share is ranked by where patients live: 塔峰镇 residents' visits E1 E2 both grassroots
+    # → 100 %; 总市镇: E3 at a village clinic, E4 at the county hospital → 50 %; E5's patient lives in
+    # another county and is in no township of ours
     rows = queries.ranking(COUNTY, parse_period("2026-03"), "N07")
-    by_name = {r["name"]: r for r in rows}
-    # 塔峰镇 2/2 = 100 %, 总市镇 1/1 = 100 %, county-level facilities 0/2 = 0 %
-    assert by_name["县级医疗机构"]["value"] == D("0.00")
-    assert rows[-1]["name"] == "县级医疗机构"
+    assert [(r["rank"], r["name"], r["value"]) for r in rows] == [(1, "塔峰镇", D("100.00")), (2, "总市镇", D("50.00"))]
+
+
+def test_ranking_of_facilities_by_length_of_stay(world):
+    # April: 县中心医院 discharged E6 after 9 days → 9.00; 塔峰镇卫生院 has beds but no discharge: no value
+    # (a zero denominator), so it is listed last and unranked
+    rows = queries.ranking(COUNTY, parse_period("2026-04"), "ALOS", by="facility")
+    assert [(r["name"], r["value"], r["rank"]) for r in rows] == [("蓝山县中心医院", D("9.00"), 1),
+                                                                ("塔峰镇卫生院", None, None)]

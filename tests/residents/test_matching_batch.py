@@ -2,6 +2,7 @@
 
 import csv
 import datetime as dt
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -137,9 +138,11 @@ def test_cli_round_trip_on_a_small_csv(tmp_path: Path):
     src = tmp_path / "records.csv"
     write_csv(src)
     out = tmp_path / "clusters.csv"
+    # no Django settings: the matching package must run on its own
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     proc = subprocess.run(
         [sys.executable, "-m", "yigongti.residents.matching.cli", "--input", str(src), "--output", str(out), "--quiet"],
-        capture_output=True, text=True, check=True,
+        capture_output=True, text=True, check=True, env=env,
     )
     assert '"ok": true' in proc.stdout
     with open(out, encoding="utf-8-sig") as fh:
@@ -158,6 +161,22 @@ def test_cli_round_trip_on_parquet_keeps_leading_zero_ids_and_dates(tmp_path: Pa
     summary = link_command(src, tmp_path / "clusters.parquet", progress=False)
     assert summary["ok"] and summary["records_linked"] == len(ROWS)
     assert summary["persons"] == 4  # mother, two twins and 刘德明; nothing else merged
+
+
+def test_excel_files_are_read_too(tmp_path: Path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(list(INPUT_COLUMNS))
+    for r in ROWS:
+        ws.append(list(r[:9]))
+    ws.append(["x1", "村卫生室", "覃嘉懿", 2, dt.date(2001, 7, 1), None, 13800000000, ADDR, None])
+    src = tmp_path / "records.xlsx"
+    wb.save(src)
+    summary = link_command(src, tmp_path / "clusters.parquet", progress=False)
+    assert summary["ok"] and summary["records_linked"] == len(ROWS) + 1
+    assert summary["persons"] == 5
 
 
 def test_linking_synthetic_county_records_is_accurate():

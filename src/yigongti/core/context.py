@@ -16,6 +16,7 @@ def navigation(request):
     if user.is_superuser or user.role in INDEX_MANAGER_ROLES:
         items.append((_("档案导入"), reverse("residents:imports")))
         items.append((_("疑似重复"), reverse("residents:reviews")))
+    items.append((_("监测指标"), reverse("indicators:dashboard")))
     if user.role == "auditor" or user.is_superuser:
         items.append((_("审计日志"), reverse("audit:log")))
     items.append((_("访问令牌"), reverse("orgs:tokens")))

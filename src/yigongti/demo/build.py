@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from .accounts import build_accounts
 from .context import DemoContext
+from .empi import build_index_imports
 from .encounters import build_encounters
 from .orgs import build_facilities, build_regions, build_staff
 from .people import generate_people, load_people
@@ -38,7 +39,7 @@ def _orgs(ctx: DemoContext) -> None:
         build_staff(ctx)
 
 
-STEPS = [_orgs, _people, build_accounts, build_encounters]
+STEPS = [_orgs, _people, build_accounts, build_encounters, build_index_imports]
 
 
 def build_demo(population: int = 450_000, seed: int = 1, reset: bool = True, progress: bool = False,

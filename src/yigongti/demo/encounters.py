@@ -136,13 +136,13 @@ def build_encounters(ctx: DemoContext) -> None:
 
     # ---- outpatient and emergency visits
     lam = np.select([ages < 7, ages < 15, ages < 45, ages < 65], [6.5, 3.2, 3.6, 6.2], 9.5) + 4.0 * chronic
-    counts = rng.poisson(lam * 0.93)
+    counts = rng.poisson(lam * 1.0)
     vi = np.repeat(np.arange(n), counts)
     m = len(vi)
     vday = _days(rng, m, first, ndays)
     emergency = rng.random(m) < 0.065
-    p_village = np.where(worse[vi], 0.30, np.where(better[vi], 0.47, 0.42)) - np.where(seat[vi], 0.10, 0)
-    p_town = np.where(worse[vi], 0.26, np.where(better[vi], 0.35, 0.325))
+    p_village = np.where(worse[vi], 0.36, np.where(better[vi], 0.52, 0.48)) - np.where(seat[vi], 0.08, 0)
+    p_town = np.where(worse[vi], 0.28, np.where(better[vi], 0.36, 0.345))
     u = rng.random(m)
     level = np.where(u < p_village, 2, np.where(u < p_village + p_town, 1, 0))  # 2 village, 1 township, 0 county
     level = np.where(emergency, np.where(rng.random(m) < 0.85, 0, 1), level)
@@ -163,7 +163,7 @@ def build_encounters(ctx: DemoContext) -> None:
     # ---- admissions
     lam_ip = (np.select([ages < 7, ages < 45, ages < 65], [0.13, 0.09, 0.20], 0.42) + 0.12 * chronic
               + 0.85 * maternal)
-    icounts = rng.poisson(lam_ip * 1.02)
+    icounts = rng.poisson(lam_ip * 1.10)
     ii = np.repeat(np.arange(n), icounts)
     k = len(ii)
     lead = 30  # admissions from the month before the year, still in hospital when it starts
@@ -183,11 +183,11 @@ def build_encounters(ctx: DemoContext) -> None:
     dx = np.where(delivery, 4, dx)
     surgery = (ip_level == 0) & np.isin(dx, [i for i, (c, _n) in enumerate(IP_DX) if c in SURGERY]) & \
         (rng.random(k) < 0.8)
-    ip_mean = np.where(ip_level == 1, 2500.0, np.where(ip_pick == 1, 5200.0, np.where(ip_pick == 2, 3400.0, 6100.0)))
-    ip_mean = ip_mean * (0.55 + 0.45 * los / np.maximum(los_mean, 1)) * np.where(surgery, 1.9, 1.0)
+    ip_mean = np.where(ip_level == 1, 2400.0, np.where(ip_pick == 1, 4800.0, np.where(ip_pick == 2, 3200.0, 5500.0)))
+    ip_mean = ip_mean * (0.55 + 0.45 * los / np.maximum(los_mean, 1)) * np.where(surgery, 1.7, 1.0)
     ip_cost = np.round(_lognormal(rng, ip_mean, 0.45) * 100).astype(np.int64)
     ip_drug_share = np.where(ip_level == 1, 0.30, 0.24) + np.where(worse[ii], 0.05, 0)
-    ip_mat_share = np.where(surgery, 0.32, 0.13)
+    ip_mat_share = np.where(surgery, 0.36, 0.17)
     ip_fund_share = np.where(ip_level == 1, 0.78, 0.66) + np.where(employee[ii], 0.08, 0)
     admit = iday
     discharge = iday + los
@@ -363,7 +363,7 @@ def _settlements(ctx, rng, w, first, ndays, day0, vi, vday, fac, level, emergenc
         pos = {int(x): j for j, x in enumerate(ik.tolist())}
         o_codes = [o[0] for o in OUTSIDE]
         o_pick = rng.choice(len(OUTSIDE), size=len(ii), p=[o[3] for o in OUTSIDE])
-        o_cost = np.round(_lognormal(rng, np.full(len(ii), 21000.0), 0.6) * 100).astype(np.int64)
+        o_cost = np.round(_lognormal(rng, np.full(len(ii), 23500.0), 0.6) * 100).astype(np.int64)
         for x in range(len(ii)):
             r = int(ii[x])
             if not insured[r] or in_hosp[x] or discharge[x] < 0 or discharge[x] > ndays - 1:
@@ -386,7 +386,7 @@ def _settlements(ctx, rng, w, first, ndays, day0, vi, vday, fac, level, emergenc
                    *_money(np.array([ip_cost[x], ip_fund[x], ip_cost[x] - ip_fund[x]])), IP_DX[dx[x]][0], int(ip_ids[j]))
         # outpatient care outside the county (specialist visits in the city), and pharmacy purchases
         n = len(villages)
-        k = int(n * 0.09)
+        k = int(n * 0.12)
         who = rng.integers(0, n, k)
         days = _days(rng, k, first, ndays)
         dd2 = (day0 + days.astype("timedelta64[D]")).astype(object)

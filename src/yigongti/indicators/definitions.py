@@ -58,8 +58,11 @@ class Indicator:
     source: str = NMI_2024
     data_from: str = ""  # pending: the module whose issue brings the data
     alias_of: str | None = None
-    money: bool = False  # numerator and denominator in yuan (measures in cents)
+    money: bool = False  # numerator in yuan (informative; units follow the measures)
     places: int = 2
+    # Below the county, patient-flow indicators are attributed to where patients live (a township's
+    # grassroots share is that of its residents' visits), facility KPIs to where the facility is.
+    local_basis: str = "facility"
 
     @property
     def computed(self) -> bool:
@@ -95,7 +98,7 @@ _DEFS = [
     Indicator("N07", "县域内基层医疗卫生机构诊疗人次数占比", "Share of grassroots visits in the county", D_DIVIDE,
               "ratio", target=Decimal("65"),
               numerator=Sum("visits", levels=GRASSROOTS), denominator=Sum("visits", levels=IN_COUNTY),
-              definition="县域内基层医疗卫生机构（乡镇卫生院、社区卫生服务中心、村卫生室）门急诊人次 ÷ 县域内各级医疗卫生机构门急诊人次 × 100%"),
+              local_basis="residence", definition="县域内基层医疗卫生机构（乡镇卫生院、社区卫生服务中心、村卫生室）门急诊人次 ÷ 县域内各级医疗卫生机构门急诊人次 × 100%"),
     Indicator("N08", "医保基金县域内支出占比（不含药店）", "Share of insurance fund spent in the county", D_DIVIDE,
               "ratio", target=Decimal("80"),
               numerator=Sum("st_fund", "set", levels=IN_COUNTY, in_county=True),
@@ -122,7 +125,7 @@ _DEFS = [
     Indicator("N12", "县域内中医类诊疗量占比", "Share of TCM visits in the county", D_EFFIC, "ratio",
               target=Decimal("15"),
               numerator=Sum("tcm_visits", levels=IN_COUNTY), denominator=Sum("visits", levels=IN_COUNTY),
-              definition="县域内医疗卫生机构中医类门急诊人次 ÷ 门急诊总人次 × 100%"),
+              local_basis="residence", definition="县域内医疗卫生机构中医类门急诊人次 ÷ 门急诊总人次 × 100%"),
     Indicator("N13", "县域内慢性病健康管理人群住院率", "Admission rate of managed chronic patients", D_HEALTH,
               "pending", direction="lower", data_from="慢病管理（chronic）"),
     Indicator("N14", "县域内四类慢性病过早死亡率", "Premature mortality from four major NCDs", D_HEALTH,
@@ -170,9 +173,9 @@ _DEFS = [
               definition="出院者中施行手术的人次"),
     Indicator("GR_VISIT_GROWTH", "基层门急诊人次增长率", "Growth of grassroots visits", D_KPI, "growth",
               base="GR_VISITS", direction="higher", source=KPI_SOURCE,
-              definition="（本期基层门急诊人次 − 上年同期）÷ 上年同期 × 100%"),
+              local_basis="residence", definition="（本期基层门急诊人次 − 上年同期）÷ 上年同期 × 100%"),
     Indicator("GR_VISITS", "基层门急诊人次", "Grassroots visits", D_KPI, "count", unit="人次", scale=1,
-              numerator=Sum("visits", levels=GRASSROOTS), source=KPI_SOURCE, definition="乡镇卫生院和村卫生室门急诊人次"),
+              numerator=Sum("visits", levels=GRASSROOTS), source=KPI_SOURCE, local_basis="residence", definition="乡镇卫生院和村卫生室门急诊人次"),
     # Older names, kept because the seeds and the province's reports still use them
     Indicator("ALIAS_COUNTY_RATE", "县域就诊率", "County treatment rate (alias of N11)", D_EFFIC, "ratio",
               target=Decimal("90"), numerator=Sum("st_ip_cases", "set", levels=IN_COUNTY, in_county=True),
@@ -180,7 +183,7 @@ _DEFS = [
               definition="同 N11 参保人县域内住院人次占比"),
     Indicator("ALIAS_GRASSROOTS_RATE", "县域内基层就诊率", "Grassroots visit rate (alias of N07)", D_DIVIDE, "ratio",
               target=Decimal("65"), numerator=Sum("visits", levels=GRASSROOTS), denominator=Sum("visits", levels=IN_COUNTY),
-              alias_of="N07", definition="同 N07 县域内基层医疗卫生机构诊疗人次数占比"),
+              alias_of="N07", local_basis="residence", definition="同 N07 县域内基层医疗卫生机构诊疗人次数占比"),
 ]
 
 INDICATORS: dict[str, Indicator] = {i.code: i for i in _DEFS}

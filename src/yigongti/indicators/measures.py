@@ -14,6 +14,8 @@ Canonical settlement columns:
   type, settle_date, total_cost, fund_paid
 ``unit_area`` is the 12-digit area a row is attributed to: the facility's for encounters and beds,
 the insured's for settlements; ``substr(unit_area, 1, 6)`` is the county of the figure.
+``residence_area`` is the patient's (the insured's) home area, so that patient-flow indicators such
+as the grassroots visit share can be ranked by the township patients live in.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 
-DIMENSIONS = ["month", "source", "unit_area", "facility_key", "facility_level", "facility_county",
+DIMENSIONS = ["month", "source", "unit_area", "residence_area", "facility_key", "facility_level", "facility_county",
               "residence_county", "in_county"]
 ENCOUNTER_MEASURES = ["visits", "er_visits", "tcm_visits", "visits_costed", "visit_cost", "discharges",
                       "discharges_costed", "discharge_cost", "los_days", "surgeries", "revenue", "drug", "material",
@@ -92,15 +94,16 @@ def _months_cte(d: Dialect, months: list[str]) -> str:
 
 
 def _select(d: Dialect, month: str, source: str, values: dict[str, str], in_county: str,
-            residence: str = "residence_county", coarse: bool = False) -> str:
+            residence: str = "residence_county", coarse: bool = False, home: str = "residence_area") -> str:
     """The fact columns. ``coarse`` keeps only what county-by-month figures need (the county of the
     area, the level and in-county flag), so a city-scale run groups far fewer keys."""
     if coarse:
         cols = [f"{month} AS month", f"'{source}' AS source", "substr(unit_area, 1, 6) AS unit_area",
-                "'' AS facility_key", "facility_level", "'' AS facility_county", "'' AS residence_county",
+                "'' AS residence_area", "'' AS facility_key", "facility_level", "'' AS facility_county", "'' AS residence_county",
                 f"{in_county} AS in_county"]
     else:
-        cols = [f"{month} AS month", f"'{source}' AS source", "unit_area", "facility_key", "facility_level",
+        cols = [f"{month} AS month", f"'{source}' AS source", "unit_area", f"{home} AS residence_area",
+                "facility_key", "facility_level",
                 "facility_county", f"{residence} AS residence_county", f"{in_county} AS in_county"]
     cols += [f"{values.get(m, '0')} AS {m}" for m in MEASURES]
     return ",\n  ".join(cols)
@@ -162,7 +165,8 @@ def bed_measures_sql(d: Dialect, src: str, months: list[str], coarse: bool = Fal
     vals = {"open_bed_days": f"open_beds * {d.days('m.mstart', 'm.mstop')}"}
     return f"""
 WITH {_months_cte(d, months)}
-SELECT {_select(d, 'm.month', 'bed', vals, 'TRUE', residence='facility_county', coarse=coarse)}
+SELECT {_select(d, 'm.month', 'bed', vals, 'TRUE', residence='facility_county', coarse=coarse,
+                 home='unit_area')}
 FROM {src} f CROSS JOIN months m WHERE open_beds > 0
 """
 
@@ -179,7 +183,7 @@ def settlement_measures_sql(d: Dialect, src: str, months: list[str], coarse: boo
     in_county = "(facility_level IN ('county', 'township', 'village') AND facility_county = residence_county)"
     return f"""
 SELECT {', '.join(DIMENSIONS)}, {', '.join(f'SUM({m}) AS {m}' for m in MEASURES)} FROM (
-  SELECT {_select(d, d.month('settle_date'), 'set', vals, in_county, coarse=coarse)}
+  SELECT {_select(d, d.month('settle_date'), 'set', vals, in_county, coarse=coarse, home='unit_area')}
   FROM (SELECT settlement_id, residence_county, residence_area AS unit_area, facility_key,
                CASE WHEN type = 'pharmacy' THEN 'pharmacy' ELSE facility_level END AS facility_level,
                facility_county, type, settle_date, total_cost, fund_paid FROM {src} st_src) s

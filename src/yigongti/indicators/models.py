@@ -18,6 +18,7 @@ class MonthlyFact(models.Model):
     month = models.CharField(max_length=7)
     source = models.CharField(max_length=3)  # enc | bed | set
     unit_area = models.CharField(max_length=12)
+    residence_area = models.CharField(max_length=12, blank=True)
     facility_key = models.CharField(max_length=30, blank=True)
     facility_level = models.CharField(max_length=14)
     facility_county = models.CharField(max_length=6)

@@ -52,10 +52,14 @@ class Area:
     def key(self) -> str:
         return f"{self.kind}:{self.code}"
 
-    def where(self) -> tuple[str, list]:
+    def where(self, basis: str = "facility") -> tuple[str, list]:
         if self.kind == "facility":
             return "facility_key = %s", [self.facility_key]
-        return "unit_area LIKE %s", [self.prefix + "%"]
+        return f"{self.column(basis)} LIKE %s", [self.prefix + "%"]
+
+    def column(self, basis: str) -> str:
+        """Below the county, residence-based figures follow the patient's home."""
+        return "residence_area" if basis == "residence" and self.kind in ("township", "village") else "unit_area"
 
     @property
     def child_prefix_len(self) -> int:
@@ -148,15 +152,15 @@ def _version() -> int:
     return v
 
 
-def fetch(area: Area, months: list[str], group: str = "'all'", sources: tuple[str, ...] | None = None
-          ) -> dict[str, dict[str, Facts]]:
+def fetch(area: Area, months: list[str], group: str = "'all'", sources: tuple[str, ...] | None = None,
+          basis: str = "facility") -> dict[str, dict[str, Facts]]:
     """Facts of an area summed by ``group`` (a SQL expression over the fact columns) and month."""
-    raw = f"{_version()}:{area.key}:{group}:{sources}:{','.join(months)}"
+    raw = f"{_version()}:{area.key}:{group}:{sources}:{basis}:{','.join(months)}"
     key = "indicators:facts:" + hashlib.md5(raw.encode()).hexdigest()
     hit = cache.get(key)
     if hit is not None:
         return hit
-    where, params = area.where()
+    where, params = area.where(basis)
     where += f" AND month IN ({', '.join(['%s'] * len(months))})"
     params += months
     if sources:
@@ -211,11 +215,16 @@ def _value(ind: Indicator, months: dict[str, Facts], period: Period) -> Value:
 
 def figures(area: Area, period: Period, codes: list[str] | None = None, trend: int = 12) -> list[Card]:
     """Every indicator of an area for a period, with the monthly trend (a card per indicator)."""
-    months = fetch(area, _months_of(period, trend)).get("all", {})
+    wanted = _months_of(period, trend)
+    by_basis = {"facility": fetch(area, wanted).get("all", {})}
     cards = []
     for code in codes or DISPLAY_ORDER:
         ind = INDICATORS[code]
         if ind.kind in ("ratio", "count", "growth"):
+            basis = ind.local_basis if area.column(ind.local_basis) != "unit_area" else "facility"
+            if basis not in by_basis:
+                by_basis[basis] = fetch(area, wanted, basis=basis).get("all", {})
+            months = by_basis[basis]
             value = _value(ind, months, period)
             series = [(m, _value(ind, months, parse_period(m)).value) for m in period.trend_months(trend)]
             cards.append(Card(ind, value, series))
@@ -245,7 +254,11 @@ def ranking(area: Area, period: Period, code: str, by: str = "child") -> list[di
         n = area.child_prefix_len
         if not n:
             return []
-        grouped = fetch(area, months, f"substr(unit_area, 1, {n})")
+        column = "residence_area" if ind.local_basis == "residence" else "unit_area"
+        grouped = fetch(area, months, f"substr({column}, 1, {n})", basis=ind.local_basis)
+        # patients from other counties have no township of ours to be ranked in
+        grouped = {g: v for g, v in grouped.items() if g and g.startswith(area.prefix[:6])
+                   and not (column == "residence_area" and n == 9 and g.endswith("000"))}
         codes = {g.ljust(12, "0"): g for g in grouped}
         names = {codes[c]: name for c, name in Region.objects.filter(code__in=list(codes)).values_list("code", "name")}
         for g in grouped:

@@ -23,7 +23,7 @@ from .matching.names import folded_key, is_garbled
 from .merging import can_manage_index
 from .models import (BatchStatus, ImportBatch, ImportRow, LinkHow, MatchReview, Resident, RowAction, SourceRecord)
 
-MAX_ROWS = 50_000  # larger files go through `yigongti empi link` in batch
+MAX_ROWS = 10_000  # a preview runs in the request; larger files go through `yigongti empi link`
 
 
 def _pool(user):

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from yigongti.core import audit
 from yigongti.core.errors import Forbidden, NotFound
@@ -129,12 +129,14 @@ def age_band_counts(user, today: dt.date | None = None) -> list[tuple[str, int]]
     bands = cache.get(key)
     if bands is None:
         edges = [0, 7, 15, 35, 45, 65, 80, 200]
-        bands = []
-        qs = residents_visible_to(user)
-        for lo, hi in zip(edges, edges[1:]):
+        labels, aggregates = [], {}
+        for i, (lo, hi) in enumerate(zip(edges, edges[1:])):
             start = _years_before(today, hi)
             end = _years_before(today, lo)
-            label = f"{lo}–{hi - 1}" if hi < 200 else f"{lo}+"
-            bands.append((label, qs.filter(birth_date__gt=start, birth_date__lte=end).count()))
+            labels.append(f"{lo}–{hi - 1}" if hi < 200 else f"{lo}+")
+            aggregates[f"b{i}"] = Count("id", filter=Q(birth_date__gt=start, birth_date__lte=end))
+        # one pass over the scope instead of one count per band (450,000 rows: ~7× fewer scans)
+        counts = residents_visible_to(user).aggregate(**aggregates)
+        bands = [(label, counts[f"b{i}"]) for i, label in enumerate(labels)]
         cache.set(key, bands, COUNT_TTL)
     return bands

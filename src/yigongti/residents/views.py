@@ -80,8 +80,9 @@ def _form_page(request, template, resident=None):
             "village": resident.area_code,
             "tags": list(resident.tags.values_list("tag", flat=True)),
         })
-    else:
-        form = ResidentForm(villages=villages)
+    else:  # a new record, prefilled from the registration search that found nobody
+        keys = ("name", "id_number", "sex", "birth_date", "phone")
+        form = ResidentForm(villages=villages, initial={k: request.GET[k] for k in keys if request.GET.get(k)})
     return render(request, template, {"form": form, "r": resident})
 
 

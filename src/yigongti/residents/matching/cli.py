@@ -44,7 +44,8 @@ def link_command(input_path: str | Path, output_path: str | Path, errors_path: s
     if say:
         say(f"读取 {raw.num_rows:,} 行，可用 {table.num_rows:,} 行")
     out, result = link_table(table, progress=say)
-    add_field_warnings(report, table, result.features.issues)
+    if result.features is not None:
+        add_field_warnings(report, table, result.features.issues)
     write_table(out, output_path)
     write_table(report.to_table(), errors_path)
     summary = {

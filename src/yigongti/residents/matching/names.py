@@ -203,7 +203,7 @@ _MOJIBAKE = re.compile("锟斤拷|烫烫|屯屯")  # GBK/UTF-8 mix-ups and unini
 def build_name_table(raw_names: list[str | None]) -> tuple[NameTable, np.ndarray, np.ndarray, np.ndarray]:
     """Distinct raw names → (table, raw→table index (-1 unusable), garbled mask, traditional mask)."""
     chars = set("".join(r for r in raw_names if r))
-    to_simple = {ord(c): simplified_char(c) for c in chars if "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"}
+    to_simple: dict[int, str | None] = {ord(c): simplified_char(c) for c in chars if "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"}
     to_simple.update({ord(c): None for c in " \t\u3000·•."})
     simplified: dict[str, int] = {}
     index = np.full(len(raw_names), -1, dtype=np.int64)

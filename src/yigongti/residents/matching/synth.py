@@ -304,10 +304,12 @@ def emit_records(persons: pa.Table, seed: int = 0, records_per_person: float = 1
             birth = birth.replace(month=birth.day, day=birth.month)
         birth_txt = None if rng.random() < 0.02 else _fmt_date(birth, src.date_format)
         sex = p["sex"][i]
-        sex_txt = {"cn": {"M": "男", "F": "女"}, "mf": {"M": "M", "F": "F"}, "gb": {"M": "1", "F": "2"}}[src.sex_format][sex]
+        formats = {"cn": {"M": "男", "F": "女"}, "mf": {"M": "M", "F": "F"}, "gb": {"M": "1", "F": "2"}}
+        sex_txt: str | None = formats[src.sex_format][sex]
         if rng.random() < 0.02:
             sex_txt = None
-        idn: str | None = p["id_number"][i]
+        own_id: str = p["id_number"][i]
+        idn: str | None = own_id
         parent = p["parent_id"][i]
         age = today_year - p["birth_date"][i].year
         if parent is not None and age < 16 and rng.random() < 0.08:
@@ -317,11 +319,11 @@ def emit_records(persons: pa.Table, seed: int = 0, records_per_person: float = 1
         else:
             z = rng.random()
             if z < 0.012:
-                idn = _id_typo(idn, rng, transpose=False)
+                idn = _id_typo(own_id, rng, transpose=False)
             elif z < 0.02:
-                idn = _id_typo(idn, rng, transpose=True)
+                idn = _id_typo(own_id, rng, transpose=True)
             elif p["birth_date"][i].year < 1985 and rng.random() < src.legacy15:
-                idn = idn[:6] + idn[8:17]
+                idn = own_id[:6] + own_id[8:17]
         phone = p["phone"][i]
         if phone is None and parent is not None:
             phone = p["phone"][parent]

@@ -1,0 +1,157 @@
+"""Dashboard pages: thin adapters over queries (figures, rankings, drill-down) and reports."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from yigongti.core import audit
+from yigongti.core.errors import DomainError
+from yigongti.core.pages import domain_errors_as_pages, paginate_params
+
+from . import queries, reports, services
+from .definitions import INDICATORS
+from .models import EvidenceStatus
+from .periods import parse_period
+
+DIMENSION_ORDER = ["促分工", "提效能", "保健康", "医院运行", "同质化", "紧密型"]
+
+
+def _params(request):
+    area = queries.resolve_area(request.user, request.GET.get("area"))
+    period = parse_period(request.GET["period"]) if request.GET.get("period") else queries.default_period()
+    return area, period
+
+
+def _num(v):
+    return None if v is None else float(v)
+
+
+def _chart_data(cards, ranking_rows, focus) -> dict:
+    months = [m for m, _v in cards[0].trend] if cards and cards[0].trend else []
+    series = {c.indicator.code: {"name": c.indicator.name, "unit": c.indicator.unit,
+                                 "target": _num(c.indicator.target), "values": [_num(v) for _m, v in c.trend]}
+              for c in cards if c.trend}
+    return {"months": months, "series": series, "focus": focus,
+            "ranking": [{"name": r["name"], "value": _num(r["value"]), "status": r["status"]} for r in ranking_rows]}
+
+
+def _period_choices(period) -> list[tuple[str, str]]:
+    latest = parse_period(queries.latest_month())
+    out = [(m, parse_period(m).label) for m in reversed(latest.trend_months(12))]
+    y = latest.last[:4]
+    q = (int(latest.last[5:]) - 1) // 3 + 1
+    out += [(f"{y}-Q{i}", parse_period(f"{y}-Q{i}").label) for i in range(q, 0, -1)]
+    out += [(f"{latest.last}-ytd", parse_period(f"{latest.last}-ytd").label), (str(int(y) - 1), f"{int(y) - 1}年")]
+    if period.key not in {k for k, _ in out}:
+        out.insert(0, (period.key, period.label))
+    return out
+
+
+@login_required
+@domain_errors_as_pages
+def dashboard(request):
+    """Indicator cards against targets, the monthly trend and the ranking (月考核、月通报)."""
+    area, period = _params(request)
+    focus = request.GET.get("focus", "N07")
+    focus = focus if focus in INDICATORS and INDICATORS[focus].computed else "N07"
+    cards = queries.figures(area, period)
+    groups = [(d, [c for c in cards if c.indicator.dimension == d]) for d in DIMENSION_ORDER]
+    children = queries.ranking(area, period, focus)
+    facilities = queries.ranking(area, period, focus, by="facility") if area.kind != "facility" else []
+    return render(request, "indicators/dashboard.html", {
+        "area": area, "period": period, "groups": [g for g in groups if g[1]], "focus": INDICATORS[focus],
+        "children": children, "facilities": facilities, "areas": queries.area_choices(request.user),
+        "periods": _period_choices(period), "chart": _chart_data(cards, children, focus),
+        "computed": [c.indicator for c in cards if c.trend],
+    })
+
+
+@login_required
+@domain_errors_as_pages
+def indicator_detail(request, code: str):
+    ind = INDICATORS.get(code)
+    if ind is None:
+        raise Http404
+    area, period = _params(request)
+    card = queries.figures(area, period, [code])[0]
+    children = queries.ranking(area, period, code)
+    facilities = queries.ranking(area, period, code, by="facility") if area.kind != "facility" else []
+    return render(request, "indicators/indicator_detail.html", {
+        "ind": ind, "card": card, "area": area, "period": period, "children": children, "facilities": facilities,
+        "levels": queries.level_breakdown(area, period, code) if ind.kind in ("ratio", "count") else [],
+        "chart": _chart_data([card], children, code), "base": INDICATORS.get(ind.base) if ind.base else None,
+    })
+
+
+@login_required
+@domain_errors_as_pages
+def indicator_records(request, code: str):
+    """The encounters (or settlements) behind a figure: person-level, scoped and audited."""
+    ind = INDICATORS.get(code)
+    if ind is None:
+        raise Http404
+    area, period = _params(request)
+    facility = request.GET.get("facility", "")[:30]
+    if ind.uses_settlements:
+        page = queries.drill_settlements(request, code, area, period, request.GET.get("level", ""),
+                                         paginate_params(request))
+        template = "indicators/settlement_records.html"
+    else:
+        page = queries.drill_encounters(request, code, area, period, facility, paginate_params(request))
+        template = "indicators/encounter_records.html"
+    return render(request, template, {"ind": ind, "area": area, "period": period, "page": page,
+                                      "facility": facility})
+
+
+@login_required
+@domain_errors_as_pages
+def evidence(request):
+    """The evidence checklist of the qualitative indicators N01–N03, filled in by managers."""
+    area = queries.resolve_area(request.user, request.GET.get("area"))
+    community = queries.community_of(area)
+    if community is None:
+        raise Http404
+    year = int(request.GET.get("year") or request.POST.get("year") or queries.latest_month()[:4])
+    if request.method == "POST":
+        try:
+            services.record_evidence(request, request.user, community, year, request.POST.get("indicator", ""),
+                                     request.POST.get("item", ""), request.POST.get("status", ""),
+                                     request.POST.get("evidence", ""))
+            messages.success(request, "已保存")
+        except DomainError as e:
+            messages.error(request, e.message)
+        return redirect(f"{request.path}?area={area.key}&year={year}")
+    return render(request, "indicators/evidence.html", {
+        "area": area, "community": community, "year": year, "checklist": queries.evidence_checklist(community, year),
+        "statuses": EvidenceStatus.choices})
+
+
+@login_required
+@domain_errors_as_pages
+def report_download(request, fmt: str):
+    """月通报 as Excel or PDF for the selected area and period."""
+    if fmt not in ("xlsx", "pdf"):
+        raise Http404
+    area, period = _params(request)
+    content = reports.build_excel(area, period) if fmt == "xlsx" else reports.build_pdf(area, period)
+    audit.record(request, "export", "indicator_report", area.key, period=period.key, format=fmt)
+    name = f"月通报_{area.name}_{period.key}.{fmt}"
+    import io
+
+    return FileResponse(io.BytesIO(content), as_attachment=True, filename=name)
+
+
+@login_required
+@require_POST
+def refresh(request):
+    """Rebuild the facts now (bureau and managers; the worker does it nightly)."""
+    if request.user.role not in ("bureau", "community_manager", "city") and not request.user.is_superuser:
+        messages.error(request, "只有卫健局和医共体管理人员可以刷新指标")
+    else:
+        result = services.refresh_facts()
+        messages.success(request, f"已刷新 {result['months']} 个月的指标事实（{result['seconds']} 秒）")
+    return redirect(request.POST.get("next") or "indicators:dashboard")
