@@ -141,7 +141,7 @@ def build_encounters(ctx: DemoContext) -> None:
     m = len(vi)
     vday = _days(rng, m, first, ndays)
     emergency = rng.random(m) < 0.065
-    p_village = np.where(worse[vi], 0.36, np.where(better[vi], 0.52, 0.48)) - np.where(seat[vi], 0.08, 0)
+    p_village = np.where(worse[vi], 0.35, np.where(better[vi], 0.52, 0.47)) - np.where(seat[vi], 0.08, 0)
     p_town = np.where(worse[vi], 0.28, np.where(better[vi], 0.36, 0.345))
     u = rng.random(m)
     level = np.where(u < p_village, 2, np.where(u < p_village + p_town, 1, 0))  # 2 village, 1 township, 0 county
@@ -163,7 +163,7 @@ def build_encounters(ctx: DemoContext) -> None:
     # ---- admissions
     lam_ip = (np.select([ages < 7, ages < 45, ages < 65], [0.13, 0.09, 0.20], 0.42) + 0.12 * chronic
               + 0.85 * maternal)
-    icounts = rng.poisson(lam_ip * 1.10)
+    icounts = rng.poisson(lam_ip * 1.14)
     ii = np.repeat(np.arange(n), icounts)
     k = len(ii)
     lead = 30  # admissions from the month before the year, still in hospital when it starts

@@ -146,7 +146,7 @@ def review_queue(request):
 
 
 COMPARED = [("name", "姓名"), ("get_sex_display", "性别"), ("birth_date", "出生日期"),
-            ("masked_id_number", "身份证号"), ("masked_phone", "联系电话"), ("area_code", "区划代码"),
+            ("masked_id_number", "身份证号"), ("masked_phone", "联系电话"), ("place", "居住地"),
             ("household_id", "家庭户")]
 
 

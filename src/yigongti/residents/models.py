@@ -85,6 +85,13 @@ class Resident(models.Model):
         return mask_id_number(self.id_number)
 
     @property
+    def place(self) -> str:
+        """乡镇+村 where known, else the region code the person is filed under."""
+        if self.village is None:
+            return self.area_code
+        return f"{self.village.parent.name if self.village.parent else ''}{self.village.name}"
+
+    @property
     def masked_phone(self) -> str:
         return mask_phone(self.phone)
 
