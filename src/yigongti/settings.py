@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "yigongti.core.idempotency.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "yigongti.urls"

@@ -57,3 +57,19 @@ class AuditHead(models.Model):
 
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+
+
+class IdempotentRequest(models.Model):
+    """A write request sent with an ``Idempotency-Key``: a retry gets the first answer again
+    instead of doing the work twice (a village clinic's flaky network)."""
+
+    principal = models.CharField(max_length=64)  # the session's user or a digest of the token
+    key = models.CharField(max_length=100)
+    path = models.CharField(max_length=300)
+    status = models.PositiveSmallIntegerField(null=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    body = models.BinaryField(null=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["principal", "key"], name="idempotency_key_unique")]

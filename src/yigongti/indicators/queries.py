@@ -249,7 +249,11 @@ def ranking(area: Area, period: Period, code: str, by: str = "child") -> list[di
         if ind.uses_settlements:
             return []
         grouped = fetch(area, months, "facility_key", sources=("enc", "bed"))
-        names = dict(Facility.objects.filter(code__in=list(grouped)).values_list("code", "name"))
+        facs = Facility.objects.filter(code__in=list(grouped))
+        if area.kind in ("city", "county", "community"):
+            facs = facs.exclude(type__in=LEVEL_TYPES["village"])  # village clinics rank within their township
+        names = dict(facs.values_list("code", "name"))
+        grouped = {g: v for g, v in grouped.items() if g in names}
     else:
         n = area.child_prefix_len
         if not n:
