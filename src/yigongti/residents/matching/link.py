@@ -216,33 +216,28 @@ def fit_default_params(records: pa.Table, top_names: int = 400) -> Params:
     """Parameters from records with a ``true_person_id`` column (``synth`` output): m counted on
     the true matches among candidate pairs, u on random pairs, λ from the truth. This is how the
     shipped ``default_params.json`` is made; EM then refines m on each real data set."""
-    from .model import level_shares
-    from .names import fold_syllable
+    from .names import fold_syllable, name_syllables
 
     f = prepare(records)
     left, right = candidate_pairs(f)
     levels = compare_all(f, left, right)
     truth = records.column("true_person_id").to_numpy()
-    is_match = truth[left] == truth[right]
-    m = level_shares(levels[is_match])
+    m = level_shares(levels[truth[left] == truth[right]])
     a, b = random_pairs(f.n, RANDOM_PAIRS)
     u = level_shares(compare_all(f, a, b))
     _, sizes = np.unique(truth, return_counts=True)
     lam = float((sizes * (sizes - 1) / 2).sum() / (f.n * (f.n - 1) / 2))
+    # the most common folded name keys, for name-frequency weighting in ``score_candidates``
     t = f.names
     present = f.name_idx[f.name_idx >= 0]
     per_key = np.bincount(t.fold_key[present])
-    top = np.argsort(-per_key)[:top_names]
-    key_name = {int(k): i for i, k in enumerate(t.fold_key)}
-    common = {" ".join(fold_syllable(s) for s in _syllables_of(t.names[key_name[int(k)]])): round(float(per_key[k] / len(present)), 7)
-              for k in top if per_key[k] > 0}
+    example = {int(k): name for k, name in zip(t.fold_key, t.names)}
+    common = {}
+    for k in np.argsort(-per_key)[:top_names].tolist():
+        if per_key[k] > 0:
+            key = " ".join(fold_syllable(s) for s in name_syllables(example[k]))
+            common[key] = round(float(per_key[k] / len(present)), 7)
     return Params(lam, m, u, 0.0, name_key_share(f), common)
-
-
-def _syllables_of(name: str) -> list[str]:
-    from .names import name_syllables
-
-    return name_syllables(name)
 
 
 def name_key_share(f: Features) -> float:
