@@ -191,3 +191,7 @@ LOGGING = {
 # Residents are paged; the API caps page size so nobody can pull the county in one request.
 YIGONGTI_PAGE_SIZE = 25
 YIGONGTI_MAX_PAGE_SIZE = 200
+
+# Outside channels for notifications (an SMS or WeChat Work adapter is one more class here).
+YIGONGTI_NOTIFIERS = [p for p in os.environ.get(
+    "YIGONGTI_NOTIFIERS", "yigongti.core.notify.ConsoleNotifier,yigongti.core.notify.FileNotifier").split(",") if p]

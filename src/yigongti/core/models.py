@@ -73,3 +73,54 @@ class IdempotentRequest(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["principal", "key"], name="idempotency_key_unique")]
+
+
+class Notification(models.Model):
+    """An in-app inbox message for one account; external channels (SMS, WeChat Work) are notifiers."""
+
+    recipient = models.ForeignKey("orgs.User", models.CASCADE, related_name="notifications",
+                                  verbose_name=_("收件人"))
+    kind = models.CharField(_("类型"), max_length=40, db_index=True)
+    title = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"), blank=True)
+    url = models.CharField(_("链接"), max_length=300, blank=True)
+    urgent = models.BooleanField(_("紧急"), default=False)
+    created = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("站内消息")
+        verbose_name_plural = _("站内消息")
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
+
+
+class JobStatus(models.TextChoices):
+    DUE = "due", _("待执行")
+    RUNNING = "running", _("执行中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class Job(models.Model):
+    """A unit of background work, claimed by ``yigongti worker`` with a conditional UPDATE so that
+    several workers never run the same job. ``key`` makes scheduling idempotent."""
+
+    kind = models.CharField(_("类型"), max_length=60, db_index=True)
+    key = models.CharField(_("去重键"), max_length=120, blank=True)
+    args = models.JSONField(_("参数"), default=dict, blank=True)
+    due_at = models.DateTimeField(_("计划时间"))
+    status = models.CharField(_("状态"), max_length=10, choices=JobStatus.choices, default=JobStatus.DUE)
+    claimed_by = models.CharField(max_length=60, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("后台任务")
+        verbose_name_plural = _("后台任务")
+        indexes = [models.Index(fields=["status", "due_at"], name="core_job_status_due")]
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], condition=models.Q(key__gt=""),
+                                               name="core_job_kind_key_unique")]
