@@ -21,6 +21,7 @@ urlpatterns = [
     path("encounters/", include("yigongti.encounters.urls")),
     path("indicators/", include("yigongti.indicators.urls")),
     path("audit/", include(audit_patterns)),
+    path("inbox/", core_views.inbox, name="inbox"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

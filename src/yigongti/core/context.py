@@ -20,4 +20,6 @@ def navigation(request):
     if user.role == "auditor" or user.is_superuser:
         items.append((_("审计日志"), reverse("audit:log")))
     items.append((_("访问令牌"), reverse("orgs:tokens")))
-    return {"nav_items": items}
+    from .notify import unread_count
+
+    return {"nav_items": items, "unread_count": unread_count(user)}

@@ -71,7 +71,7 @@ def claim(worker: str, now: dt.datetime | None = None) -> Job | None:
     return None
 
 
-def run_one(job: Job) -> bool:
+def run_one(job: Job, now: dt.datetime | None = None) -> bool:
     handler = HANDLERS.get(job.kind)
     try:
         if handler is None:
@@ -81,7 +81,7 @@ def run_one(job: Job) -> bool:
         retry = job.attempts < MAX_ATTEMPTS
         Job.objects.filter(pk=job.pk).update(
             status=JobStatus.DUE if retry else JobStatus.FAILED, error=traceback.format_exc()[-4000:],
-            due_at=timezone.now() + dt.timedelta(minutes=5 * job.attempts))
+            due_at=(now or timezone.now()) + dt.timedelta(minutes=5 * job.attempts))
         return False
     Job.objects.filter(pk=job.pk).update(status=JobStatus.DONE, result=result, finished_at=timezone.now())
     return True
@@ -91,7 +91,7 @@ def run_due(worker: str | None = None, now: dt.datetime | None = None) -> int:
     worker = worker or f"{socket.gethostname()}:{os.getpid()}"
     n = 0
     while (job := claim(worker, now)) is not None:
-        run_one(job)
+        run_one(job, now)
         n += 1
     return n
 

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from .audit_queries import AuditFilter, search_events
 from .models import AuditAction
 from .pages import hx_or_full, paginate_params
+from .paging import slice_page
 
 
 @login_required
@@ -42,3 +43,22 @@ def page_not_found(request, exception=None):
 
 def server_error(request):
     return render(request, "error.html", {"status": 500, "message": "服务器内部错误，请稍后重试"}, status=500)
+
+
+@login_required
+def inbox(request):
+    """站内消息: newest first; opening the page does not mark them read, the button does."""
+    from django.shortcuts import redirect
+
+    from . import notify
+
+    if request.method == "POST":
+        ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()] or None
+        notify.mark_read(request.user, ids)
+        return redirect("inbox")
+    only_unread = request.GET.get("unread") == "1"
+    qs = notify.inbox(request.user)
+    if only_unread:
+        qs = qs.filter(read_at__isnull=True)
+    return render(request, "core/inbox.html", {"page": slice_page(qs, paginate_params(request), 30),
+                                               "only_unread": only_unread})
