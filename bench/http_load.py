@@ -155,6 +155,9 @@ def setup_worker(out: str, n_terms: int) -> None:
 
     django.setup()
     from axes.utils import reset as axes_reset
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)  # the tree moves on: keep the schema current
 
     from yigongti.core.audit import Actor
     from yigongti.core.scoping import scope_for

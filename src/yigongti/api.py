@@ -8,6 +8,7 @@ from yigongti.residents.api import router as residents_router
 from yigongti.residents.index_api import router as resident_index_router
 from yigongti.encounters.api import router as encounters_router
 from yigongti.indicators.api import router as indicators_router
+from yigongti.referrals.api import router as referrals_router
 
 api = NinjaAPI(
     title="医共体平台 API",
@@ -24,3 +25,4 @@ api.add_router("/residents", resident_index_router)
 api.add_router("/residents", residents_router)
 api.add_router("/encounters", encounters_router)
 api.add_router("/indicators", indicators_router)
+api.add_router("/referrals", referrals_router)

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "yigongti.residents",
     "yigongti.encounters",
     "yigongti.indicators",
+    "yigongti.referrals",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,7 @@ urlpatterns = [
     path("residents/", include("yigongti.residents.urls")),
     path("encounters/", include("yigongti.encounters.urls")),
     path("indicators/", include("yigongti.indicators.urls")),
+    path("referrals/", include("yigongti.referrals.urls")),
     path("audit/", include(audit_patterns)),
     path("inbox/", core_views.inbox, name="inbox"),
     path("admin/", admin.site.urls),

@@ -88,7 +88,7 @@ def test_reports_download_as_excel_and_pdf(world, login):
 
 def test_manager_files_evidence_for_a_qualitative_indicator(world, login):
     c = login(world.manager)
-    r = c.post("/indicators/evidence/?area=community:%d" % world.community.pk,
+    r = c.post(f"/indicators/evidence/?area=community:{world.community.pk}",
                {"indicator": "N02", "item": "board", "status": "met", "evidence": "2026年第1次管委会纪要", "year": "2026"})
     assert r.status_code == 302
     html = c.get("/indicators/?period=2026-03").content.decode()
@@ -113,22 +113,23 @@ def test_api_returns_figures_and_definitions(world, login):
     assert bad.status_code == 422 and bad["Content-Type"] == "application/problem+json"
 
 
-def test_worker_claims_once_and_writes_the_monthly_report(world, settings, tmp_path):
+def test_worker_writes_the_monthly_report_at_month_end(world, settings, tmp_path):
     import datetime as dt
 
     from django.utils import timezone
 
-    from yigongti.indicators import jobs
-    from yigongti.indicators.models import Job
-    from yigongti.indicators.services import schedule
+    from yigongti.core import jobs
+    from yigongti.core.models import Job
+    from yigongti.indicators.jobs import REPORT, month_end, schedule_indicator_jobs
 
     settings.DATA_DIR = tmp_path
-    job = schedule("monthly_report", timezone.now() - dt.timedelta(minutes=1), period="2026-03")
-    assert jobs.claim("w1") is not None
-    assert jobs.claim("w2") is None  # already taken
-    job.refresh_from_db()
-    jobs.run_one(job)
-    job.refresh_from_db()
-    assert job.status == "done"
-    assert sorted(p.rsplit(".", 1)[1] for p in job.result["files"]) == ["pdf", "xlsx"]
-    assert Job.objects.filter(kind="monthly_report", status="due").exists()  # next month's is queued
+    now = timezone.make_aware(dt.datetime(2026, 3, 31, 23, 0))
+    schedule_indicator_jobs(now)
+    schedule_indicator_jobs(now)  # idempotent
+    report = Job.objects.get(kind=REPORT)
+    assert report.args == {"period": "2026-03"}
+    assert report.due_at == month_end(now) == timezone.make_aware(dt.datetime(2026, 4, 1, 0, 5))
+    assert jobs.run_due(now=timezone.make_aware(dt.datetime(2026, 4, 1, 3, 0))) == 2  # refresh + report
+    report.refresh_from_db()
+    assert report.status == "done", report.error
+    assert sorted(p.rsplit(".", 1)[1] for p in report.result["files"]) == ["pdf", "xlsx"]

@@ -54,12 +54,13 @@ def test_alos_counts_stays_in_the_month_of_discharge(world):
 
 
 def test_bed_occupancy_splits_stays_across_month_ends(world):
-    # occupied bed-days in March: E6 03-25..03-31 = 7, E7 4, E8 03-01 only = 1 → 12
-    # open: (10 + 2) beds × 31 days = 372 → 12/372 = 3.2258 % → 3.23
+    # occupied bed-days in March: E6 03-25..03-31 = 7, E7 4, E8 03-01 only = 1, and E10 (still in
+    # hospital) 03-30, 03-31 = 2 → 14; open: (10 + 2) beds × 31 days = 372 → 14/372 = 3.763 % → 3.76
     v = fig(COUNTY, "2026-03", "BED_OCC")
-    assert (v.numerator, v.denominator, v.value) == (D("12"), D("372"), D("3.23"))
-    # April: E6 04-01..04-02 = 2 days of (12 × 30 = 360) → 0.56 %
-    assert fig(COUNTY, "2026-04", "BED_OCC").value == D("0.56")
+    assert (v.numerator, v.denominator, v.value) == (D("14"), D("372"), D("3.76"))
+    # April: E6 04-01, 04-02 = 2; E10 until the data's last day (04-03, E6's discharge) = 3 → 5 of
+    # 12 × 30 = 360 → 1.39 %
+    assert fig(COUNTY, "2026-04", "BED_OCC").value == D("1.39")
 
 
 def test_costs_leave_out_encounters_without_a_cost(world):

@@ -13,7 +13,8 @@ Encounters (E#) — 2026 unless said:
  E7 neighbour     塔峰镇卫生院  inpatient  03-10 → 03-14 total 2000 drug 700 material 300
  E8 resident      县中心医院    inpatient  02-26 → 03-02 total 6000 drug 1500 material 1200 (spans month start)
  E9 resident      大塘村卫生室  outpatient 2025-03-03 total 40 drug 16 (a year earlier, for growth)
- E10 neighbour    县中心医院    inpatient  03-30 → still in hospital (not discharged: counted nowhere yet)
+ E10 neighbour    县中心医院    inpatient  03-30 → still in hospital: no discharge yet, but it occupies a bed
+                                 until the data's last day (04-03, E6's discharge)
 
 Settlements (S#) of county insureds (431127) and one of another county's:
  S1 resident   inpatient  县中心医院 (county, 431127)      settled 03-02 total 6000  fund 4200

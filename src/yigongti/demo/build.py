@@ -19,6 +19,7 @@ from .empi import build_index_imports
 from .encounters import build_encounters
 from .orgs import build_facilities, build_regions, build_staff
 from .people import generate_people, load_people
+from .referrals import build_referrals
 
 # The demo's "today": fixed, so that ages and a year of history do not depend on the run date.
 DEMO_TODAY = dt.date(2026, 10, 31)
@@ -39,7 +40,7 @@ def _orgs(ctx: DemoContext) -> None:
         build_staff(ctx)
 
 
-STEPS = [_orgs, _people, build_accounts, build_encounters, build_index_imports]
+STEPS = [_orgs, _people, build_accounts, build_encounters, build_index_imports, build_referrals]
 
 
 def build_demo(population: int = 450_000, seed: int = 1, reset: bool = True, progress: bool = False,

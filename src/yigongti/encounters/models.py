@@ -89,6 +89,9 @@ class Encounter(models.Model):
             models.Index(fields=["area_code", "admit_date"], name="encounter_area_date"),
             models.Index(fields=["facility", "admit_date"], name="encounter_facility_date"),
             models.Index(fields=["resident", "admit_date"], name="encounter_resident_date"),
+            # drill-down from discharge-based indicators (ALOS, cost per discharge) to a facility's stays
+            models.Index(fields=["facility", "discharge_date"], name="encounter_facility_discharge",
+                         condition=models.Q(type="inpatient")),
         ]
 
     def __str__(self) -> str:

@@ -13,7 +13,7 @@ from yigongti.core.scoping import scope_for
 from yigongti.orgs.models import Facility
 from yigongti.residents.models import Resident
 
-from .importers import PARSERS, ICD10_RE, ImportReport, RowError, read_table
+from .importers import ICD10_RE, PARSERS, ImportReport, RowError, read_table
 from .models import Death, Encounter, EncounterType, InsuranceScheme, InsuranceSettlement, PopulationByAge
 
 IMPORT_ROLES = {"bureau", "city", "insurance_officer", "community_manager"}

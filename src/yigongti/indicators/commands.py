@@ -93,8 +93,8 @@ def report(period, area, out_dir):
 @click.option("--once", is_flag=True, help="Run the due jobs and exit.")
 @click.option("--interval", default=30, show_default=True, help="Seconds between polls.")
 def worker(once, interval):
-    """Run background jobs (fact refresh, month-end reports) claimed from the database."""
+    """Run background jobs (indicator refresh, month-end reports, …) claimed from the database."""
     _django()
-    from yigongti.indicators.jobs import run_worker
+    from yigongti.core.jobs import run_worker
 
     run_worker(once=once, interval=interval, echo=click.echo)

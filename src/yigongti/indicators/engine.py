@@ -188,7 +188,10 @@ def parquet_sources(con, encounters: str, settlements: str | None = None, facili
     return enc, st, fac
 
 
-def data_months(con, enc: str, st: str | None) -> list[str]:
+def data_months(con, enc: str, st: str | None) -> tuple[list[str], str | None]:
+    """The months of the data and the day after its last date (see encounter_measures_sql's as_of)."""
+    import datetime as dt
+
     from .measures import months_between
 
     lo, hi = con.execute(f"SELECT min(admit_date), max(COALESCE(discharge_date, admit_date)) FROM {enc} e").fetchone()
@@ -196,16 +199,16 @@ def data_months(con, enc: str, st: str | None) -> list[str]:
         slo, shi = con.execute(f"SELECT min(settle_date), max(settle_date) FROM {st} s").fetchone()
         lo, hi = min(x for x in (lo, slo) if x), max(x for x in (hi, shi) if x)
     if lo is None:
-        return []
-    return months_between(lo, hi)
+        return [], None
+    return months_between(lo, hi), (hi + dt.timedelta(days=1)).isoformat()
 
 
 def build_facts_duckdb(con, enc: str, st: str | None, fac: str | None, months: list[str],
-                       coarse: bool = True) -> None:
+                       coarse: bool = True, as_of: str | None = None) -> None:
     from .measures import bed_measures_sql, encounter_measures_sql, settlement_measures_sql
 
     d = Dialect("duckdb")
-    parts = [encounter_measures_sql(d, enc, months, coarse)]
+    parts = [encounter_measures_sql(d, enc, months, coarse, as_of=as_of)]
     if st:
         parts.append(settlement_measures_sql(d, st, months, coarse))
     if fac:
@@ -224,10 +227,10 @@ def compute_parquet(encounters: str, settlements: str | None = None, facilities:
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     enc, st, fac = parquet_sources(con, encounters, settlements, facilities)
-    months = data_months(con, enc, st)
+    months, as_of = data_months(con, enc, st)
     if not months:
         return []
-    build_facts_duckdb(con, enc, st, fac, months)
+    build_facts_duckdb(con, enc, st, fac, months, as_of=as_of)
     rows = con.execute(aggregate_sql("facts", "substr(unit_area, 1, 6)")).fetchall()
     inds = computed_indicators(with_settlements=bool(st), with_beds=bool(fac))
     return long_form(collect(rows), inds)

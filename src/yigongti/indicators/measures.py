@@ -109,10 +109,12 @@ def _select(d: Dialect, month: str, source: str, values: dict[str, str], in_coun
     return ",\n  ".join(cols)
 
 
-def encounter_measures_sql(d: Dialect, src: str, months: list[str], coarse: bool = False) -> str:
+def encounter_measures_sql(d: Dialect, src: str, months: list[str], coarse: bool = False,
+                           as_of: str | None = None) -> str:
     """Rows of (dimensions, measures) for the given months, from an encounter source (a table
     expression with the canonical columns). Visits count in the month of the visit, discharges and
-    their costs in the month of discharge, occupied bed-days in every month of the stay."""
+    their costs in the month of discharge, occupied bed-days in every month of the stay; a patient
+    still in hospital occupies a bed until ``as_of`` (the day after the data's last date)."""
     ip = "type = 'inpatient'"
     op = "type <> 'inpatient'"
     has_cost = "total_cost IS NOT NULL"
@@ -134,20 +136,22 @@ def encounter_measures_sql(d: Dialect, src: str, months: list[str], coarse: bool
         "fund": f"CASE WHEN insurance_paid IS NOT NULL THEN {cents('insurance_paid')} ELSE 0 END",
     }
     first, last = month_bounds([months[0]])[0][1], month_bounds([months[-1]])[0][2]
+    bed_end = f"COALESCE(discharge_date, {d.date(min(as_of or last, last))})"
     event = f"CASE WHEN {ip} THEN discharge_date ELSE admit_date END"
     in_county = "(facility_county = residence_county)"
-    bed_days = d.days(d.greatest("admit_date", "mstart"), d.least("discharge_date", "mstop"))
+    bed_days = d.days(d.greatest("admit_date", "mstart"), d.least("bed_end", "mstop"))
     bed_cols = _select(d, "bed_month", "enc", {"occupied_bed_days": bed_days}, in_county, coarse=coarse)
     return f"""
 WITH {_months_cte(d, months)},
-src AS (SELECT * FROM {src} enc_src WHERE NOT (type = 'inpatient' AND discharge_date IS NULL)),
+src AS (SELECT * FROM {src} enc_src),
 events AS (
   SELECT *, {event} AS event_date FROM src
-  WHERE ({event}) >= {d.date(first)} AND ({event}) < {d.date(last)}
+  WHERE NOT (type = 'inpatient' AND discharge_date IS NULL)
+    AND ({event}) >= {d.date(first)} AND ({event}) < {d.date(last)}
 ),
 beds AS (
-  SELECT e.*, m.month AS bed_month, m.mstart, m.mstop FROM src e
-  JOIN months m ON e.admit_date < m.mstop AND e.discharge_date > m.mstart
+  SELECT e.*, {bed_end} AS bed_end, m.month AS bed_month, m.mstart, m.mstop FROM src e
+  JOIN months m ON e.admit_date < m.mstop AND {bed_end} > m.mstart
   WHERE e.type = 'inpatient'
 )
 SELECT {', '.join(DIMENSIONS)}, {', '.join(f'SUM({m}) AS {m}' for m in MEASURES)} FROM (

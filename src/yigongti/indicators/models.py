@@ -1,5 +1,5 @@
-"""Monthly facts (the pre-aggregated measures the dashboard reads), evidence for the qualitative
-indicators, and the background jobs that refresh the facts and write the monthly report."""
+"""Monthly facts (the pre-aggregated measures the dashboard reads) and evidence for the qualitative
+indicators. Background work (nightly refresh, month-end report) runs on core.jobs, see jobs.py."""
 
 from __future__ import annotations
 
@@ -76,32 +76,3 @@ class EvidenceItem(models.Model):
         verbose_name_plural = _("定性指标佐证")
         constraints = [models.UniqueConstraint(fields=["community", "year", "indicator", "item"],
                                                name="evidence_item_unique")]
-
-
-class JobStatus(models.TextChoices):
-    DUE = "due", _("待执行")
-    RUNNING = "running", _("执行中")
-    DONE = "done", _("已完成")
-    FAILED = "failed", _("失败")
-
-
-class Job(models.Model):
-    """A unit of background work, claimed by ``yigongti worker`` with a conditional UPDATE so that
-    several workers never run the same job."""
-
-    kind = models.CharField(_("类型"), max_length=40)
-    args = models.JSONField(_("参数"), default=dict, blank=True)
-    due_at = models.DateTimeField(_("计划时间"), db_index=True)
-    status = models.CharField(_("状态"), max_length=10, choices=JobStatus.choices, default=JobStatus.DUE)
-    claimed_by = models.CharField(max_length=60, blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    result = models.JSONField(default=dict, blank=True)
-    error = models.TextField(blank=True)
-
-    class Meta:
-        verbose_name = _("后台任务")
-        verbose_name_plural = _("后台任务")
-        indexes = [models.Index(fields=["status", "due_at"], name="job_status_due")]
-        constraints = [models.UniqueConstraint(fields=["kind", "due_at"], name="job_kind_due_unique")]

@@ -74,16 +74,14 @@ def _d(m: str) -> dt.date:
 
 def parse_period(text: str) -> Period:
     text = (text or "").strip()
-    if mo := _MONTH.match(text):
-        if 1 <= int(mo.group(2)) <= 12:
-            return Period("month", text, text, text)
+    if (mo := _MONTH.match(text)) and 1 <= int(mo.group(2)) <= 12:
+        return Period("month", text, text, text)
     if mo := _QUARTER.match(text):
         y, q = mo.group(1), int(mo.group(2))
         return Period("quarter", f"{y}-{3 * q - 2:02d}", f"{y}-{3 * q:02d}", text)
-    if mo := _YEAR.match(text):
+    if _YEAR.match(text):
         return Period("year", f"{text}-01", f"{text}-12", text)
-    if mo := _YTD.match(text):
-        if 1 <= int(mo.group(2)) <= 12:
-            return Period("ytd", f"{mo.group(1)}-01", f"{mo.group(1)}-{mo.group(2)}", text)
+    if (mo := _YTD.match(text)) and 1 <= int(mo.group(2)) <= 12:
+        return Period("ytd", f"{mo.group(1)}-01", f"{mo.group(1)}-{mo.group(2)}", text)
     raise InvalidInput("bad_period", f"统计期“{text}”无法识别（示例：2026-10、2026-Q3、2026、2026-10-ytd）",
                        field="period")

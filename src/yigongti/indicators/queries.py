@@ -24,7 +24,8 @@ from yigongti.encounters.queries import encounters_visible_to, settlements_visib
 from yigongti.orgs.models import Facility, MedicalCommunity, Region, RegionLevel
 from yigongti.orgs.queries import registry_scope
 
-from .definitions import (EVIDENCE_ITEMS, INDICATORS, NCD_RANGES, PREMATURE_BANDS, Indicator, Value, rag)
+from .definitions import EVIDENCE_ITEMS, INDICATORS, NCD_RANGES, PREMATURE_BANDS, Indicator, Value
+from .engine import IDX as MEASURE_INDEX
 from .engine import Facts, aggregate_sql, collect, evaluate, merge
 from .models import EvidenceItem, EvidenceStatus, MonthlyFact
 from .periods import Period, parse_period
@@ -145,9 +146,11 @@ def area_choices(user) -> list[Area]:
 # Facts → figures
 
 def _version() -> int:
+    """Bumped by services.refresh_facts. The cache is per process unless CACHES names a shared one, so
+    other processes see refreshed facts after at most CACHE_SECONDS."""
     v = cache.get("indicators:version")
     if v is None:
-        v = MonthlyFact.objects.count()  # changes when the facts are rebuilt with new data
+        v = 0
         cache.set("indicators:version", v, CACHE_SECONDS)
     return v
 
@@ -205,6 +208,11 @@ def _months_of(period: Period, trend: int = 12) -> list[str]:
     return sorted(want)
 
 
+def _visits(facts: Facts) -> int:
+    i = MEASURE_INDEX["visits"]
+    return sum(v[i] for v in facts.values())
+
+
 def _value(ind: Indicator, months: dict[str, Facts], period: Period) -> Value:
     facts = merge(months, period.months)
     prior = merge(months, period.prior_year().months) if ind.kind == "growth" else None
@@ -217,6 +225,10 @@ def figures(area: Area, period: Period, codes: list[str] | None = None, trend: i
     """Every indicator of an area for a period, with the monthly trend (a card per indicator)."""
     wanted = _months_of(period, trend)
     by_basis = {"facility": fetch(area, wanted).get("all", {})}
+    # the trend starts with the first month that has visits (not with a month holding only the tail
+    # of stays admitted before the data begins)
+    active = [m for m in period.trend_months(trend) if _visits(by_basis["facility"].get(m, {}))]
+    trend_months = [m for m in period.trend_months(trend) if active and m >= active[0]]
     cards = []
     for code in codes or DISPLAY_ORDER:
         ind = INDICATORS[code]
@@ -226,7 +238,7 @@ def figures(area: Area, period: Period, codes: list[str] | None = None, trend: i
                 by_basis[basis] = fetch(area, wanted, basis=basis).get("all", {})
             months = by_basis[basis]
             value = _value(ind, months, period)
-            series = [(m, _value(ind, months, parse_period(m)).value) for m in period.trend_months(trend)]
+            series = [(m, _value(ind, months, parse_period(m)).value) for m in trend_months]
             cards.append(Card(ind, value, series))
         elif ind.kind == "mortality":
             value = premature_mortality(area, period)
@@ -272,8 +284,8 @@ def ranking(area: Area, period: Period, code: str, by: str = "child") -> list[di
     rows = []
     for g, months_facts in grouped.items():
         v = _value(ind, months_facts, period)
-        if v.denominator is None and v.numerator in (None, Decimal(0)) and ind.kind != "count":
-            continue
+        if ind.uses_settlements and not v.numerator and not v.denominator:
+            continue  # e.g. the county-level facilities, which insure nobody
         rows.append({"key": g, "name": names.get(g, g), "value": v.value, "numerator": v.numerator,
                      "denominator": v.denominator, "status": v.status})
     higher = ind.direction == "higher"

@@ -6,15 +6,21 @@ import datetime as dt
 import time
 
 from django.db import connection, transaction
-from django.utils import timezone
 
 from yigongti.core import audit
 from yigongti.core.errors import Forbidden, InvalidInput
 
 from .definitions import EVIDENCE_ITEMS
-from .measures import (DIMENSIONS, MEASURES, Dialect, bed_measures_sql, encounter_measures_sql, months_between,
-                       settlement_measures_sql)
-from .models import EvidenceItem, EvidenceStatus, Job, MonthlyFact
+from .measures import (
+    DIMENSIONS,
+    MEASURES,
+    Dialect,
+    bed_measures_sql,
+    encounter_measures_sql,
+    months_between,
+    settlement_measures_sql,
+)
+from .models import EvidenceItem, EvidenceStatus, MonthlyFact
 
 LEVEL_SQL = ("CASE WHEN f.type = 'D600' THEN 'village' WHEN f.type IN ('B200', 'B100') THEN 'township' "
              "ELSE 'county' END")
@@ -36,8 +42,8 @@ def _dialect() -> Dialect:
     return Dialect("postgresql" if connection.vendor == "postgresql" else "sqlite")
 
 
-def data_months() -> list[str]:
-    """Every month that has an encounter, a discharge or a settlement."""
+def data_range() -> tuple[dt.date, dt.date] | None:
+    """The first and last day with an encounter, a discharge or a settlement."""
     with connection.cursor() as cur:
         cur.execute("SELECT min(admit_date), max(COALESCE(discharge_date, admit_date)) FROM encounters_encounter")
         lo, hi = cur.fetchone()
@@ -45,7 +51,13 @@ def data_months() -> list[str]:
         slo, shi = cur.fetchone()
     lows = [_as_date(x) for x in (lo, slo) if x]
     highs = [_as_date(x) for x in (hi, shi) if x]
-    return months_between(min(lows), max(highs)) if lows else []
+    return (min(lows), max(highs)) if lows else None
+
+
+def data_months() -> list[str]:
+    """Every month that has an encounter, a discharge or a settlement."""
+    span = data_range()
+    return months_between(*span) if span else []
 
 
 def _as_date(x) -> dt.date:
@@ -56,15 +68,17 @@ def refresh_facts(months: list[str] | None = None) -> dict:
     """Rebuild the monthly facts of the given months (default: every month with data) in one
     transaction, inside the database (INSERT … SELECT), so nothing big crosses into Python."""
     t0 = time.perf_counter()
-    months = months or data_months()
-    if not months:
+    span = data_range()
+    months = months or (months_between(*span) if span else [])
+    if not months or span is None:
         MonthlyFact.objects.all().delete()
         return {"months": 0, "rows": 0, "seconds": 0.0}
     d = _dialect()
     cols = ", ".join(DIMENSIONS + MEASURES)
     with transaction.atomic(), connection.cursor() as cur:
         MonthlyFact.objects.filter(month__in=months).delete()
-        for sql in (encounter_measures_sql(d, LIVE_ENCOUNTERS, months),
+        as_of = (span[1] + dt.timedelta(days=1)).isoformat()
+        for sql in (encounter_measures_sql(d, LIVE_ENCOUNTERS, months, as_of=as_of),
                     settlement_measures_sql(d, LIVE_SETTLEMENTS, months),
                     bed_measures_sql(d, LIVE_BEDS, months)):
             cur.execute(f"INSERT INTO indicators_monthlyfact ({cols}) SELECT {cols} FROM ({sql}) q")
@@ -73,7 +87,9 @@ def refresh_facts(months: list[str] | None = None) -> dict:
             cur.execute("ANALYZE indicators_monthlyfact")
     from django.core.cache import cache
 
-    cache.delete_many([f"indicators:latest_month"])
+    # cached figures are keyed by this version: a refresh makes every earlier answer unreachable
+    cache.set("indicators:version", time.time_ns(), None)
+    cache.delete("indicators:latest_month")
     rows = MonthlyFact.objects.filter(month__in=months).count()
     return {"months": len(months), "rows": rows, "seconds": round(time.perf_counter() - t0, 2)}
 
@@ -97,25 +113,3 @@ def record_evidence(actor, user, community, year: int, indicator: str, item: str
         row.save()
         audit.record(actor, "update", "evidence", row.pk, indicator=indicator, item=item, status=status)
     return row
-
-
-def schedule(kind: str, due_at: dt.datetime, **args) -> Job:
-    """Put a job in the queue once (a second call for the same kind and time is a no-op)."""
-    job, _ = Job.objects.get_or_create(kind=kind, due_at=due_at, defaults={"args": args})
-    return job
-
-
-def month_end(now: dt.datetime | None = None) -> dt.datetime:
-    """The first instant of next month, local time: when the month's report is due."""
-    now = timezone.localtime(now or timezone.now())
-    first = now.replace(day=1, hour=0, minute=5, second=0, microsecond=0)
-    return first.replace(year=first.year + (first.month == 12), month=first.month % 12 + 1)
-
-
-def schedule_month_end(now: dt.datetime | None = None) -> list[Job]:
-    """Queue the nightly fact refresh and the report of the month that is ending (idempotent)."""
-    due = month_end(now)
-    prev = due - dt.timedelta(days=2)
-    tomorrow = timezone.localtime(now or timezone.now()).replace(hour=2, minute=0, second=0, microsecond=0) \
-        + dt.timedelta(days=1)
-    return [schedule("refresh_facts", tomorrow), schedule("monthly_report", due, period=prev.strftime("%Y-%m"))]

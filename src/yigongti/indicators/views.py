@@ -61,7 +61,9 @@ def dashboard(request):
     cards = queries.figures(area, period)
     groups = [(d, [c for c in cards if c.indicator.dimension == d]) for d in DIMENSION_ORDER]
     children = queries.ranking(area, period, focus)
-    facilities = queries.ranking(area, period, focus, by="facility") if area.kind != "facility" else []
+    # patient-flow indicators rank places (where patients live), not facilities
+    by_facility = area.kind != "facility" and INDICATORS[focus].local_basis == "facility"
+    facilities = queries.ranking(area, period, focus, by="facility") if by_facility else []
     return render(request, "indicators/dashboard.html", {
         "area": area, "period": period, "groups": [g for g in groups if g[1]], "focus": INDICATORS[focus],
         "children": children, "facilities": facilities, "areas": queries.area_choices(request.user),

@@ -17,10 +17,8 @@ def figure(value, places: int = 2) -> str:
     if value is None or value == "":
         return "—"
     d = Decimal(value)
-    if d == d.to_integral_value() and abs(d) >= 1000:
+    if d.as_tuple().exponent >= 0 or places == 0:  # counts: no decimals
         return intcomma(int(d))
-    if d == d.to_integral_value() and places == 0:
-        return str(int(d))
     return intcomma(f"{d:.{places}f}")
 
 

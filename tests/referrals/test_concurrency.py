@@ -1,0 +1,78 @@
+"""Two referral-center staff accepting the same referral at the same moment: exactly one succeeds, the other
+is told who took it. Real concurrent connections, so PostgreSQL only."""
+
+import threading
+import time
+
+import pytest
+from django.db import connection, connections
+
+from tests.cast import SYSTEM
+from tests.referrals.conftest import up
+from yigongti.core.errors import Conflict
+from yigongti.referrals import services, workflow
+from yigongti.referrals.models import Referral, ReferralEvent
+
+pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises every writer, so two connections cannot race "
+                    "(run with DATABASE_URL=postgresql://…)")
+
+
+def _race(fns):
+    barrier = threading.Barrier(len(fns))
+    results: list = [None] * len(fns)
+
+    def run(i, fn):
+        try:
+            barrier.wait()
+            results[i] = fn()
+        except Exception as e:  # noqa: BLE001 (the outcome is what we assert)
+            results[i] = e
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(fns)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return results
+
+
+def test_two_center_staff_accepting_at_once_exactly_one_wins_and_the_other_is_told_who(ref, monkeypatch):
+    r = up(ref)
+    slow = workflow.check_move
+
+    def check_slowly(*args, **kwargs):  # hold the row lock long enough for the other to queue behind it
+        time.sleep(0.3)
+        return slow(*args, **kwargs)
+
+    monkeypatch.setattr(services.workflow, "check_move", check_slowly)
+    results = _race([lambda: services.accept_referral(SYSTEM, ref.desk, r.pk),
+                     lambda: services.accept_referral(SYSTEM, ref.desk2, r.pk)])
+    won = [x for x in results if isinstance(x, Referral)]
+    lost = [x for x in results if isinstance(x, Conflict)]
+    assert len(won) == 1 and len(lost) == 1, results
+    assert lost[0].code == "already_answered" and won[0].answered_by.username in lost[0].message
+    assert ReferralEvent.objects.filter(referral_id=r.pk, action="accept").count() == 1
+    assert Referral.objects.get(pk=r.pk).answered_by_id == won[0].answered_by_id
+
+
+def test_accept_and_decline_at_once_leave_one_answer(ref):
+    r = up(ref)
+    results = _race([lambda: services.accept_referral(SYSTEM, ref.desk, r.pk),
+                     lambda: services.decline_referral(SYSTEM, ref.desk2, r.pk, reason="无床位")])
+    assert sum(isinstance(x, Referral) for x in results) == 1
+    assert sum(isinstance(x, Conflict) for x in results) == 1
+    assert ReferralEvent.objects.filter(referral_id=r.pk, action__in=["accept", "decline"]).count() == 1
+
+
+def test_a_retried_submission_racing_the_first_creates_one_referral(ref):
+    results = _race([lambda: up(ref, key="flaky-net-1"), lambda: up(ref, key="flaky-net-1")])
+    assert all(isinstance(x, Referral) for x in results), results
+    assert results[0].pk == results[1].pk and Referral.objects.filter(idempotency_key="flaky-net-1").count() == 1
