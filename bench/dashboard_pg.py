@@ -18,27 +18,23 @@ import statistics
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import load_demo, setup_django
+
 
 def _django():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yigongti.settings")
-    import django
-
-    django.setup()
+    setup_django()
 
 
 def load(population: int) -> None:
-    _django()
-    from django.core.management import call_command
+    t0 = time.perf_counter()
+    load_demo(population)
     from django.db import connection
 
     from yigongti.demo.build import build_demo
 
-    call_command("migrate", interactive=False, verbosity=0)
-    t0 = time.perf_counter()
-    build_demo(population=population, seed=1, progress=True)
     ctx = build_demo.last_context
     with connection.cursor() as cur:
-        cur.execute("ANALYZE")
         cur.execute("SELECT count(*) FROM encounters_encounter")
         n = cur.fetchone()[0]
         cur.execute("SELECT count(*) FROM encounters_insurancesettlement")

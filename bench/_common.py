@@ -1,0 +1,30 @@
+"""What the bench scripts share: Django set-up, and loading the demo county into the configured database."""
+
+from __future__ import annotations
+
+import os
+import time
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yigongti.settings")
+    import django
+
+    django.setup()
+
+
+def load_demo(population: int, seed: int = 1) -> float:
+    """Migrate, build the demo county, refresh planner statistics; returns the seconds it took."""
+    setup_django()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from yigongti.demo.build import build_demo
+
+    call_command("migrate", interactive=False, verbosity=0)
+    t0 = time.perf_counter()
+    build_demo(population=population, seed=seed, progress=True)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")
+    return time.perf_counter() - t0
