@@ -19,5 +19,4 @@ class ResidentForm(forms.Form):
 
     def __init__(self, *args, villages=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["village"].choices = [(v.code, f"{v.parent.name if v.parent else ''} {v.name}")
-                                          for v in villages]
+        self.fields["village"].choices = list(villages)

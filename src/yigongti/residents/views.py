@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -16,10 +17,18 @@ from .merging import can_manage_index
 from .models import KeyPopulation, MergeEvent
 
 
-def _villages_in_scope(user):
-    return scope_for(user).filter(
-        Region.objects.filter(level=RegionLevel.VILLAGE).select_related("parent"), "code"
-    ).order_by("code")
+def _villages_in_scope(user) -> list[tuple[str, str]]:
+    """(code, "乡镇 村") for the villages the user serves; cached per scope because every search page
+    renders this list and the villages of a county change rarely."""
+    scope = scope_for(user)
+    key = f"villages:{'*' if scope.prefixes is None else ','.join(scope.prefixes)}"
+    choices = cache.get(key)
+    if choices is None:
+        villages = scope.filter(Region.objects.filter(level=RegionLevel.VILLAGE), "code").order_by("code")
+        choices = [(code, f"{town or ''} {name}") for code, name, town in
+                   villages.values_list("code", "name", "parent__name")]
+        cache.set(key, choices, 600)
+    return choices
 
 
 @login_required
