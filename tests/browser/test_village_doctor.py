@@ -26,6 +26,7 @@ def login(page, username):
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_selector("[data-testid=whoami]")
+    page.wait_for_load_state("load")  # app.js (deferred) must have attached its listeners
 
 
 def test_village_doctor_sees_only_their_villages_residents(cast, page, screenshot):

@@ -8,6 +8,7 @@ from django.utils import timezone
 from tests.cast import SYSTEM
 from tests.referrals.conftest import up
 from yigongti.encounters.models import InsuranceSettlement
+from yigongti.indicators.services import refresh_facts
 from yigongti.referrals import indicators, services
 from yigongti.referrals.outflow import outflow
 
@@ -56,27 +57,29 @@ def test_the_referral_indicators_count_the_loop(ref):
     services.submit_referral(SYSTEM, ref.county_doctor, {
         "resident": ref.resident.pk, "direction": "down", "to_facility": ref.village_clinic.pk, "icd10": "I63.9",
         "reason": "稳定", "rehab_plan": "康复训练", "follow_up_dates": ["2026-12-01"], "source_referral": a.pk})
-    today = timezone.localdate()
-    _months, figs = indicators.figures(ref.manager, today.replace(day=1), today)
-    v = {f.indicator.code: f.value for f in figs}
+    refresh_facts()  # the figures come from the indicator engine's monthly facts
+    _area, _period, figs = indicators.figures(ref.manager, period_key=timezone.localdate().strftime("%Y-%m"))
+    v = {c.indicator.code: c.value.value for c in figs}
     assert v["REF_UP"] == 3 and v["REF_DOWN"] == 1
     assert v["REF_DOWN_SHARE"] == Decimal("25.00")
     assert v["REF_ACCEPT"] == Decimal("50.00") and v["REF_SLA"] == Decimal("100.00")
     assert v["REF_OVERDUE"] == 0
-    assert indicators.figures(ref.outsider, today.replace(day=1), today)[1][0].value == 0
+    assert indicators.figures(ref.outsider)[2][0].value.value == 0  # another county's referrals
 
 
-def test_every_referral_indicator_is_declared_once_with_a_definition():
+def test_every_referral_indicator_is_declared_once_in_the_engine_with_a_definition():
     codes = [i.code for i in indicators.REFERRAL_INDICATORS]
-    assert len(codes) == len(set(codes))
+    assert len(codes) == len(set(codes)) and "REF_RESPONSE" in codes
     assert all(i.definition and (i.kind == "count" or i.denominator) for i in indicators.REFERRAL_INDICATORS)
+    assert all(i.dimension == "双向转诊" and i.live_only for i in indicators.REFERRAL_INDICATORS)
 
 
 def test_the_stats_page_shows_the_indicators(ref, client, login):
     up(ref)
+    refresh_facts()
     login(ref.manager)
     page = client.get("/referrals/stats/").content.decode()
-    assert 'data-testid="value-REF_UP"' in page and "按时响应率" in page
+    assert 'data-testid="value-REF_UP">1 ' in page and "按时响应率" in page
 
 
 def test_the_center_queue_through_the_api_is_for_center_staff_only(ref, client, login):

@@ -6,7 +6,8 @@ facts' dimensions (source, facility level, in-county). The same declaration driv
 database, DuckDB over Parquet, the dashboard, the drill-down and the reports.
 
 Sources: 《紧密型县域医疗卫生共同体监测指标体系（2024版）》 (国家卫生健康委等, 2024) for N01–N14;
-hospital KPIs after 《三级/二级公立医院绩效考核》 and the county's monthly 通报. Targets marked
+hospital KPIs after 《三级/二级公立医院绩效考核》 and the county's monthly 通报; the two-way referral
+indicators (REF_*) after N03 服务协同联动 and the community's referral assessment. Targets marked
 (verify) are configurable defaults, see GLOSSARY.md.
 """
 
@@ -17,6 +18,7 @@ from decimal import Decimal
 
 NMI_2024 = "《紧密型县域医疗卫生共同体监测指标体系（2024版）》"
 KPI_SOURCE = "公立医院绩效考核指标及县域医共体月度通报口径"
+REFERRAL_SOURCE = "《紧密型县域医疗卫生共同体监测指标体系（2024版）》服务协同联动；医共体双向转诊考核口径"
 
 GRASSROOTS = ("township", "village")
 IN_COUNTY = ("county", "township", "village")
@@ -25,7 +27,7 @@ IN_COUNTY = ("county", "township", "village")
 @dataclass(frozen=True)
 class Sum:
     """Σ measure over facts whose dimensions match: ``levels`` (facility level), ``in_county``
-    (settlement facility in the insured's own county) and ``source`` ('enc', 'bed', 'set')."""
+    (settlement facility in the insured's own county) and ``source`` ('enc', 'bed', 'set', 'ref')."""
 
     measure: str
     source: str = "enc"
@@ -63,6 +65,9 @@ class Indicator:
     # Below the county, patient-flow indicators are attributed to where patients live (a township's
     # grassroots share is that of its residents' visits), facility KPIs to where the facility is.
     local_basis: str = "facility"
+    # Computed from live tables the city-scale Parquet schema does not carry (referrals): shown on the
+    # dashboard, left out of ``yigongti indicators compute`` and of the DuckDB parity check.
+    live_only: bool = False
 
     @property
     def computed(self) -> bool:
@@ -79,8 +84,13 @@ class Indicator:
     def uses_beds(self) -> bool:
         return any(s.source == "bed" for s in (self.numerator, self.denominator) if s)
 
+    @property
+    def uses_referrals(self) -> bool:
+        return any(s.source == "ref" for s in (self.numerator, self.denominator) if s)
+
 
 D_TIGHT, D_SAME, D_DIVIDE, D_EFFIC, D_HEALTH, D_KPI = "紧密型", "同质化", "促分工", "提效能", "保健康", "医院运行"
+D_REFERRAL = "双向转诊"
 
 _DEFS = [
     Indicator("N01", "资源统一管理", "Unified management of resources", D_TIGHT, "qualitative", unit="",
@@ -176,6 +186,40 @@ _DEFS = [
               local_basis="residence", definition="（本期基层门急诊人次 − 上年同期）÷ 上年同期 × 100%"),
     Indicator("GR_VISITS", "基层门急诊人次", "Grassroots visits", D_KPI, "count", unit="人次", scale=1,
               numerator=Sum("visits", levels=GRASSROOTS), source=KPI_SOURCE, local_basis="residence", definition="乡镇卫生院和村卫生室门急诊人次"),
+    # Two-way referral (双向转诊): referrals count in the local month of submission and belong to the
+    # patient's home area, like the patient-flow indicators; rates over visits and discharges use the
+    # encounter facts. Live database only (the city-scale Parquet schema has no referrals).
+    Indicator("REF_UP", "上转人次", "Up-referrals", D_REFERRAL, "count", unit="人次", scale=1,
+              numerator=Sum("ref_up", "ref"), source=REFERRAL_SOURCE, local_basis="residence", live_only=True,
+              definition="提交的上转单数（按提交月份）"),
+    Indicator("REF_DOWN", "下转人次", "Down-referrals", D_REFERRAL, "count", unit="人次", scale=1,
+              numerator=Sum("ref_down", "ref"), source=REFERRAL_SOURCE, local_basis="residence", live_only=True,
+              definition="提交的下转单数（按提交月份）"),
+    Indicator("REF_UP_RATE", "上转率（每千基层门急诊人次）", "Up-referrals per 1,000 grassroots visits", D_REFERRAL,
+              "ratio", unit="‰", scale=1000, direction="lower", numerator=Sum("ref_up", "ref"),
+              denominator=Sum("visits", levels=GRASSROOTS), source=REFERRAL_SOURCE, local_basis="residence",
+              live_only=True, definition="上转人次 ÷ 基层医疗卫生机构门急诊人次 × 1000‰（乡镇以下按患者居住地）"),
+    Indicator("REF_DOWN_RATE", "下转率", "Down-referral rate", D_REFERRAL, "ratio", target=Decimal(10),
+              numerator=Sum("ref_down", "ref"), denominator=Sum("discharges", levels=("county",)),
+              source=REFERRAL_SOURCE, local_basis="residence", live_only=True,
+              definition="下转人次 ÷ 县级医院出院人次 × 100%（乡镇以下按患者居住地）"),
+    Indicator("REF_DOWN_SHARE", "下转占比", "Down-referral share", D_REFERRAL, "ratio", target=Decimal(30),
+              numerator=Sum("ref_down", "ref"), denominator=Sum("ref_all", "ref"), source=REFERRAL_SOURCE,
+              local_basis="residence", live_only=True, definition="下转人次 ÷（上转人次 + 下转人次）× 100%"),
+    Indicator("REF_ACCEPT", "转诊接收率", "Acceptance rate", D_REFERRAL, "ratio", target=Decimal(95),
+              numerator=Sum("ref_accepted", "ref"), denominator=Sum("ref_answered", "ref"), source=REFERRAL_SOURCE,
+              local_basis="residence", live_only=True, definition="接收（含改派）的转诊单 ÷ 已应答的转诊单 × 100%"),
+    Indicator("REF_SLA", "按时响应率", "Answered within the SLA", D_REFERRAL, "ratio", target=Decimal(95),
+              numerator=Sum("ref_within_sla", "ref"), denominator=Sum("ref_answered", "ref"), source=REFERRAL_SOURCE,
+              local_basis="residence", live_only=True,
+              definition="在响应时限内（绿色通道15分钟、紧急30分钟、普通2小时，可配置）应答的转诊单 ÷ 已应答的转诊单 × 100%"),
+    Indicator("REF_RESPONSE", "平均响应时间", "Mean response time", D_REFERRAL, "ratio", unit="分钟", scale=1,
+              direction="lower", target=Decimal(30), numerator=Sum("ref_response_min", "ref"),
+              denominator=Sum("ref_answered", "ref"), source=REFERRAL_SOURCE, local_basis="residence", live_only=True,
+              definition="转诊中心自提交至应答的整分钟数之和 ÷ 已应答的转诊单"),
+    Indicator("REF_OVERDUE", "超时转诊单数", "Overdue referrals", D_REFERRAL, "count", unit="张", scale=1,
+              direction="lower", numerator=Sum("ref_overdue", "ref"), source=REFERRAL_SOURCE, local_basis="residence",
+              live_only=True, definition="超过响应时限仍未应答、已升级至主管的转诊单数"),
     # Older names, kept because the seeds and the province's reports still use them
     Indicator("ALIAS_COUNTY_RATE", "县域就诊率", "County treatment rate (alias of N11)", D_EFFIC, "ratio",
               target=Decimal(90), numerator=Sum("st_ip_cases", "set", levels=IN_COUNTY, in_county=True),
@@ -187,6 +231,7 @@ _DEFS = [
 ]
 
 INDICATORS: dict[str, Indicator] = {i.code: i for i in _DEFS}
+REFERRAL_CODES = [i.code for i in _DEFS if i.dimension == D_REFERRAL]
 
 # The four NCD groups of N14 (underlying cause, ICD-10 ranges by 3-character code).
 NCD_RANGES = [("I00", "I99"), ("C00", "C97"), ("J30", "J98"), ("E10", "E14")]
@@ -204,10 +249,12 @@ EVIDENCE_ITEMS: dict[str, list[tuple[str, str]]] = {
 
 
 def computed_indicators(*, with_settlements: bool = True, with_beds: bool = True,
-                        with_deaths: bool = False) -> list[Indicator]:
+                        with_deaths: bool = False, with_live_only: bool = True) -> list[Indicator]:
     out = []
     for ind in _DEFS:
         if ind.kind in ("qualitative", "pending"):
+            continue
+        if ind.live_only and not with_live_only:
             continue
         if ind.kind == "mortality" and not with_deaths:
             continue

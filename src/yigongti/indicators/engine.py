@@ -232,7 +232,8 @@ def compute_parquet(encounters: str, settlements: str | None = None, facilities:
         return []
     build_facts_duckdb(con, enc, st, fac, months, as_of=as_of)
     rows = con.execute(aggregate_sql("facts", "substr(unit_area, 1, 6)")).fetchall()
-    inds = computed_indicators(with_settlements=bool(st), with_beds=bool(fac))
+    # referral indicators are live-database only: Parquet snapshots carry no referrals
+    inds = computed_indicators(with_settlements=bool(st), with_beds=bool(fac), with_live_only=False)
     return long_form(collect(rows), inds)
 
 

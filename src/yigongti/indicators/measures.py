@@ -12,6 +12,10 @@ database provides them through a view-like SELECT):
 Canonical settlement columns:
   settlement_id, residence_county, residence_area, facility_key, facility_level, facility_county,
   type, settle_date, total_cost, fund_paid
+Canonical referral columns (live database only: the city-scale Parquet schema has no referrals):
+  referral_id, unit_area (the patient's home area), facility_key, facility_level, facility_county
+  (of the referring facility), residence_county, direction, status, center_id, submitted_at,
+  due_at, answered_at, escalated_at (timestamps stored in UTC)
 ``unit_area`` is the 12-digit area a row is attributed to: the facility's for encounters and beds,
 the insured's for settlements; ``substr(unit_area, 1, 6)`` is the county of the figure.
 ``residence_area`` is the patient's (the insured's) home area, so that patient-flow indicators such
@@ -23,6 +27,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 DIMENSIONS = ["month", "source", "unit_area", "residence_area", "facility_key", "facility_level", "facility_county",
               "residence_county", "in_county"]
@@ -31,7 +36,10 @@ ENCOUNTER_MEASURES = ["visits", "er_visits", "tcm_visits", "visits_costed", "vis
                       "fund", "occupied_bed_days"]
 BED_MEASURES = ["open_bed_days"]
 SETTLEMENT_MEASURES = ["st_fund", "st_ip_cases", "st_ip_cost"]
-MEASURES = ENCOUNTER_MEASURES + BED_MEASURES + SETTLEMENT_MEASURES
+# ref_response_min: whole minutes from submission to the center's answer, summed over answered referrals
+REFERRAL_MEASURES = ["ref_up", "ref_down", "ref_all", "ref_answered", "ref_accepted", "ref_within_sla",
+                     "ref_response_min", "ref_overdue"]
+MEASURES = ENCOUNTER_MEASURES + BED_MEASURES + SETTLEMENT_MEASURES + REFERRAL_MEASURES
 MONEY_MEASURES = {"visit_cost", "discharge_cost", "revenue", "drug", "material", "fund", "st_fund", "st_ip_cost"}
 
 
@@ -62,6 +70,26 @@ class Dialect:
     def greatest(self, a: str, b: str) -> str:
         return f"MAX({a}, {b})" if self.name == "sqlite" else f"GREATEST({a}, {b})"
 
+    def timestamp(self, utc: dt.datetime) -> str:
+        """A UTC instant comparable with a stored timestamp (SQLite keeps them as UTC text)."""
+        text = utc.strftime("%Y-%m-%d %H:%M:%S")
+        return f"'{text}'" if self.name == "sqlite" else f"TIMESTAMPTZ '{text}+00:00'"
+
+    def minutes(self, start: str, end: str) -> str:
+        """Whole minutes from start to end (floor of the exact difference, to the microsecond), so that
+        both live databases count 14:59.9 as 14 minutes."""
+        if self.name == "postgresql":
+            return f"CAST(FLOOR(EXTRACT(EPOCH FROM ({end} - {start})) / 60) AS BIGINT)"
+        if self.name == "sqlite":
+            # SQLite's date functions round to the millisecond (…:59.999999 becomes the next minute): take
+            # the whole seconds of the stored text 'YYYY-MM-DD HH:MM:SS[.ffffff]' and add its microseconds.
+            # Integer division truncates, which is the floor for the non-negative differences used here.
+            def micros(col: str) -> str:
+                return (f"(CAST(strftime('%s', substr({col}, 1, 19)) AS INTEGER) * 1000000"
+                        f" + CAST(substr({col} || '.000000', 21, 6) AS INTEGER))")
+            return f"(({micros(end)} - {micros(start)}) / 60000000)"
+        return f"CAST(FLOOR(date_diff('microsecond', {start}, {end}) / 60000000) AS BIGINT)"
+
     def cents(self, col: str) -> str:
         return f"CAST(ROUND({col} * 100) AS BIGINT)"
 
@@ -90,6 +118,19 @@ def months_between(first: dt.date, last: dt.date) -> list[str]:
 
 def _months_cte(d: Dialect, months: list[str]) -> str:
     rows = ", ".join(f"('{m}', {d.date(a)}, {d.date(b)})" for m, a, b in month_bounds(months))
+    return f"months(month, mstart, mstop) AS (VALUES {rows})"
+
+
+def _local_months_cte(d: Dialect, months: list[str], tz: str) -> str:
+    """Months as UTC instants of local midnight: a referral submitted at 00:10 on 1 April in Beijing
+    (16:10 UTC on 31 March) belongs to April, as on the referral pages."""
+    zone = ZoneInfo(tz)
+
+    def utc(day: str) -> dt.datetime:
+        local = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(), zone)
+        return local.astimezone(dt.UTC)
+
+    rows = ", ".join(f"('{m}', {d.timestamp(utc(a))}, {d.timestamp(utc(b))})" for m, a, b in month_bounds(months))
     return f"months(month, mstart, mstop) AS (VALUES {rows})"
 
 
@@ -192,6 +233,34 @@ SELECT {', '.join(DIMENSIONS)}, {', '.join(f'SUM({m}) AS {m}' for m in MEASURES)
                CASE WHEN type = 'pharmacy' THEN 'pharmacy' ELSE facility_level END AS facility_level,
                facility_county, type, settle_date, total_cost, fund_paid FROM {src} st_src) s
   WHERE settle_date >= {d.date(first)} AND settle_date < {d.date(last)}
+) rows
+GROUP BY {', '.join(DIMENSIONS)}
+"""
+
+
+def referral_measures_sql(d: Dialect, src: str, months: list[str], tz: str) -> str:
+    """Referrals count in the local month they were submitted, attributed to the patient's home area
+    (unit_area) and the referring facility. Only referrals sent through the center are *answered*; a
+    declined one is answered but not accepted (a redirected one is accepted elsewhere). Live database
+    only (SQLite, PostgreSQL)."""
+    answered = "center_id IS NOT NULL AND answered_at IS NOT NULL"
+    vals = {
+        "ref_up": "CASE WHEN direction = 'up' THEN 1 ELSE 0 END",
+        "ref_down": "CASE WHEN direction = 'down' THEN 1 ELSE 0 END",
+        "ref_all": "1",
+        "ref_answered": f"CASE WHEN {answered} THEN 1 ELSE 0 END",
+        "ref_accepted": f"CASE WHEN {answered} AND status <> 'declined' THEN 1 ELSE 0 END",
+        "ref_within_sla": f"CASE WHEN {answered} AND due_at IS NOT NULL AND answered_at <= due_at THEN 1 ELSE 0 END",
+        "ref_response_min": f"CASE WHEN {answered} THEN {d.greatest(d.minutes('submitted_at', 'answered_at'), '0')}"
+                            " ELSE 0 END",
+        "ref_overdue": "CASE WHEN escalated_at IS NOT NULL THEN 1 ELSE 0 END",
+    }
+    in_county = "(facility_county = residence_county)"
+    return f"""
+WITH {_local_months_cte(d, months, tz)}
+SELECT {', '.join(DIMENSIONS)}, {', '.join(f'SUM({m}) AS {m}' for m in MEASURES)} FROM (
+  SELECT {_select(d, 'm.month', 'ref', vals, in_county, home='unit_area')}
+  FROM {src} ref_src JOIN months m ON ref_src.submitted_at >= m.mstart AND ref_src.submitted_at < m.mstop
 ) rows
 GROUP BY {', '.join(DIMENSIONS)}
 """

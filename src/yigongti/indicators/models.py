@@ -11,12 +11,12 @@ from yigongti.orgs.models import MedicalCommunity
 
 
 class MonthlyFact(models.Model):
-    """Measures (integers: counts, days, cents) per month × area × facility × level × residence county.
+    """Measures (integers: counts, days, cents, minutes) per month × area × facility × level × residence county.
 
-    Rebuilt from encounters, settlements and beds by ``services.refresh_facts``; never edited."""
+    Rebuilt from encounters, settlements, beds and referrals by ``services.refresh_facts``; never edited."""
 
     month = models.CharField(max_length=7)
-    source = models.CharField(max_length=3)  # enc | bed | set
+    source = models.CharField(max_length=3)  # enc | bed | set | ref
     unit_area = models.CharField(max_length=12)
     residence_area = models.CharField(max_length=12, blank=True)
     facility_key = models.CharField(max_length=30, blank=True)
@@ -43,6 +43,14 @@ class MonthlyFact(models.Model):
     st_fund = models.BigIntegerField(default=0)
     st_ip_cases = models.BigIntegerField(default=0)
     st_ip_cost = models.BigIntegerField(default=0)
+    ref_up = models.BigIntegerField(default=0)
+    ref_down = models.BigIntegerField(default=0)
+    ref_all = models.BigIntegerField(default=0)
+    ref_answered = models.BigIntegerField(default=0)
+    ref_accepted = models.BigIntegerField(default=0)
+    ref_within_sla = models.BigIntegerField(default=0)
+    ref_response_min = models.BigIntegerField(default=0)
+    ref_overdue = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = _("月度指标事实")

@@ -24,7 +24,7 @@ from yigongti.encounters.queries import encounters_visible_to, settlements_visib
 from yigongti.orgs.models import Facility, MedicalCommunity, Region, RegionLevel
 from yigongti.orgs.queries import registry_scope
 
-from .definitions import EVIDENCE_ITEMS, INDICATORS, NCD_RANGES, PREMATURE_BANDS, Indicator, Value
+from .definitions import EVIDENCE_ITEMS, INDICATORS, NCD_RANGES, PREMATURE_BANDS, REFERRAL_CODES, Indicator, Value
 from .engine import IDX as MEASURE_INDEX
 from .engine import Facts, aggregate_sql, collect, evaluate, merge
 from .models import EvidenceItem, EvidenceStatus, MonthlyFact
@@ -34,7 +34,7 @@ CACHE_SECONDS = 600
 DISPLAY_ORDER = ["N07", "N08", "N09", "N10", "N10G", "N11", "N12", "N14", "BED_OCC", "ALOS", "IP_COST", "OP_COST",
                  "DRUG_RATIO", "MATERIAL_100", "COST_GROWTH", "VISITS", "ER_VISITS", "DISCHARGES", "SURGERIES",
                  "GR_VISITS", "GR_VISIT_GROWTH", "REVENUE", "ALIAS_COUNTY_RATE", "ALIAS_GRASSROOTS_RATE",
-                 "N01", "N02", "N03", "N04", "N05", "N06", "N13"]
+                 *REFERRAL_CODES, "N01", "N02", "N03", "N04", "N05", "N06", "N13"]
 LEVEL_TYPES = {"county": ["A100", "A210", "G100", "A900", "E300"], "township": ["B200", "B100"], "village": ["D600"]}
 
 
@@ -208,9 +208,10 @@ def _months_of(period: Period, trend: int = 12) -> list[str]:
     return sorted(want)
 
 
-def _visits(facts: Facts) -> int:
-    i = MEASURE_INDEX["visits"]
-    return sum(v[i] for v in facts.values())
+def _active(facts: Facts) -> bool:
+    """A month with visits or submitted referrals (not one holding only bed-days of older stays)."""
+    i, j = MEASURE_INDEX["visits"], MEASURE_INDEX["ref_all"]
+    return any(v[i] or v[j] for v in facts.values())
 
 
 def _value(ind: Indicator, months: dict[str, Facts], period: Period) -> Value:
@@ -227,7 +228,7 @@ def figures(area: Area, period: Period, codes: list[str] | None = None, trend: i
     by_basis = {"facility": fetch(area, wanted).get("all", {})}
     # the trend starts with the first month that has visits (not with a month holding only the tail
     # of stays admitted before the data begins)
-    active = [m for m in period.trend_months(trend) if _visits(by_basis["facility"].get(m, {}))]
+    active = [m for m in period.trend_months(trend) if _active(by_basis["facility"].get(m, {}))]
     trend_months = [m for m in period.trend_months(trend) if active and m >= active[0]]
     cards = []
     for code in codes or DISPLAY_ORDER:
@@ -260,7 +261,10 @@ def ranking(area: Area, period: Period, code: str, by: str = "child") -> list[di
     if by == "facility":
         if ind.uses_settlements:
             return []
-        grouped = fetch(area, months, "facility_key", sources=("enc", "bed"))
+        # referral facts only for referral indicators (by referring facility), so that other rankings
+        # do not gain facilities that merely sent a referral
+        sources = ("enc", "bed", "ref") if ind.uses_referrals else ("enc", "bed")
+        grouped = fetch(area, months, "facility_key", sources=sources)
         facs = Facility.objects.filter(code__in=list(grouped))
         if area.kind in ("city", "county", "community"):
             facs = facs.exclude(type__in=LEVEL_TYPES["village"])  # village clinics rank within their township
@@ -434,7 +438,7 @@ def drill_encounters(who, code: str, area: Area, period: Period, facility_code: 
                      size: int = 50) -> Page:
     """The encounters counted in an indicator's numerator, in an area (or one facility) and period."""
     ind = INDICATORS.get(code)
-    if ind is None or ind.uses_settlements or ind.kind not in ("ratio", "count", "growth"):
+    if ind is None or ind.uses_settlements or ind.uses_referrals or ind.kind not in ("ratio", "count", "growth"):
         raise NotFound("该指标不能下钻到就诊记录")
     user = getattr(who, "user", who)
     qs = encounters_visible_to(user).filter(_encounter_q(ind, period))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from yigongti.core import audit
@@ -18,6 +19,7 @@ from .measures import (
     bed_measures_sql,
     encounter_measures_sql,
     months_between,
+    referral_measures_sql,
     settlement_measures_sql,
 )
 from .models import EvidenceItem, EvidenceStatus, MonthlyFact
@@ -36,6 +38,11 @@ LIVE_SETTLEMENTS = """(SELECT s.id AS settlement_id, s.residence_county, s.area_
 LIVE_BEDS = f"""(SELECT f.code AS facility_key, r.code AS unit_area, {LEVEL_SQL} AS facility_level,
   substr(r.code, 1, 6) AS facility_county, f.open_beds FROM orgs_facility f JOIN orgs_region r ON r.id = f.region_id
   WHERE f.is_active)"""
+LIVE_REFERRALS = f"""(SELECT x.id AS referral_id, x.area_code AS unit_area, f.code AS facility_key,
+  {LEVEL_SQL} AS facility_level, substr(r.code, 1, 6) AS facility_county, substr(x.area_code, 1, 6) AS residence_county,
+  x.direction, x.status, x.center_id, x.submitted_at, x.due_at, x.answered_at, x.escalated_at
+  FROM referrals_referral x JOIN orgs_facility f ON f.id = x.from_facility_id JOIN orgs_region r ON r.id = f.region_id
+  WHERE x.submitted_at IS NOT NULL)"""
 
 
 def _dialect() -> Dialect:
@@ -54,10 +61,29 @@ def data_range() -> tuple[dt.date, dt.date] | None:
     return (min(lows), max(highs)) if lows else None
 
 
+def referral_range() -> tuple[dt.date, dt.date] | None:
+    """The first and last local day a referral was submitted on."""
+    from django.db.models import Max, Min
+    from django.utils import timezone
+
+    from yigongti.referrals.models import Referral
+
+    got = Referral.objects.filter(submitted_at__isnull=False).aggregate(lo=Min("submitted_at"), hi=Max("submitted_at"))
+    if got["lo"] is None:
+        return None
+    return timezone.localdate(got["lo"]), timezone.localdate(got["hi"])
+
+
+def _months_with_data(span, ref_span) -> list[str]:
+    spans = [s for s in (span, ref_span) if s]
+    if not spans:
+        return []
+    return months_between(min(s[0] for s in spans), max(s[1] for s in spans))
+
+
 def data_months() -> list[str]:
-    """Every month that has an encounter, a discharge or a settlement."""
-    span = data_range()
-    return months_between(*span) if span else []
+    """Every month that has an encounter, a discharge, a settlement or a submitted referral."""
+    return _months_with_data(data_range(), referral_range())
 
 
 def _as_date(x) -> dt.date:
@@ -68,19 +94,21 @@ def refresh_facts(months: list[str] | None = None) -> dict:
     """Rebuild the monthly facts of the given months (default: every month with data) in one
     transaction, inside the database (INSERT … SELECT), so nothing big crosses into Python."""
     t0 = time.perf_counter()
-    span = data_range()
-    months = months or (months_between(*span) if span else [])
-    if not months or span is None:
+    span, ref_span = data_range(), referral_range()
+    months = months or _months_with_data(span, ref_span)
+    if not months or (span is None and ref_span is None):
         MonthlyFact.objects.all().delete()
         return {"months": 0, "rows": 0, "seconds": 0.0}
     d = _dialect()
     cols = ", ".join(DIMENSIONS + MEASURES)
+    # beds stay occupied until the encounters' last day, however late the last referral came
+    as_of = (span[1] + dt.timedelta(days=1)).isoformat() if span else None
     with transaction.atomic(), connection.cursor() as cur:
         MonthlyFact.objects.filter(month__in=months).delete()
-        as_of = (span[1] + dt.timedelta(days=1)).isoformat()
         for sql in (encounter_measures_sql(d, LIVE_ENCOUNTERS, months, as_of=as_of),
                     settlement_measures_sql(d, LIVE_SETTLEMENTS, months),
-                    bed_measures_sql(d, LIVE_BEDS, months)):
+                    bed_measures_sql(d, LIVE_BEDS, months),
+                    referral_measures_sql(d, LIVE_REFERRALS, months, settings.TIME_ZONE)):
             cur.execute(f"INSERT INTO indicators_monthlyfact ({cols}) SELECT {cols} FROM ({sql}) q")
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:

@@ -17,7 +17,7 @@ from .definitions import INDICATORS
 from .models import EvidenceStatus
 from .periods import parse_period
 
-DIMENSION_ORDER = ["促分工", "提效能", "保健康", "医院运行", "同质化", "紧密型"]
+DIMENSION_ORDER = ["促分工", "提效能", "保健康", "医院运行", "双向转诊", "同质化", "紧密型"]
 
 
 def _params(request):

@@ -16,7 +16,7 @@ from yigongti.orgs.models import Department, Facility, Staff
 from yigongti.residents.queries import ResidentFilter, get_resident_for, search_residents
 
 from . import indicators, queries, services, workflow
-from .models import LEVEL_RANK, CareLevel, Direction, FollowUpStatus, Referral, Urgency, level_of_facility
+from .models import LEVEL_RANK, CareLevel, Direction, FollowUpStatus, Urgency, level_of_facility
 from .outflow import SORTS, outflow
 from .services import OUTCOMES
 
@@ -235,9 +235,7 @@ def outflow_page(request):
 @login_required
 @domain_errors_as_pages
 def stats(request):
-    last = Referral.objects.order_by("-submitted_at").values_list("submitted_at", flat=True).first()
-    last_day = (last.date() if last else dt.date.today())
-    first = dt.date(last_day.year - (last_day.month < 12), last_day.month % 12 + 1, 1)
-    months, figs = indicators.figures(request.user, first, last_day)
-    return render(request, "referrals/stats.html", {"months": months, "figures": figs, "first": first,
-                                                    "last": last_day})
+    """The referral indicators of the user's area, read from the indicator engine (monthly facts)."""
+    area, period, cards = indicators.figures(request.user, request.GET.get("area", ""), request.GET.get("period", ""))
+    months = [m for m, _v in cards[0].trend] if cards and cards[0].trend else []
+    return render(request, "referrals/stats.html", {"area": area, "period": period, "cards": cards, "months": months})
