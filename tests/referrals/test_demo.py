@@ -23,3 +23,9 @@ def test_the_demo_county_has_a_year_of_referrals_consistent_with_its_encounters(
     assert ups.filter(escalated_at__isnull=False).exists()  # some answered late
     assert not ReferralEvent.objects.filter(referral__status="completed").exclude(
         referral__events__action="complete").exists()
+    # the indicators' monthly facts are refreshed after every domain's demo data, referrals included
+    from django.db.models import Sum
+
+    from yigongti.indicators.models import MonthlyFact
+
+    assert MonthlyFact.objects.aggregate(n=Sum("ref_up"))["n"] == Referral.objects.filter(direction="up").count()

@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from .accounts import build_accounts
 from .context import DemoContext
 from .empi import build_index_imports
-from .encounters import build_encounters
+from .encounters import build_encounters, refresh_indicator_facts
 from .orgs import build_facilities, build_regions, build_staff
 from .people import generate_people, load_people
 from .referrals import build_referrals
@@ -40,7 +40,8 @@ def _orgs(ctx: DemoContext) -> None:
         build_staff(ctx)
 
 
-STEPS = [_orgs, _people, build_accounts, build_encounters, build_index_imports, build_referrals]
+STEPS = [_orgs, _people, build_accounts, build_encounters, build_index_imports, build_referrals,
+         refresh_indicator_facts]
 
 
 def build_demo(population: int = 450_000, seed: int = 1, reset: bool = True, progress: bool = False,

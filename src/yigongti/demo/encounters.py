@@ -333,11 +333,6 @@ def build_encounters(ctx: DemoContext) -> None:
                  ip_fund, dx, outside, los, rk, ref_ids)
     _population_and_deaths(ctx, rng, people, ages, female, villages, first, ndays)
     ctx.extra["encounter_count"] = m + len(ik) + len(rk) + nv
-    from yigongti.indicators.jobs import schedule_indicator_jobs
-    from yigongti.indicators.services import refresh_facts
-
-    ctx.extra["facts"] = refresh_facts()
-    schedule_indicator_jobs()
 
 
 def _secondary(rng, ik, ii, ip_ids, chronic, people, surgery, dx, admit, day0) -> None:
@@ -489,3 +484,13 @@ def _population_and_deaths(ctx, rng, people, ages, female, villages, first, nday
         load_rows(PopulationByAge, ["area_code", "year", "sex", "age_from", "population"], pop_rows)
         load_rows(Death, ["resident", "area_code", "sex", "birth_date", "age", "death_date", "cause_icd10"], rows)
         reset_sequences(PopulationByAge, Death)
+
+
+def refresh_indicator_facts(ctx: DemoContext) -> None:
+    """The demo's last step: aggregate every domain's records (encounters, settlements, referrals) into
+    the indicators' monthly facts, and schedule the worker's recurring jobs."""
+    from yigongti.indicators.jobs import schedule_indicator_jobs
+    from yigongti.indicators.services import refresh_facts
+
+    ctx.extra["facts"] = refresh_facts()
+    schedule_indicator_jobs()
