@@ -13,7 +13,10 @@ def test_auditors_search_the_log_by_account_and_action(cast, client, login):
 
 def test_only_auditors_open_the_log(cast, client, login):
     login(cast.bureau)
-    assert client.get("/audit/").status_code == 403
+    client.get(f"/residents/{cast.resident.pk}/")
+    page = client.get("/audit/")
+    assert page.status_code == 403
+    assert 'data-testid="audit-table"' not in page.content.decode()
 
 
 def test_reading_the_log_is_itself_audited(cast, client, login):

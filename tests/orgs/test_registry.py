@@ -50,6 +50,8 @@ def test_a_doctor_cannot_register_staff(cast, client, login):
     r = client.post("/api/v1/staff", {"name": "x", "sex": "M", "profession": "physician",
                                       "work_facility": cast.village_clinic.code}, content_type="application/json")
     assert r.status_code == 403
+    assert r.json()["code"] == "forbidden"
+    assert not Staff.objects.filter(name="x").exists()
 
 
 def test_home_page_shows_the_community_at_a_glance_for_each_role(cast, client, login):

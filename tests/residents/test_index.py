@@ -243,3 +243,26 @@ def test_the_registered_resident_keeps_its_registration_as_a_source(cast):
     src = SourceRecord.objects.get(person=cast.resident)
     assert src.how == "registered" and src.source_system == "yigongti:431127100201D600"
     assert make_id_number  # imported helper used by other tests
+
+
+def test_looking_at_a_preview_or_the_queue_is_audited_with_the_persons_shown(cast, client, login):
+    login(cast.manager)
+    batch = _upload(client, _file(cast)).json()
+    client.get(f"/residents/imports/{batch['id']}/")
+    shown = AuditEvent.objects.filter(action="list", detail__import_batch=batch["id"]).latest("seq")
+    assert cast.resident.pk in shown.detail["ids"]
+    review = _review(cast, client)
+    client.get("/residents/reviews/")
+    listed = AuditEvent.objects.filter(action="list", object_type="match_review").latest("seq")
+    assert set(listed.detail["persons"]) == {review.person_id, cast.resident.pk}
+
+
+def test_another_managers_batch_cannot_be_opened(cast, client, login):
+    login(cast.manager)
+    batch = _upload(client, _file(cast)).json()
+    client.logout()
+    login(cast.bureau)
+    assert client.get(f"/residents/imports/{batch['id']}/").status_code == 404
+    api = client.get(f"/api/v1/residents/imports/{batch['id']}/rows")
+    assert api.status_code == 404 and api.json()["code"] == "not_found"
+    assert not AuditEvent.objects.filter(actor="bureau", detail__import_batch=batch["id"]).exists()

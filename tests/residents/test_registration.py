@@ -64,6 +64,7 @@ def test_registering_outside_ones_scope_is_forbidden(cast, client, login):
     r = client.post("/api/v1/residents", {"name": "赵春花", "id_number": NEW_ID, "village": cast.other_village.code},
                     content_type="application/json")
     assert r.status_code == 403 and r.json()["code"] == "village_out_of_scope"
+    assert not Resident.objects.filter(name="赵春花").exists()
 
 
 def test_an_unknown_village_code_is_named(cast, client, login):

@@ -152,3 +152,14 @@ def find_candidates(p: Probe, pool: QuerySet[Resident], exclude_pk: int | None =
     scored = score_candidates(p.as_matching_record(), [resident_as_record(r) for r in rows])
     out = [Candidate(rows[m.index], m.score, m.linked, m.reasons_for, m.reasons_against) for m in scored]
     return [c for c in out if c.linked or c.score >= REVIEW_FLOOR][:limit]
+
+
+def registration_search(who, p: Probe) -> list[Candidate]:
+    """建档前检索 for a desk: candidates within the user's scope, the persons shown audited."""
+    from yigongti.core import audit
+    from yigongti.core.scoping import scope_for
+
+    user = getattr(who, "user", who)
+    found = find_candidates(p, scope_for(user).filter(Resident.objects.all()))
+    audit.record(who, "list", "resident", "", query="registration_search", ids=[c.resident.pk for c in found])
+    return found

@@ -13,7 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from yigongti.core import audit
-from yigongti.core.errors import Conflict, Forbidden, InvalidInput
+from yigongti.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from yigongti.core.paging import slice_page
 from yigongti.core.scoping import scope_for
 from yigongti.orgs.models import Region, RegionLevel
 
@@ -181,6 +182,29 @@ def commit_import(actor, user, batch: ImportBatch) -> ImportBatch:
         batch.save(update_fields=["status", "committed_at", "summary"])
         audit.record(actor, "create", "resident", "", import_batch=batch.pk, committed=dict(counts))
     return batch
+
+
+def get_batch_for(who, pk) -> ImportBatch:
+    """A batch its uploader may open (superusers any); others get 404 so batch ids cannot be probed."""
+    user = getattr(who, "user", who)
+    if not can_manage_index(user):
+        raise Forbidden("只有医共体管理、机构管理员或卫健局可以导入档案")
+    qs = ImportBatch.objects.all() if user.is_superuser else ImportBatch.objects.filter(uploaded_by=user)
+    try:
+        return qs.get(pk=pk)
+    except (ImportBatch.DoesNotExist, ValueError):
+        raise NotFound("导入批次不存在") from None
+
+
+def staged_rows(who, batch: ImportBatch, action: str = "", page: int = 1, size: int = 100):
+    """One page of a batch's staged rows; the index persons they were matched to are audited as read."""
+    rows = batch.rows.select_related("candidate")
+    if action:
+        rows = rows.filter(action=action)
+    result = slice_page(rows, page, size)
+    audit.record(who, "list", "resident", "", import_batch=batch.pk,
+                 ids=sorted({r.candidate_id for r in result.items if r.candidate_id}))
+    return result
 
 
 def discard_import(actor, user, batch: ImportBatch) -> ImportBatch:

@@ -8,13 +8,10 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from yigongti.core import audit
-from yigongti.core.errors import Forbidden, NotFound
-from yigongti.core.scoping import scope_for
 
 from . import importing, merging, queries, reviewing
-from .candidates import find_candidates, make_probe
-from .models import ImportBatch, MergeEvent, Resident
+from .candidates import make_probe, registration_search
+from .models import ImportBatch, MergeEvent
 
 router = Router(tags=["居民主索引"])
 
@@ -50,8 +47,7 @@ class CandidatesOut(Schema):
 def search_candidates(request, probe: Query[ProbeIn]):
     """建档前检索: who in the index this patient may be, with the reasons."""
     p = make_probe(**probe.dict())
-    found = find_candidates(p, scope_for(request.user).filter(Resident.objects.all()))
-    audit.record(request, "list", "resident", "", query="registration_search", ids=[c.resident.pk for c in found])
+    found = registration_search(request, p)
     return {"problems": p.problems, "candidates": [
         {"resident_id": c.resident.pk, "name": c.resident.name, "sex": c.resident.sex,
          "birth_date": c.resident.birth_date, "id_number": c.resident.masked_id_number,
@@ -91,12 +87,7 @@ def upload_import(request, file: File[UploadedFile], source_system: Form[str] = 
 
 
 def _batch(request, pk) -> ImportBatch:
-    if not merging.can_manage_index(request.user):
-        raise Forbidden("只有医共体管理、机构管理员或卫健局可以导入档案")
-    try:
-        return ImportBatch.objects.get(pk=pk, uploaded_by=request.user)
-    except ImportBatch.DoesNotExist:
-        raise NotFound("导入批次不存在") from None
+    return importing.get_batch_for(request, pk)
 
 
 @router.get("/imports/{int:pk}", response=BatchOut)
@@ -105,9 +96,9 @@ def get_import(request, pk: int):
 
 
 @router.get("/imports/{int:pk}/rows", response=list[RowOut])
-def import_rows(request, pk: int, action: str = ""):
-    rows = _batch(request, pk).rows.all()
-    return rows.filter(action=action) if action else rows
+def import_rows(request, pk: int, action: str = "", page: int = 1):
+    """Staged rows, 500 a page."""
+    return importing.staged_rows(request, _batch(request, pk), action, page, size=500).items
 
 
 @router.post("/imports/{int:pk}/commit", response=BatchOut)
@@ -136,8 +127,8 @@ class DecisionIn(Schema):
 
 
 @router.get("/reviews", response=list[ReviewOut])
-def list_reviews(request, status: str = "open"):
-    return list(reviewing.reviews_visible_to(request.user).filter(status=status)[:200])
+def list_reviews(request, status: str = "open", page: int = 1):
+    return reviewing.review_page(request, status, page, size=200).items
 
 
 @router.post("/reviews/{int:pk}/decision", response=ReviewOut)

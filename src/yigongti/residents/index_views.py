@@ -9,18 +9,17 @@ import tempfile
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from yigongti.core.errors import DomainError
 from yigongti.core.pages import domain_errors_as_pages, hx_or_full, paginate_params
 from yigongti.core.paging import slice_page
-from yigongti.core.scoping import scope_for
 
 from . import importing, merging, queries, reviewing
-from .candidates import find_candidates, make_probe
-from .models import ImportBatch, MergeEvent, Resident, ReviewStatus
+from .candidates import make_probe, registration_search
+from .models import ImportBatch, MergeEvent, ReviewStatus
 
 FIELDS = ("id_number", "name", "sex", "birth_date", "phone", "address")
 
@@ -32,14 +31,7 @@ def find_person(request):
     g = request.GET
     probe = make_probe(**{k: g.get(k, "") for k in FIELDS})
     searched = any(g.get(k) for k in FIELDS)
-    found = []
-    if searched:
-        pool = scope_for(request.user).filter(Resident.objects.all())
-        found = find_candidates(probe, pool)
-        from yigongti.core import audit
-
-        audit.record(request, "list", "resident", "", query="registration_search",
-                     ids=[c.resident.pk for c in found])
+    found = registration_search(request, probe) if searched else []
     ctx = {"probe": probe, "found": found, "searched": searched, "q": {k: g.get(k, "") for k in FIELDS}}
     return hx_or_full(request, "residents/find.html", "residents/_find_results.html", ctx)
 
@@ -76,20 +68,20 @@ def import_upload(request):
 
 
 def _own_batch(request, pk) -> ImportBatch:
-    if not merging.can_manage_index(request.user):
-        raise PermissionDenied
-    return get_object_or_404(ImportBatch, pk=pk, uploaded_by=request.user)
+    try:
+        return importing.get_batch_for(request, pk)
+    except DomainError as e:
+        if e.status == 403:
+            raise PermissionDenied from None
+        raise Http404 from None
 
 
 @login_required
 def import_detail(request, pk: int):
     batch = _own_batch(request, pk)
     action = request.GET.get("action", "")
-    rows = batch.rows.select_related("candidate")
-    if action:
-        rows = rows.filter(action=action)
-    return render(request, "residents/import_detail.html",
-                  {"batch": batch, "page": slice_page(rows, paginate_params(request), 100), "action": action})
+    page = importing.staged_rows(request, batch, action, paginate_params(request))
+    return render(request, "residents/import_detail.html", {"batch": batch, "page": page, "action": action})
 
 
 @login_required
@@ -139,9 +131,8 @@ def review_queue(request):
     if not merging.can_manage_index(request.user):
         raise PermissionDenied
     status = request.GET.get("status", ReviewStatus.OPEN)
-    qs = reviewing.reviews_visible_to(request.user).filter(status=status)
     return render(request, "residents/review_queue.html",
-                  {"page": slice_page(qs, paginate_params(request), 50), "status": status,
+                  {"page": reviewing.review_page(request, status, paginate_params(request)), "status": status,
                    "statuses": ReviewStatus.choices})
 
 

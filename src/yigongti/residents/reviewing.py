@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from yigongti.core import audit
 from yigongti.core.errors import Conflict, NotFound
+from yigongti.core.paging import slice_page
 from yigongti.core.scoping import scope_for
 
 from .merging import can_manage_index, merge_residents
@@ -18,6 +19,15 @@ def reviews_visible_to(user) -> QuerySet[MatchReview]:
     if not can_manage_index(user):
         return MatchReview.objects.none()
     return scope_for(user).filter(MatchReview.objects.select_related("person", "candidate", "record"), "area_code")
+
+
+def review_page(who, status: str = ReviewStatus.OPEN, page: int = 1, size: int = 50):
+    """One page of the queue; both persons of every pair shown are audited as read."""
+    user = getattr(who, "user", who)
+    result = slice_page(reviews_visible_to(user).filter(status=status), page, size)
+    persons = sorted({p for r in result.items for p in (r.person_id, r.candidate_id)})
+    audit.record(who, "list", "match_review", "", status=status, ids=[r.pk for r in result.items], persons=persons)
+    return result
 
 
 def get_review_for(who, pk) -> MatchReview:
