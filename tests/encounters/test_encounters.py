@@ -34,6 +34,8 @@ def test_county_hospital_sees_the_patient_from_another_county_it_treated(cast, l
     w = build_world(cast)
     e5 = w["encounters"][5]
     assert login(cast.county_doctor).get(f"/encounters/{e5.pk}/").status_code == 200
+    assert AuditEvent.objects.filter(action="view", object_type="encounter", object_id=str(e5.pk),
+                                     actor="county_doctor").exists()
     c = login(cast.township_doctor)
     assert c.get(f"/encounters/{e5.pk}/").status_code == 404
     assert AuditEvent.objects.filter(action="denied", object_type="encounter", object_id=str(e5.pk)).exists()

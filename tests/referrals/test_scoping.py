@@ -54,7 +54,9 @@ def test_managers_and_the_bureau_see_counts_not_patients(ref, client, login):
     up(ref)
     assert not queries.referrals_visible_to(ref.bureau).exists()
     login(ref.bureau)
-    assert client.get("/referrals/stats/").status_code == 200
+    page = client.get("/referrals/stats/")
+    assert page.status_code == 200
+    assert ref.resident.name not in page.content.decode()  # figures only, no patient
 
 
 def test_the_receiving_clinic_reads_the_patient_only_through_the_referral_and_it_is_audited(ref, client, login):
