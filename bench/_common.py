@@ -5,6 +5,18 @@ from __future__ import annotations
 import os
 import time
 
+# The audit chain is keyed (core/audit.py) and the bench servers run with throw-away data directories, so every
+# bench process that writes or verifies events in the shared bench databases uses this one fixed key; the
+# witness file lives in the temporary data directory, where an append-only attribute would stop its clean-up.
+BENCH_AUDIT_KEY = "bench-only-audit-key-not-for-production-0123456789"
+
+
+def bench_env(env: dict) -> dict:
+    """``env`` with the bench's audit key and a witness the temporary directory can delete."""
+    env.setdefault("YIGONGTI_AUDIT_KEY", BENCH_AUDIT_KEY)
+    env.setdefault("YIGONGTI_AUDIT_WITNESS_CHATTR", "0")
+    return env
+
 
 def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yigongti.settings")

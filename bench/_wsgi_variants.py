@@ -47,7 +47,8 @@ def _install_oneshot():
     sql = (
         "WITH old AS (SELECT last_seq, last_hash FROM core_audithead WHERE id = 1 FOR UPDATE), "
         "upd AS (UPDATE core_audithead h SET last_seq = old.last_seq + 1, "
-        "  last_hash = encode(sha256(convert_to(old.last_hash || %s || (old.last_seq + 1)::text || %s, 'UTF8')), 'hex') "
+        "  last_hash = encode(sha256(convert_to(old.last_hash || %s || (old.last_seq + 1)::text || %s, 'UTF8')), "
+        "  'hex') "
         "  FROM old WHERE h.id = 1 RETURNING h.last_seq AS seq, old.last_hash AS prev_hash, h.last_hash AS hash) "
         f"INSERT INTO core_auditevent (seq, prev_hash, hash, {', '.join(f.column for f in other)}) "
         f"SELECT upd.seq, upd.prev_hash, upd.hash, {', '.join(['%s'] * len(other))} FROM upd "
@@ -64,7 +65,7 @@ def _install_oneshot():
                         detail=json.loads(json.dumps(detail, ensure_ascii=False, default=str)),
                         ip=actor.ip, user_agent=actor.user_agent)
         body = {
-            "at": ev.at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "actor_id": ev.actor_id,
+            "at": ev.at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "actor_id": ev.actor_id,
             "actor": ev.actor, "role": ev.role, "facility_id": ev.facility_id, "action": ev.action,
             "object_type": ev.object_type, "object_id": ev.object_id, "detail": ev.detail, "ip": ev.ip,
             "user_agent": ev.user_agent, "seq": 0,

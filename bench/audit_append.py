@@ -90,7 +90,8 @@ def main() -> None:
     a = ap.parse_args()
     print(f"{a.procs} processes × {a.threads} threads × {a.events} events, load average {os.getloadavg()[0]:.2f}")
     print(f"{'variant':<42} {'events':>7} {'wall s':>7} {'events/s':>9} {'median ms':>10} {'p95 ms':>8}  chain")
-    for variant, label in (("", "current audit.record (lock held 4 trips)"), ("oneshot", "proposed one-statement append")):
+    variants = (("", "current audit.record (lock held 4 trips)"), ("oneshot", "proposed one-statement append"))
+    for variant, label in variants:
         r = run_variant(variant, a.procs, a.threads, a.events)
         print(f"{label:<42} {r['events']:>7} {r['wall']:>7.1f} {r['rate']:>9.0f} {r['median_ms']:>10.1f} "
               f"{r['p95_ms']:>8.1f}  {r['verify']}")

@@ -79,7 +79,7 @@ def run_probes(n: int) -> None:
     client.force_login(user)
     top = Resident.objects.order_by("-id").values_list("id", flat=True).first()
     kinds = {"id_number": [], "name+birth": [], "homophone+day_off": [], "phone+name": []}
-    hits = {k: 0 for k in kinds}
+    hits = dict.fromkeys(kinds, 0)
     for k in range(n):
         r = None
         while r is None:

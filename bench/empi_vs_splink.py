@@ -61,7 +61,8 @@ def score(records: Path, clusters: Path) -> dict[str, float]:
     truth = pq.read_table(records, columns=["record_id", "true_person_id"])
     pred = pq.read_table(clusters, columns=["record_id", "person_id"])
     pred_ids = pc.cast(pred.column("person_id"), pa.string())
-    joined = truth.join(pa.table({"record_id": pred.column("record_id"), "pid": pred_ids}), "record_id", join_type="left outer")
+    joined = truth.join(pa.table({"record_id": pred.column("record_id"), "pid": pred_ids}), "record_id",
+                        join_type="left outer")
     t = joined.column("true_person_id").to_numpy().astype(np.int64)
     # records a system failed to output count as singletons
     p_raw = joined.column("pid").combine_chunks()
@@ -82,12 +83,12 @@ def score(records: Path, clusters: Path) -> dict[str, float]:
     recall = tp / true_pairs if true_pairs else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     # a true person is reconstructed exactly when its records form one predicted cluster alone
-    size_t = dict(zip(*np.unique(t, return_counts=True)))
-    size_p = dict(zip(*np.unique(p_codes, return_counts=True)))
-    uniq_both, first = np.unique(both, return_index=True)
+    size_t = dict(zip(*np.unique(t, return_counts=True), strict=True))
+    size_p = dict(zip(*np.unique(p_codes, return_counts=True), strict=True))
+    _, first = np.unique(both, return_index=True)
     _, bcount = np.unique(both, return_counts=True)
     exact = 0
-    for b, i, c in zip(uniq_both.tolist(), first.tolist(), bcount.tolist()):
+    for i, c in zip(first.tolist(), bcount.tolist(), strict=True):
         if size_t[t[i]] == c and size_p[p_codes[i]] == c:
             exact += 1
     return {"precision": precision, "recall": recall, "f1": f1, "exact": exact / len(size_t)}
@@ -135,7 +136,7 @@ def splink_input(records: Path) -> pa.Table:
     names = f.names
     has_name = f.name_idx >= 0
     ni = np.where(has_name, f.name_idx, 0)
-    simple = np.array(names.names + [""], dtype=object)[np.where(has_name, ni, len(names.names))]
+    simple = np.array([*names.names, ""], dtype=object)[np.where(has_name, ni, len(names.names))]
     from yigongti.residents.matching.names import name_syllables
 
     syl = [name_syllables(n) for n in names.names]
@@ -293,7 +294,8 @@ def main() -> None:
                 print(f"  splink best other threshold {best[0]}: F1 {best[1]['f1']:.4f} "
                       f"(P {best[1]['precision']:.4f}, R {best[1]['recall']:.4f}, exact {best[1]['exact']:.4f})")
     print()
-    header = f"{'persons':>9} {'records':>10} {'system':<7} {'precision':>9} {'recall':>7} {'F1':>7} {'exact':>7} {'wall s':>7} {'peak MB':>8}"
+    header = (f"{'persons':>9} {'records':>10} {'system':<7} {'precision':>9} {'recall':>7} {'F1':>7} {'exact':>7} "
+              f"{'wall s':>7} {'peak MB':>8}")
     print(header)
     print("-" * len(header))
     for persons, n_records, system, s, info in rows:

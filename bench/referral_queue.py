@@ -69,7 +69,8 @@ def run(n: int) -> None:
     center.force_login(User.objects.get(username="referral_center"))
     some = Referral.objects.filter(direction="up").order_by("-id").values_list("pk", flat=True)[50]
     pages = {"queue (pending)": "/referrals/center/", "queue overdue": "/referrals/center/?tab=overdue",
-             "queue all, page 1": "/referrals/center/?tab=all", "queue all, page 40": "/referrals/center/?tab=all&page=40",
+             "queue all, page 1": "/referrals/center/?tab=all",
+             "queue all, page 40": "/referrals/center/?tab=all&page=40",
              "queue HTMX refresh": "/referrals/center/", "referral detail": f"/referrals/{some}/"}
     print(f"{'page':24} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for label, url in pages.items():

@@ -9,15 +9,29 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from yigongti.core.audit import Actor
+from yigongti.core.actor import Actor
 from yigongti.core.idcard import make_id_number
-from yigongti.orgs.models import (Facility, FacilityType, MedicalCommunity, Profession, Region, RegionLevel, Role,
-                                  Staff, User)
+from yigongti.orgs.models import (
+    Facility,
+    FacilityType,
+    MedicalCommunity,
+    Profession,
+    Region,
+    RegionLevel,
+    Role,
+    Staff,
+    User,
+)
 from yigongti.orgs.services import create_account
 from yigongti.residents.services import register_resident
 
 PASSWORD = "Ceshi-mima-2026"
-SYSTEM = Actor(username="test")
+SYSTEM = Actor.system("test")
+
+
+def as_(user) -> Actor:
+    """The Actor of a cast member, for calling services as that account."""
+    return Actor.from_user(user)
 
 
 @dataclass
@@ -66,8 +80,8 @@ def _account(username, role, facility=None, region=None, unmask=False, professio
     if facility is not None and profession:
         staff = Staff.objects.create(name=f"{username}医生", sex="M", profession=profession,
                                      work_facility=facility, establishment_facility=facility)
-    user, _ = create_account(SYSTEM, username=username, role=role, password=PASSWORD, staff=staff,
-                             facility=facility, region=region, can_unmask=unmask)
+    user, _ = create_account(username=username, role=role, password=PASSWORD, staff=staff,
+                             facility=facility, region=region, can_unmask=unmask, actor=SYSTEM)
     return user
 
 
@@ -96,27 +110,30 @@ def build_cast() -> Cast:
     far_community = MedicalCommunity.objects.create(name="郸城县医共体", region=far_county)
     far_hospital = _facility("411625A100001", "郸城县人民医院", FacilityType.GENERAL_HOSPITAL, far_county,
                              far_community, beds=800)
-    users = dict(
-        county_doctor=_account("county_doctor", Role.DOCTOR, hospital, unmask=True, profession=Profession.PHYSICIAN),
-        township_doctor=_account("township_doctor", Role.DOCTOR, center, profession=Profession.PHYSICIAN),
-        village_doctor=_account("village_doctor", Role.VILLAGE_DOCTOR, clinic, profession=Profession.VILLAGE_DOCTOR),
-        other_village_doctor=_account("other_village_doctor", Role.VILLAGE_DOCTOR, other_clinic,
-                                      profession=Profession.VILLAGE_DOCTOR),
-        manager=_account("manager", Role.COMMUNITY_MANAGER, hospital),
-        bureau=_account("bureau", Role.BUREAU, region=county),
-        city=_account("city", Role.CITY, region=city),
-        auditor=_account("auditor", Role.AUDITOR, region=county),
-        outsider=_account("outsider", Role.DOCTOR, far_hospital, unmask=True, profession=Profession.PHYSICIAN),
-    )
-    resident = register_resident(SYSTEM, users["village_doctor"], {
+    users = {
+        "county_doctor": _account("county_doctor", Role.DOCTOR, hospital, unmask=True,
+                                  profession=Profession.PHYSICIAN),
+        "township_doctor": _account("township_doctor", Role.DOCTOR, center, profession=Profession.PHYSICIAN),
+        "village_doctor": _account("village_doctor", Role.VILLAGE_DOCTOR, clinic, profession=Profession.VILLAGE_DOCTOR),
+        "other_village_doctor": _account("other_village_doctor", Role.VILLAGE_DOCTOR, other_clinic,
+                                         profession=Profession.VILLAGE_DOCTOR),
+        "manager": _account("manager", Role.COMMUNITY_MANAGER, hospital),
+        "bureau": _account("bureau", Role.BUREAU, region=county),
+        "city": _account("city", Role.CITY, region=city),
+        "auditor": _account("auditor", Role.AUDITOR, region=county),
+        "outsider": _account("outsider", Role.DOCTOR, far_hospital, unmask=True, profession=Profession.PHYSICIAN),
+    }
+    resident = register_resident({
         "name": "李建国", "id_number": make_id_number("431127", dt.date(1958, 3, 14), 12, "M"),
-        "phone": "13874601234", "village": village.code, "tags": ["elderly", "htn"]})
-    neighbour = register_resident(SYSTEM, users["other_village_doctor"], {
+        "phone": "13874601234", "village": village.code, "tags": ["elderly", "htn"]},
+        actor=as_(users["village_doctor"]))
+    neighbour = register_resident({
         "name": "王秀英", "id_number": make_id_number("431127", dt.date(1990, 7, 2), 20, "F"),
-        "phone": "15974605678", "village": other_village.code, "tags": ["maternal"]})
-    far_resident = register_resident(SYSTEM, users["outsider"], {
+        "phone": "15974605678", "village": other_village.code, "tags": ["maternal"]},
+        actor=as_(users["other_village_doctor"]))
+    far_resident = register_resident({
         "name": "张伟", "id_number": make_id_number("411625", dt.date(1985, 1, 9), 33, "M"),
-        "village": far_village.code})
+        "village": far_village.code}, actor=as_(users["outsider"]))
     return Cast(county, township, village, other_township, other_village, far_county, community, hospital, center,
                 clinic, other_center, other_clinic, far_hospital, resident=resident, neighbour=neighbour,
                 far_resident=far_resident, **users)

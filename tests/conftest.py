@@ -18,9 +18,11 @@ def cast(db):
 def login(client):
     """Log the test client in as a cast member: ``login(cast.village_doctor)``."""
     def _login(user, c=None):
+        from tests.twofactor import pass_two_factor
+
         c = c or client
         c.force_login(user)
-        return c
+        return pass_two_factor(c, user)  # privileged accounts: as if the TOTP step was passed
 
     return _login
 
@@ -32,6 +34,13 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _audit_witness(settings, tmp_path):
+    """Each test anchors the audit chain in its own witness file, never made append-only (chattr +a)."""
+    settings.YIGONGTI_AUDIT_WITNESS = tmp_path / "audit_witness.jsonl"
+    settings.YIGONGTI_AUDIT_WITNESS_CHATTR = False
 
 
 @pytest.fixture(autouse=True)

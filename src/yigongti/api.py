@@ -1,16 +1,14 @@
 """The JSON API at /api/v1/: each app contributes a router."""
 
-from ninja import NinjaAPI
-
-from yigongti.core.api_support import AUTH, install_problem_handlers
-from yigongti.orgs.api import router as orgs_router
-from yigongti.residents.api import router as residents_router
-from yigongti.residents.index_api import router as resident_index_router
+from yigongti.core.api_support import AUTH, ProblemAPI, install_problem_handlers
 from yigongti.encounters.api import router as encounters_router
 from yigongti.indicators.api import router as indicators_router
+from yigongti.orgs.api import router as orgs_router
 from yigongti.referrals.api import router as referrals_router
+from yigongti.residents.api import router as residents_router
+from yigongti.residents.index_api import router as resident_index_router
 
-api = NinjaAPI(
+api = ProblemAPI(
     title="医共体平台 API",
     version="1",
     description="Facilities, staff and residents of the medical community. Errors are application/problem+json "

@@ -4,17 +4,21 @@ from django.urls import include, path
 
 from yigongti.api import api
 from yigongti.core import views as core_views
+from yigongti.orgs import auth_views as org_auth_views
 from yigongti.orgs import views as org_views
 
 admin.site.site_header = "医共体平台管理后台"
 admin.site.site_title = "医共体平台"
 
-audit_patterns = ([path("", core_views.audit_log, name="log")], "audit")
+audit_patterns = ([path("", core_views.audit_log, name="log"),
+                   path("export.xlsx", core_views.audit_export, name="export"),
+                   path("verify/", core_views.audit_verify, name="verify")], "audit")
 
 urlpatterns = [
     path("", org_views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", org_auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", include("yigongti.orgs.auth_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("orgs/", include("yigongti.orgs.urls")),
     path("residents/", include("yigongti.residents.urls")),

@@ -44,3 +44,56 @@ def screenshot(page):
         return path
 
     return _shot
+
+
+def login_through_form(page, username, password=None):
+    """The real login form; an account that needs two-factor login then types a fresh recovery code."""
+    from tests.cast import PASSWORD
+    from tests.twofactor import recovery_code_for
+
+    code = recovery_code_for(username)
+    page.goto("/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password or PASSWORD)
+    page.click("button[type=submit]")
+    if code:
+        page.wait_for_selector("[data-testid=otp-form]")
+        page.fill("#id_otp_token", code)
+        page.click("[data-testid=otp-form] button[type=submit]")
+    page.wait_for_selector("[data-testid=whoami]")
+
+
+def build_referral_loop(cast):
+    """A referral center (the nurse ``center_desk``, as ``cast.desk``), the starter rules, an up-referral of the
+    township doctor that was answered, completed and referred down to the village clinic (``cast.first``, then
+    ``cast.down`` with follow-ups due in three and ninety days), and a fresh one waiting (``cast.waiting``)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tests.cast import PASSWORD, SYSTEM, as_
+    from yigongti.orgs.models import Role
+    from yigongti.orgs.services import create_account
+    from yigongti.referrals import services
+
+    cast.desk = create_account(username="center_desk", role=Role.NURSE, password=PASSWORD,
+                               facility=cast.county_hospital, actor=SYSTEM)[0]
+    services.setup_center(cast.community, members=[cast.desk], actor=SYSTEM)
+    services.install_starter_rules(actor=SYSTEM)
+    data = {"resident": cast.resident.pk, "direction": "up", "urgency": "green", "to_facility": cast.county_hospital.pk,
+            "icd10": "I63.9", "diagnosis": "脑梗死", "reason": "突发右侧肢体无力2小时，言语含糊"}
+    cast.first = services.submit_referral(data, actor=as_(cast.township_doctor))
+    services.accept_referral(cast.first.pk, actor=as_(cast.desk))
+    services.arrive_referral(cast.first.pk, actor=as_(cast.county_doctor))
+    services.complete_referral(cast.first.pk, outcome="down", actor=as_(cast.county_doctor))
+    today = timezone.localdate()
+    cast.down = services.submit_referral({
+        "resident": cast.resident.pk, "direction": "down", "to_facility": cast.village_clinic.pk, "icd10": "I63.9",
+        "diagnosis": "脑梗死恢复期", "reason": "病情稳定，转回村卫生室康复随访", "rehab_plan": "步行训练",
+        "medication_plan": "阿司匹林 100mg qd", "source_referral": cast.first.pk,
+        "follow_up_dates": [(today + dt.timedelta(days=3)).isoformat(), (today + dt.timedelta(days=90)).isoformat()]},
+        actor=as_(cast.county_doctor))
+    cast.waiting = services.submit_referral(dict(data, urgency="urgent", icd10="J18.9", diagnosis="重症肺炎",
+                                                 reason="高热、呼吸急促", override_reason="CURB-65 评分 3 分"), "w",
+                                            actor=as_(cast.township_doctor))
+    return cast

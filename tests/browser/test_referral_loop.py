@@ -21,11 +21,9 @@ def as_user(browser, live_server):
         ctx = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport={"width": 1280, "height": 900})
         pg = ctx.new_page()
         pg.set_default_timeout(15_000)
-        pg.goto("/login/")
-        pg.fill("#id_username", username)
-        pg.fill("#id_password", PASSWORD)
-        pg.click("button[type=submit]")
-        pg.wait_for_selector("[data-testid=whoami]")
+        from tests.browser.conftest import login_through_form
+
+        login_through_form(pg, username)  # with the second factor for privileged accounts
         pages.append(ctx)
         return pg
 
@@ -44,10 +42,10 @@ def _shot(pg, name):
 def test_the_whole_referral_loop_up_and_down(cast, as_user):
     from yigongti.referrals.services import install_starter_rules, setup_center
 
-    desk = create_account(SYSTEM, username="center_desk", role=Role.NURSE, password=PASSWORD,
-                          facility=cast.county_hospital)[0]
-    setup_center(SYSTEM, cast.community, members=[desk])
-    install_starter_rules(SYSTEM)
+    desk = create_account(username="center_desk", role=Role.NURSE, password=PASSWORD,
+                          facility=cast.county_hospital, actor=SYSTEM)[0]
+    setup_center(cast.community, members=[desk], actor=SYSTEM)
+    install_starter_rules(actor=SYSTEM)
     Department.objects.create(facility=cast.county_hospital, code="03", name="神经内科", beds=40)
 
     # 1. the township doctor refers 李建国 up; the guideline warns about hypertension, not about a stroke
@@ -59,7 +57,7 @@ def test_the_whole_referral_loop_up_and_down(cast, as_user):
     pg.check("[data-testid=urgency-green]")
     pg.select_option("[data-testid=to-facility]", label="蓝山县中心医院")
     pg.fill("[data-testid=icd10]", "I10")
-    expect(pg.locator("[data-testid=guideline-warning]")).to_contain_text("宜在乡镇卫生院诊治")
+    expect(pg.locator("[data-testid=guideline-warning]")).to_contain_text("稳定期宜在乡镇卫生院管理")
     _shot(pg, "referral-1-guideline-warning")
     pg.fill("[data-testid=icd10]", "I63.9")
     expect(pg.locator("[data-testid=guideline-ok]")).to_contain_text("脑卒中")
@@ -79,9 +77,14 @@ def test_the_whole_referral_loop_up_and_down(cast, as_user):
     _shot(pg, "referral-3-center-queue")
     row.locator("[data-testid=open-referral]").click()
     pg.select_option("[data-testid=accept-department]", label="神经内科")
+    slot = pg.locator("[data-testid=appointment] option").nth(1)  # the first free slot of neurology
+    expect(slot).to_be_attached()
+    pg.select_option("[data-testid=appointment]", slot.get_attribute("value"))
+    pg.select_option("[data-testid=bed]", index=1)
     pg.click("[data-testid=accept]")
     expect(pg.locator("h1 [data-testid=status]")).to_have_text("已接收")
     expect(pg.locator("[data-testid=target]")).to_contain_text("神经内科")
+    expect(pg.locator("[data-testid=target]")).to_contain_text("1床")
 
     # 3. the county department checks the patient in, then completes with a down-referral to the village
     pg = as_user("county_doctor")
@@ -90,7 +93,7 @@ def test_the_whole_referral_loop_up_and_down(cast, as_user):
     expect(pg.locator("[data-testid=summary]")).to_be_visible()
     pg.click("[data-testid=arrive]")
     expect(pg.locator("h1 [data-testid=status]")).to_have_text("已到达")
-    pg.select_option("[data-testid=outcome]", "down")
+    pg.select_option("[data-testid=outcome]", "3")  # 离院方式：医嘱转社区/乡镇卫生院
     pg.click("[data-testid=complete-and-refer-down]")
     pg.select_option("[data-testid=to-facility]", label="大塘村卫生室")
     pg.fill("[data-testid=rehab-plan]", "右侧肢体功能训练，每周 3 次；防跌倒")

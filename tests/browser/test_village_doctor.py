@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
-from tests.cast import PASSWORD, SYSTEM
+from tests.cast import as_
 from yigongti.core.idcard import make_id_number
 from yigongti.residents.services import register_resident
 
@@ -16,16 +16,14 @@ def _more_residents(cast):
     for i, (name, village, who) in enumerate([("陈小梅", cast.village, cast.village_doctor),
                                              ("刘大山", cast.other_village, cast.other_village_doctor),
                                              ("黄春燕", cast.other_village, cast.other_village_doctor)]):
-        register_resident(SYSTEM, who, {"name": name, "village": village.code,
-                                        "id_number": make_id_number("431127", dt.date(1980, 1, 1 + i), 60 + i, "F")})
+        register_resident({"name": name, "village": village.code,
+                           "id_number": make_id_number("431127", dt.date(1980, 1, 1 + i), 60 + i, "F")}, actor=as_(who))
 
 
 def login(page, username):
-    page.goto("/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("[data-testid=whoami]")
+    from tests.browser.conftest import login_through_form
+
+    login_through_form(page, username)  # with the second factor for privileged accounts
     page.wait_for_load_state("load")  # app.js (deferred) must have attached its listeners
 
 

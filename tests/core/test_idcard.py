@@ -2,8 +2,7 @@ import datetime as dt
 
 import pytest
 
-from yigongti.core.idcard import (IdNumberError, check_char, looks_like_id_number, make_id_number,
-                                  parse_id_number)
+from yigongti.core.idcard import IdNumberError, check_char, looks_like_id_number, make_id_number, parse_id_number
 
 # 11010519491231002X is the standard's own worked example: weights·digits sum = 167, 167 mod 11 = 2 → "X".
 STANDARD_EXAMPLE = "11010519491231002X"

@@ -3,8 +3,9 @@ import pytest
 from yigongti.core.personal import PhoneError, mask_id_number, mask_name, mask_phone, normalise_phone
 
 
-def test_id_numbers_are_masked_keeping_region_and_last_four():
-    assert mask_id_number("41162519800101123X") == "411625********123X"
+def test_id_numbers_are_masked_keeping_only_the_province():
+    assert mask_id_number("41162519800101123X") == "41****************"
+    assert mask_id_number("411625800101123") == "41*************"
     assert mask_id_number("") == ""
 
 

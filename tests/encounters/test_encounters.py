@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 
+from tests.cast import as_
 from tests.indicators.world import build_world
 from yigongti.core.models import AuditEvent
 from yigongti.encounters.models import Death, InsuranceSettlement, PopulationByAge
@@ -62,7 +63,9 @@ def test_doctor_records_an_encounter_through_the_api(cast, login):
     assert {e["field"] if isinstance(e, dict) else e for e in bad.json()["errors"]} >= {"resident", "main_icd10"}
 
 
-SETTLEMENTS_CSV = """settlement_no,id_number,residence_area,scheme,type,facility_code,facility_name,facility_county,facility_level,admit_date,discharge_date,settle_date,total_cost,fund_paid
+SETTLEMENTS_HEADER = ("settlement_no,id_number,residence_area,scheme,type,facility_code,facility_name,facility_county,"
+                      "facility_level,admit_date,discharge_date,settle_date,total_cost,fund_paid")
+SETTLEMENTS_CSV = SETTLEMENTS_HEADER + """
 JS1,,431127100201,居民医保,住院,H43010500001,中南大学湘雅医院,430105,县外,2026-09-01,2026-09-10,2026-09-10,"32,000.50",18000
 JS2,,431127100201,resident,outpatient,431127100B200,塔峰镇卫生院,431127,township,2026-09-03,,2026-09-03,80,40
 JS3,,431127100201,resident,inpatient,431127A100001,县中心医院,431127,county,2026-09-05,,2026-09-09,5000,3000
@@ -103,7 +106,6 @@ def test_population_and_deaths_import_from_excel_and_parquet(cast, tmp_path):
     import pyarrow.parquet as pq
     from openpyxl import Workbook
 
-    from tests.cast import SYSTEM
     from yigongti.encounters.services import import_rows
 
     wb = Workbook()
@@ -113,12 +115,23 @@ def test_population_and_deaths_import_from_excel_and_parquet(cast, tmp_path):
     ws.append(["431127100", 2026, "女", 32, 1100])  # not a band start
     path = tmp_path / "pop.xlsx"
     wb.save(path)
-    rep = import_rows(SYSTEM, cast.bureau, "population", str(path))
+    rep = import_rows("population", str(path), actor=as_(cast.bureau))
     assert (rep.total, rep.imported) == (2, 1) and rep.errors[0].field == "age_from"
     assert PopulationByAge.objects.get().area_code == "431127100000"
     table = pa.table({"area_code": ["431127100201", "431127100201"], "sex": ["M", "F"], "age": [61, 45],
                       "death_date": [dt.date(2026, 3, 1), dt.date(2026, 4, 1)], "cause_icd10": ["I21.9", "bad"]})
     pq.write_table(table, tmp_path / "deaths.parquet")
-    rep = import_rows(SYSTEM, cast.bureau, "deaths", str(tmp_path / "deaths.parquet"))
+    rep = import_rows("deaths", str(tmp_path / "deaths.parquet"), actor=as_(cast.bureau))
     assert (rep.imported, [(e.row, e.field) for e in rep.errors]) == (1, [(2, "cause_icd10")])
     assert Death.objects.get().cause_icd10 == "I21.9"
+
+
+def test_a_lone_minus_sign_in_an_amount_is_a_row_error_not_a_crash():
+    from yigongti.encounters.importers import ImportReport, parse_settlements
+
+    header = SETTLEMENTS_HEADER.split(",")
+    row = dict(zip(header, SETTLEMENTS_CSV.splitlines()[2].split(","), strict=True))  # JS2, a clean row
+    report = ImportReport("settlements")
+    assert len(parse_settlements([{**row, "total_cost": "-"}], report)) == 0
+    assert [(e.row, e.field) for e in report.errors] == [(1, "total_cost")]
+    assert "金额不是数字" in report.errors[0].message

@@ -23,13 +23,51 @@ def test_bureau_sees_every_indicator_with_target_and_status(world, login):
     r = c.get("/indicators/?period=2026-03")
     assert r.status_code == 200
     html = r.content.decode()
-    for code in ("N01", "N04", "N07", "N08", "N11", "N14", "BED_OCC", "ALOS", "DRUG_RATIO", "ALIAS_COUNTY_RATE"):
+    for code in ("N01", "N04", "N07", "N08", "N11", "N13", "N14", "BED_OCC", "ALOS", "DRUG_RATIO"):
         assert f'data-testid="card-{code}"' in html
     # N07 = 60.00 % against ≥ 65 → red (more than 5 % short)
     assert 'data-testid="value-N07">60.00' in html
     assert 'data-testid="card-N07" data-status="red"' in html
-    # DRUG_RATIO 27.86 ≤ 30 → green
+    # DRUG_RATIO (without 中药饮片) 27.69 ≤ 30 → green
     assert 'data-testid="card-DRUG_RATIO" data-status="green"' in html
+    assert 'data-testid="value-DRUG_RATIO">27.69' in html
+    # the older names are notes on the cards they alias, never cards of their own with internal codes
+    assert 'card-ALIAS_' not in html and "ALIAS_COUNTY_RATE</" not in html
+    assert 'data-testid="alias-ALIAS_COUNTY_RATE">' in html and "县域就诊率</span>：60.00%" in html
+    assert 'data-testid="alias-ALIAS_GRASSROOTS_RATE">又称“县域内基层就诊率”' in html
+    # targets carry their source, or say they are a local default
+    assert 'title="国办发〔2015〕70号">目标 ≥ 65%' in html
+    assert 'data-testid="target-N08" title="本地默认值（卫健局可调整）"' in html
+    assert 'data-testid="target-BED_OCC" title="本地默认值（卫健局可调整）">目标 75–93%' in html
+    # counts print without decimals
+    assert 'data-testid="value-VISITS">5<' in html
+
+
+def test_a_year_says_which_months_it_covers_and_why_growth_is_missing(world, login):
+    c = login(world.bureau)
+    html = c.get("/indicators/?period=2026").content.decode()
+    assert 'data-testid="coverage">（有数据：2026年3–4月）' in html
+    assert 'data-testid="value-COST_GROWTH">—' in html
+    assert 'data-testid="note-COST_GROWTH"> · 上年同期（2025年3–4月）数据不全，仅2025年3月有数据' in html
+
+
+def test_patient_flow_indicators_have_no_facility_ranking(world, login):
+    c = login(world.bureau)
+    r = c.get("/indicators/?period=2026-03&focus=N07")
+    assert r.context["children"] and r.context["facilities"] == []
+    r = c.get("/indicators/N07/?period=2026-03")
+    assert r.context["facilities"] == [] and 'data-testid="ranking-facility"' not in r.content.decode()
+    r = c.get("/indicators/ALOS/?period=2026-03")
+    assert r.context["facilities"]  # a facility KPI is ranked by facility
+
+
+def test_detail_prints_counts_without_decimals_and_says_what_is_refined(world, login):
+    c = login(world.bureau)
+    html = c.get("/indicators/GR_VISIT_GROWTH/?period=2026-03&area=county:431127000000").content.decode()
+    assert "<dd class=\"col-7\">2</dd>" in html  # 3 − 1 visits, not 2.0000
+    html = c.get("/indicators/N13/?period=2026-03&area=county:431127000000").content.decode()
+    assert 'data-testid="refine"' in html and "慢病管理（chronic）" in html
+    assert 'data-testid="drill-records"' not in html  # a registry figure has no encounter drill-down
 
 
 def test_zero_denominator_shows_a_dash(world, login):
@@ -43,7 +81,8 @@ def test_drill_down_lists_the_encounters_and_is_audited(world, login):
     c = login(world.bureau)
     r = c.get("/indicators/N07/records/?period=2026-03&area=county:431127000000")
     assert r.status_code == 200
-    assert r.context["page"].items and {e.facility.type for e in r.context["page"].items} <= {"B200", "D600"}
+    items = r.context["page"].items
+    assert items and {e.facility.care_level for e in items} <= {"township", "village"}
     assert len(r.context["page"].items) == 3  # E1 E2 E3
     ev = AuditEvent.objects.filter(action="list", object_type="encounter").order_by("-seq").first()
     assert ev.detail["indicator"] == "N07" and len(ev.detail["ids"]) == 3
@@ -67,7 +106,8 @@ def test_settlement_drill_down(world, login):
     c = login(world.bureau)
     r = c.get("/indicators/N11/records/?period=2026-03&area=county:431127000000")
     nos = sorted(s.settlement_no for s in r.context["page"].items)
-    assert nos == ["S1", "S2", "S3", "S7"]  # inpatient, no pharmacy, insureds of our county
+    # inpatient, no pharmacy, insureds of our county; the reversal S2R and the new settlement S2B are listed
+    assert nos == ["S1", "S2", "S2B", "S2R", "S3", "S7"]
 
 
 def test_reports_download_as_excel_and_pdf(world, login):
@@ -89,7 +129,8 @@ def test_reports_download_as_excel_and_pdf(world, login):
 def test_manager_files_evidence_for_a_qualitative_indicator(world, login):
     c = login(world.manager)
     r = c.post(f"/indicators/evidence/?area=community:{world.community.pk}",
-               {"indicator": "N02", "item": "board", "status": "met", "evidence": "2026年第1次管委会纪要", "year": "2026"})
+               {"indicator": "N02", "item": "board", "status": "met", "evidence": "2026年第1次管委会纪要",
+                "year": "2026"})
     assert r.status_code == 302
     html = c.get("/indicators/?period=2026-03").content.decode()
     assert 'data-testid="card-N02"' in html and "1/3" in html
@@ -109,6 +150,17 @@ def test_api_returns_figures_and_definitions(world, login):
     data = c.get("/api/v1/indicators/figures?period=2026-03&area=county:431127000000").json()
     n07 = next(f for f in data["figures"] if f["code"] == "N07")
     assert n07["value"] == "60.00" and n07["status"] == "red"
+    assert data["coverage"] == ""  # March is covered
+    n11 = next(f for f in data["figures"] if f["code"] == "N11")
+    assert n11["aliases"] == [{"code": "ALIAS_COUNTY_RATE", "name": "县域就诊率", "value": "60.00"}]
+    assert not any(f["code"].startswith("ALIAS_") for f in data["figures"])
+    bed = next(d for d in defs if d["code"] == "BED_OCC")
+    assert (bed["target"], bed["target_high"], bed["target_origin"]) == ("75", "93", "本地默认值（卫健局可调整）")
+    assert next(d for d in defs if d["code"] == "MATERIAL_100")["target_origin"] == "国办发〔2015〕38号"
+    year = c.get("/api/v1/indicators/figures?period=2026&area=county:431127000000").json()
+    assert year["coverage"] == "2026年3–4月"
+    growth = next(f for f in year["figures"] if f["code"] == "COST_GROWTH")
+    assert growth["value"] is None and growth["note"].startswith("上年同期（2025年3–4月）数据不全")
     bad = c.get("/api/v1/indicators/figures?period=2026-13")
     assert bad.status_code == 422 and bad["Content-Type"] == "application/problem+json"
 

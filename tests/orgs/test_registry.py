@@ -50,7 +50,7 @@ def test_a_doctor_cannot_register_staff(cast, client, login):
     r = client.post("/api/v1/staff", {"name": "x", "sex": "M", "profession": "physician",
                                       "work_facility": cast.village_clinic.code}, content_type="application/json")
     assert r.status_code == 403
-    assert r.json()["code"] == "forbidden"
+    assert r.json()["code"] == "permission_denied"
     assert not Staff.objects.filter(name="x").exists()
 
 

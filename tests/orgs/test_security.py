@@ -1,6 +1,6 @@
 from django.test import Client
 
-from tests.cast import PASSWORD
+from tests.cast import PASSWORD, SYSTEM
 from yigongti.core.models import AuditEvent
 from yigongti.orgs.services import issue_token, revoke_token
 
@@ -39,12 +39,12 @@ def test_logins_need_a_csrf_token():
 
 
 def test_personal_access_tokens_authenticate_the_api_until_revoked(cast):
-    tok, plain = issue_token(None, cast.township_doctor, "HIS")
+    tok, plain = issue_token(cast.township_doctor, "HIS", actor=SYSTEM)
     c = Client()
     r = c.get(f"/api/v1/residents/{cast.resident.pk}", HTTP_AUTHORIZATION=f"Bearer {plain}")
     assert r.status_code == 200 and r.json()["name"] == "李建国"
     assert c.get(f"/api/v1/residents/{cast.neighbour.pk}", HTTP_AUTHORIZATION=f"Bearer {plain}").status_code == 404
-    revoke_token(None, tok)
+    revoke_token(tok, actor=SYSTEM)
     assert c.get("/api/v1/residents", HTTP_AUTHORIZATION=f"Bearer {plain}").status_code == 401
     assert c.get("/api/v1/residents", HTTP_AUTHORIZATION="Bearer ygt_forged").status_code == 401
 

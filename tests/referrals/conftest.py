@@ -1,6 +1,6 @@
 import pytest
 
-from tests.cast import PASSWORD, SYSTEM
+from tests.cast import PASSWORD, SYSTEM, as_
 from yigongti.orgs.models import Role
 from yigongti.orgs.services import create_account
 
@@ -23,15 +23,15 @@ def ref(cast, sent):
     starter guideline rules."""
     from yigongti.referrals.services import install_starter_rules, setup_center
 
-    desk = create_account(SYSTEM, username="center_desk", role=Role.NURSE, password=PASSWORD,
-                          facility=cast.county_hospital)[0]
-    desk2 = create_account(SYSTEM, username="center_desk2", role=Role.NURSE, password=PASSWORD,
-                           facility=cast.county_hospital)[0]
-    boss = create_account(SYSTEM, username="center_boss", role=Role.FACILITY_ADMIN, password=PASSWORD,
-                          facility=cast.county_hospital)[0]
-    cast.center = setup_center(SYSTEM, cast.community, members=[desk, desk2], supervisors=[boss])
+    desk = create_account(username="center_desk", role=Role.NURSE, password=PASSWORD,
+                          facility=cast.county_hospital, actor=SYSTEM)[0]
+    desk2 = create_account(username="center_desk2", role=Role.NURSE, password=PASSWORD,
+                           facility=cast.county_hospital, actor=SYSTEM)[0]
+    boss = create_account(username="center_boss", role=Role.DOCTOR, password=PASSWORD,
+                          facility=cast.county_hospital, actor=SYSTEM)[0]
+    cast.center = setup_center(cast.community, members=[desk, desk2], supervisors=[boss], actor=SYSTEM)
     cast.desk, cast.desk2, cast.supervisor = desk, desk2, boss
-    install_starter_rules(SYSTEM)
+    install_starter_rules(actor=SYSTEM)
     return cast
 
 
@@ -42,4 +42,4 @@ def up(c, who=None, key="", **over):
     data = {"resident": c.resident.pk, "direction": "up", "urgency": "green", "to_facility": c.county_hospital.pk,
             "icd10": "I63.9", "diagnosis": "脑梗死", "reason": "突发右侧肢体无力2小时"}
     data.update(over)
-    return submit_referral(SYSTEM, who or c.township_doctor, data, key)
+    return submit_referral(data, key, actor=as_(who or c.township_doctor))

@@ -7,7 +7,7 @@ import time
 import pytest
 from django.db import connection, connections
 
-from tests.cast import SYSTEM
+from tests.cast import as_
 from tests.referrals.conftest import up
 from yigongti.core.errors import Conflict
 from yigongti.referrals import services, workflow
@@ -31,7 +31,7 @@ def _race(fns):
         try:
             barrier.wait()
             results[i] = fn()
-        except Exception as e:  # noqa: BLE001 (the outcome is what we assert)
+        except Exception as e:
             results[i] = e
         finally:
             connections.close_all()
@@ -53,8 +53,8 @@ def test_two_center_staff_accepting_at_once_exactly_one_wins_and_the_other_is_to
         return slow(*args, **kwargs)
 
     monkeypatch.setattr(services.workflow, "check_move", check_slowly)
-    results = _race([lambda: services.accept_referral(SYSTEM, ref.desk, r.pk),
-                     lambda: services.accept_referral(SYSTEM, ref.desk2, r.pk)])
+    results = _race([lambda: services.accept_referral(r.pk, actor=as_(ref.desk)),
+                     lambda: services.accept_referral(r.pk, actor=as_(ref.desk2))])
     won = [x for x in results if isinstance(x, Referral)]
     lost = [x for x in results if isinstance(x, Conflict)]
     assert len(won) == 1 and len(lost) == 1, results
@@ -65,8 +65,8 @@ def test_two_center_staff_accepting_at_once_exactly_one_wins_and_the_other_is_to
 
 def test_accept_and_decline_at_once_leave_one_answer(ref):
     r = up(ref)
-    results = _race([lambda: services.accept_referral(SYSTEM, ref.desk, r.pk),
-                     lambda: services.decline_referral(SYSTEM, ref.desk2, r.pk, reason="无床位")])
+    results = _race([lambda: services.accept_referral(r.pk, actor=as_(ref.desk)),
+                     lambda: services.decline_referral(r.pk, reason="无床位", actor=as_(ref.desk2))])
     assert sum(isinstance(x, Referral) for x in results) == 1
     assert sum(isinstance(x, Conflict) for x in results) == 1
     assert ReferralEvent.objects.filter(referral_id=r.pk, action__in=["accept", "decline"]).count() == 1

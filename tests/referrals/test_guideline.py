@@ -20,7 +20,7 @@ def test_the_narrowest_rule_that_covers_a_code_applies():
 
 
 def test_stable_hypertension_referred_up_from_a_township_gets_a_warning():
-    assert "宜在乡镇卫生院诊治" in advise("I10", "up", "township", "county", RULES).warning
+    assert "稳定期宜在乡镇卫生院管理" in advise("I10", "up", "township", "county", RULES).warning
 
 
 def test_a_village_may_refer_hypertension_to_its_township_without_warning():
@@ -50,7 +50,7 @@ def test_the_page_form_shows_the_warning_and_keeps_what_was_typed(ref, client, l
     form = {"resident": ref.resident.pk, "direction": "up", "urgency": "routine", "to_facility": ref.county_hospital.pk,
             "icd10": "I10", "diagnosis": "原发性高血压", "reason": "血压控制不佳", "idempotency_key": "k-form-1"}
     r = client.post("/referrals/new/", form)
-    assert r.status_code == 200 and "宜在乡镇卫生院诊治" in r.content.decode()
+    assert r.status_code == 200 and "稳定期宜在乡镇卫生院管理" in r.content.decode()
     assert "血压控制不佳" in r.content.decode() and 'value="k-form-1"' in r.content.decode()
     r = client.post("/referrals/new/", {**form, "override_reason": "两次随访未达标"})
     assert r.status_code == 302
@@ -58,9 +58,11 @@ def test_the_page_form_shows_the_warning_and_keeps_what_was_typed(ref, client, l
 
 def test_the_live_check_answers_as_the_doctor_types(ref, client, login):
     login(ref.township_doctor)
-    r = client.get("/referrals/new/guideline/", {"icd10": "E11.9", "direction": "up", "to_facility": ref.county_hospital.pk})
+    r = client.get("/referrals/new/guideline/",
+                   {"icd10": "E11.9", "direction": "up", "to_facility": ref.county_hospital.pk})
     assert "guideline-warning" in r.content.decode()
-    r = client.get("/referrals/new/guideline/", {"icd10": "I63.9", "direction": "up", "to_facility": ref.county_hospital.pk})
+    r = client.get("/referrals/new/guideline/",
+                   {"icd10": "I63.9", "direction": "up", "to_facility": ref.county_hospital.pk})
     assert "guideline-ok" in r.content.decode()
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from tests.cast import SYSTEM
+from tests.cast import as_
 from tests.referrals.conftest import up
 from yigongti.encounters.models import InsuranceSettlement
 from yigongti.indicators.services import refresh_facts
@@ -49,14 +49,16 @@ def test_a_village_doctor_sees_only_their_villages_outflow(cast):
 
 def test_the_referral_indicators_count_the_loop(ref):
     a = up(ref)
-    services.accept_referral(SYSTEM, ref.desk, a.pk)
-    b = up(ref, urgency="routine", icd10="I21.0", diagnosis="急性心肌梗死")
-    services.decline_referral(SYSTEM, ref.desk, b.pk, reason="已联系市级医院")
+    services.accept_referral(a.pk, actor=as_(ref.desk))
+    b = up(ref, urgency="routine", icd10="I21.0", diagnosis="急性心肌梗死",
+           routine_reason="发病超过 7 天，陈旧性心梗复查")
+    services.decline_referral(b.pk, reason="已联系市级医院", actor=as_(ref.desk))
     up(ref, icd10="S06.5", diagnosis="颅脑损伤")
-    services.arrive_referral(SYSTEM, ref.county_doctor, a.pk)
-    services.submit_referral(SYSTEM, ref.county_doctor, {
+    services.arrive_referral(a.pk, actor=as_(ref.county_doctor))
+    services.submit_referral({
         "resident": ref.resident.pk, "direction": "down", "to_facility": ref.village_clinic.pk, "icd10": "I63.9",
-        "reason": "稳定", "rehab_plan": "康复训练", "follow_up_dates": ["2026-12-01"], "source_referral": a.pk})
+        "reason": "稳定", "rehab_plan": "康复训练", "follow_up_dates": ["2026-12-01"], "source_referral": a.pk},
+        actor=as_(ref.county_doctor))
     refresh_facts()  # the figures come from the indicator engine's monthly facts
     _area, _period, figs = indicators.figures(ref.manager, period_key=timezone.localdate().strftime("%Y-%m"))
     v = {c.indicator.code: c.value.value for c in figs}

@@ -2,7 +2,7 @@
 tests/indicators/world.py, refreshed into the monthly facts, read on the dashboard and /referrals/stats/.
 
 Referrals (R#), 2026, Beijing time (the facts count them in the *local* month of submission):
- R1 up   resident  塔峰镇卫生院→县医院 green    submitted 03-03 10:00:00         due 10:15   answered 10:14:59.9 accepted
+ R1 up   resident  塔峰镇卫生院→县医院 green    submitted 03-03 10:00:00        due 10:15   answered 10:14:59.9 accepted
  R2 up   neighbour 石桥村卫生室→县医院 routine  submitted 03-10 09:00:00.25      due 11:00:00.25, escalated then,
                                                 answered 11:30:59.999999 declined
  R3 up   neighbour 石桥村卫生室→县医院 urgent   submitted 03-25 08:00  due 08:30, escalated 08:30, not answered
@@ -40,7 +40,7 @@ def _t(month, day, h, m, s=0, us=0):
 def _ref(c, who, direction, frm, to, submitted, status="submitted", urgency="routine", due=None, answered=None,
          escalated=None, center=True, to_level="county"):
     r = getattr(c, who)
-    level = {"D600": "village", "B200": "township"}.get(frm.type, "county")
+    level = frm.care_level.value
     return Referral.objects.create(
         direction=direction, status=status, urgency=urgency, resident=r, area_code=r.area_code,
         center=c.center if center else None, from_facility=frm, from_level=level, referred_by=c.township_doctor,
@@ -95,7 +95,8 @@ def test_referrals_count_in_the_local_month_and_the_patients_county(referred):
     assert _rows(county="431127", month="2026-05")[("431127", "2026-05", "REF_DOWN")][2] == 1  # R8
     # a referral after the last encounter does not stretch the stays still in hospital: April's occupied
     # bed-days are E6 04-01→04-03 (2) + E10 04-01→04-04 (3, until the day after the data's last date)
-    assert _rows(county="431127", month="2026-04")[("431127", "2026-04", "BED_OCC")][0] == 5
+    # + E11 (admitted and discharged on 04-01: one bed-day)
+    assert _rows(county="431127", month="2026-04")[("431127", "2026-04", "BED_OCC")][0] == 6
 
 
 def test_below_the_county_referrals_follow_where_patients_live(referred):
@@ -120,3 +121,15 @@ def test_the_stats_page_reads_the_engine(referred, login):
     page = login(referred.bureau).get("/referrals/stats/?period=2026-03").content.decode()
     assert 'data-testid="value-REF_UP">3 ' in page and 'data-testid="value-REF_RESPONSE">82.00 ' in page
     assert "164 / 2" in page
+
+
+def test_a_center_member_s_stats_open_on_the_center_s_community(referred, login):
+    from yigongti.referrals.indicators import figures as referral_figures
+
+    area, _period, cards = referral_figures(referred.desk, "", "2026-03")
+    assert area.kind == "community" and area.code == str(referred.community.pk)
+    got = {c.indicator.code: c.value for c in cards}
+    assert got["REF_UP"].value == 3  # R1 R2 R3, not the hospital's own (zero) up-referrals
+    assert (got["REF_ACCEPT"].numerator, got["REF_ACCEPT"].denominator) == (1, 2)
+    page = login(referred.desk).get("/referrals/stats/?period=2026-03").content.decode()
+    assert 'data-testid="value-REF_UP">3 ' in page and "164 / 2" in page

@@ -3,7 +3,7 @@ nothing; a receiving clinic sees a patient outside its own area only through the
 
 import pytest
 
-from tests.cast import PASSWORD, SYSTEM
+from tests.cast import PASSWORD, SYSTEM, as_
 from tests.referrals.conftest import up
 from yigongti.core.errors import NotFound
 from yigongti.core.models import AuditEvent
@@ -17,16 +17,16 @@ def _down_to_other_township(ref):
     """The county hospital sends the 大塘村 patient to 总市镇卫生院 (another township) for rehabilitation."""
     staff = Staff.objects.create(name="周医生", sex="F", profession=Profession.PHYSICIAN,
                                  work_facility=ref.other_center, establishment_facility=ref.other_center)
-    other = create_account(SYSTEM, username="other_township_doctor", role=Role.DOCTOR, password=PASSWORD,
-                           staff=staff)[0]
+    other = create_account(username="other_township_doctor", role=Role.DOCTOR, password=PASSWORD,
+                           staff=staff, actor=SYSTEM)[0]
     first = up(ref)
-    services.accept_referral(SYSTEM, ref.desk, first.pk)
-    services.arrive_referral(SYSTEM, ref.county_doctor, first.pk)
-    services.complete_referral(SYSTEM, ref.county_doctor, first.pk, outcome="down")
-    down = services.submit_referral(SYSTEM, ref.county_doctor, {
+    services.accept_referral(first.pk, actor=as_(ref.desk))
+    services.arrive_referral(first.pk, actor=as_(ref.county_doctor))
+    services.complete_referral(first.pk, outcome="down", actor=as_(ref.county_doctor))
+    down = services.submit_referral({
         "resident": ref.resident.pk, "direction": "down", "to_facility": ref.other_center.pk, "icd10": "I63.9",
         "diagnosis": "脑梗死恢复期", "reason": "病情稳定，转基层康复", "rehab_plan": "肢体功能训练，每周3次",
-        "follow_up_dates": ["2026-12-01", "2026-12-29"], "source_referral": first.pk})
+        "follow_up_dates": ["2026-12-01", "2026-12-29"], "source_referral": first.pk}, actor=as_(ref.county_doctor))
     return first, down, other
 
 
@@ -34,7 +34,7 @@ def test_the_outsider_sees_no_referral_of_our_county(ref, client, login):
     r = up(ref)
     assert not queries.referrals_visible_to(ref.outsider).exists()
     with pytest.raises(NotFound):
-        queries.get_referral_for(ref.outsider, r.pk)
+        queries.get_referral_for(as_(ref.outsider), r.pk)
     login(ref.outsider)
     assert client.get(f"/referrals/{r.pk}/").status_code == 404
     assert client.get(f"/api/v1/referrals/{r.pk}").status_code == 404
@@ -75,7 +75,7 @@ def test_the_receiving_clinic_reads_the_patient_only_through_the_referral_and_it
 
 def test_the_grant_ends_with_the_referral(ref, client, login):
     _first, down, other = _down_to_other_township(ref)
-    services.cancel_referral(SYSTEM, ref.county_doctor, down.pk, reason="患者选择在县城康复")
+    services.cancel_referral(down.pk, reason="患者选择在县城康复", actor=as_(ref.county_doctor))
     login(other)
     page = client.get(f"/referrals/{down.pk}/").content.decode()
     assert 'data-testid="shared-record"' not in page  # the referral's own snapshot stays, the live record does not

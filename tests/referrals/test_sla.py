@@ -3,7 +3,7 @@ one in 2 hours; the timer on the task queue escalates an unanswered referral to 
 
 import datetime as dt
 
-from tests.cast import SYSTEM
+from tests.cast import as_
 from tests.referrals.conftest import up
 from yigongti.core.jobs import run_due
 from yigongti.core.models import Job
@@ -11,7 +11,8 @@ from yigongti.referrals import services
 from yigongti.referrals.models import Referral, ReferralEvent
 
 
-def test_a_green_channel_referral_alerts_every_center_member_at_once_as_urgent(ref, sent, django_capture_on_commit_callbacks):
+def test_a_green_channel_referral_alerts_every_center_member_at_once_as_urgent(
+        ref, sent, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         r = up(ref)
     assert r.due_at - r.submitted_at == dt.timedelta(minutes=15)
@@ -21,7 +22,7 @@ def test_a_green_channel_referral_alerts_every_center_member_at_once_as_urgent(r
 
 
 def test_routine_referrals_get_two_hours_and_the_sla_is_configurable(ref):
-    r = up(ref, urgency="routine")
+    r = up(ref, urgency="routine", routine_reason="症状已缓解 24 小时，家属要求普通转诊")
     assert r.due_at - r.submitted_at == dt.timedelta(hours=2)
     ref.center.sla_green_minutes = 10
     ref.center.save()
@@ -43,7 +44,7 @@ def test_an_unanswered_green_referral_escalates_to_the_supervisor_after_15_minut
 
 def test_a_referral_answered_in_time_is_not_escalated(ref):
     r = up(ref)
-    services.accept_referral(SYSTEM, ref.desk, r.pk)
+    services.accept_referral(r.pk, actor=as_(ref.desk))
     run_due(now=r.submitted_at + dt.timedelta(minutes=20))
     r.refresh_from_db()
     assert r.escalated_at is None and not ref.supervisor.notifications.filter(kind="referral_overdue").exists()
@@ -59,7 +60,7 @@ def test_the_overdue_referral_shows_in_the_centers_overdue_tab(ref, client, logi
 
 
 def test_the_daily_sweep_closes_referrals_nobody_answered_in_three_days(ref):
-    r = up(ref, urgency="routine")
+    r = up(ref, urgency="routine", routine_reason="症状已缓解 24 小时，家属要求普通转诊")
     assert services.expire_stale(now=r.submitted_at + dt.timedelta(hours=73)) == 1
     r.refresh_from_db()
     assert r.status == "expired" and r.closed_at is not None

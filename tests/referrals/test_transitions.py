@@ -3,11 +3,11 @@ with a message that names the state."""
 
 import pytest
 
-from tests.cast import SYSTEM
+from tests.cast import as_
 from tests.referrals.conftest import up
 from yigongti.core.errors import Conflict, Forbidden, InvalidInput
 from yigongti.core.models import AuditEvent
-from yigongti.referrals import services, workflow
+from yigongti.referrals import queries, services, workflow
 from yigongti.referrals.models import Referral, ReferralEvent, Status
 
 ALL_STATUSES = [s.value for s in Status]
@@ -22,21 +22,24 @@ def _to(ref, status: str) -> Referral:
     if status == "submitted":
         return r
     if status == "accepted":
-        return services.accept_referral(SYSTEM, c.desk, r.pk)
+        return services.accept_referral(r.pk, actor=as_(c.desk))
     if status == "redirected":
-        return services.redirect_referral(SYSTEM, c.desk, r.pk, to_external="永州市中心医院", to_level="city",
-                                          reason="需介入取栓")
+        return services.redirect_referral(r.pk, to_external="永州市中心医院", to_level="city",
+                                          reason="需介入取栓", actor=as_(c.desk))
     if status == "declined":
-        return services.decline_referral(SYSTEM, c.desk, r.pk, reason="床位已满，建议转市级")
+        return services.decline_referral(r.pk, reason="床位已满，建议转市级", actor=as_(c.desk))
     if status == "cancelled":
-        return services.cancel_referral(SYSTEM, c.township_doctor, r.pk, reason="家属要求自行前往")
+        return services.cancel_referral(r.pk, reason="家属要求自行前往", actor=as_(c.township_doctor))
     if status == "expired":
         return services.expire_referral(r.pk, "无人处理")
-    services.accept_referral(SYSTEM, c.desk, r.pk)
-    r = services.arrive_referral(SYSTEM, c.county_doctor, r.pk)
+    if status == "no_show":
+        services.accept_referral(r.pk, actor=as_(c.desk))
+        return services.no_show_referral(r.pk, actor=as_(c.county_doctor))
+    services.accept_referral(r.pk, actor=as_(c.desk))
+    r = services.arrive_referral(r.pk, actor=as_(c.county_doctor))
     if status == "arrived":
         return r
-    return services.complete_referral(SYSTEM, c.county_doctor, r.pk, outcome="improved")
+    return services.complete_referral(r.pk, outcome="improved", actor=as_(c.county_doctor))
 
 
 def _do(ref, r: Referral, action: str):
@@ -46,20 +49,22 @@ def _do(ref, r: Referral, action: str):
     if r.to_facility_id is None:  # redirected to a partner hospital outside the county: the center records
         who.update(arrive=c.desk, complete=c.desk)
     if action == "submit":
-        return services.submit_draft(SYSTEM, who[action], r.pk)
+        return services.submit_draft(r.pk, actor=as_(who[action]))
     if action == "accept":
-        return services.accept_referral(SYSTEM, who[action], r.pk)
+        return services.accept_referral(r.pk, actor=as_(who[action]))
     if action == "redirect":
-        return services.redirect_referral(SYSTEM, who[action], r.pk, to_external="湘雅医院", to_level="province",
-                                          reason="疑难")
+        return services.redirect_referral(r.pk, to_external="湘雅医院", to_level="province",
+                                          reason="疑难", actor=as_(who[action]))
     if action == "decline":
-        return services.decline_referral(SYSTEM, who[action], r.pk, reason="不符合")
+        return services.decline_referral(r.pk, reason="不符合", actor=as_(who[action]))
     if action == "arrive":
-        return services.arrive_referral(SYSTEM, who[action], r.pk)
+        return services.arrive_referral(r.pk, actor=as_(who[action]))
+    if action == "no_show":
+        return services.no_show_referral(r.pk, actor=as_(who["arrive"]))
     if action == "complete":
-        return services.complete_referral(SYSTEM, who[action], r.pk, outcome="cured")
+        return services.complete_referral(r.pk, outcome="cured", actor=as_(who[action]))
     if action == "cancel":
-        return services.cancel_referral(SYSTEM, who[action], r.pk, reason="不需要了")
+        return services.cancel_referral(r.pk, reason="不需要了", actor=as_(who[action]))
     return services.expire_referral(r.pk, "过期")
 
 
@@ -92,9 +97,9 @@ def test_every_move_the_table_does_not_allow_is_refused_with_a_clear_message(ref
 
 def test_a_second_answer_is_told_who_already_took_the_referral(ref):
     r = up(ref)
-    services.accept_referral(SYSTEM, ref.desk, r.pk)
+    services.accept_referral(r.pk, actor=as_(ref.desk))
     with pytest.raises(Conflict) as e:
-        services.accept_referral(SYSTEM, ref.desk2, r.pk)
+        services.accept_referral(r.pk, actor=as_(ref.desk2))
     assert e.value.code == "already_answered" and "center_desk" in e.value.message
 
 
@@ -102,22 +107,22 @@ def test_only_the_referral_center_may_answer_an_up_referral(ref):
     r = up(ref)
     for outsider in (ref.county_doctor, ref.village_doctor, ref.outsider):
         with pytest.raises(Forbidden):
-            services.accept_referral(SYSTEM, outsider, r.pk)
+            services.accept_referral(r.pk, actor=as_(outsider))
     assert Referral.objects.get(pk=r.pk).status == "submitted"
 
 
 def test_only_the_receiving_facility_checks_the_patient_in(ref):
-    r = services.accept_referral(SYSTEM, ref.desk, up(ref).pk)
+    r = services.accept_referral(up(ref).pk, actor=as_(ref.desk))
     with pytest.raises(Forbidden):
-        services.arrive_referral(SYSTEM, ref.township_doctor, r.pk)
-    assert services.arrive_referral(SYSTEM, ref.county_doctor, r.pk).arrived_at is not None
+        services.arrive_referral(r.pk, actor=as_(ref.township_doctor))
+    assert services.arrive_referral(r.pk, actor=as_(ref.county_doctor)).arrived_at is not None
 
 
 def test_declining_needs_a_reason_and_the_referring_doctor_is_told(ref, sent):
     r = up(ref)
     with pytest.raises(InvalidInput):
-        services.decline_referral(SYSTEM, ref.desk, r.pk, reason=" ")
-    services.decline_referral(SYSTEM, ref.desk, r.pk, reason="床位已满")
+        services.decline_referral(r.pk, reason=" ", actor=as_(ref.desk))
+    services.decline_referral(r.pk, reason="床位已满", actor=as_(ref.desk))
     assert ref.township_doctor.notifications.filter(kind="referral_declined").exists()
 
 
@@ -128,7 +133,7 @@ def test_accepting_assigns_a_department_of_the_receiving_hospital_only(ref):
     there = Department.objects.create(facility=ref.township_center, code="01", name="全科")
     r = up(ref)
     with pytest.raises(InvalidInput):
-        services.accept_referral(SYSTEM, ref.desk, r.pk, department=there.pk)
-    r = services.accept_referral(SYSTEM, ref.desk, r.pk, department=here.pk, appointment_at="2026-11-26T09:30",
-                                 bed="神经内科 12床")
-    assert r.to_department == here and r.bed == "神经内科 12床" and r.answered_by == ref.desk
+        services.accept_referral(r.pk, department=there.pk, actor=as_(ref.desk))
+    slot = queries.capacity_of(here).slots[0]
+    r = services.accept_referral(r.pk, department=here.pk, appointment_at=slot.isoformat(), actor=as_(ref.desk))
+    assert r.to_department == here and r.appointment_at == slot and r.answered_by == ref.desk

@@ -5,8 +5,15 @@ import io
 
 from yigongti.core.idcard import make_id_number
 from yigongti.core.models import AuditEvent
-from yigongti.residents.models import (ImportBatch, MatchReview, MergeEvent, NonMatch, Resident, ResidentTag,
-                                       SourceRecord)
+from yigongti.residents.models import (
+    ImportBatch,
+    MatchReview,
+    MergeEvent,
+    NonMatch,
+    Resident,
+    ResidentTag,
+    SourceRecord,
+)
 
 HEADER = "record_id,source_system,name,sex,birth_date,id_number,phone,address,household_id\n"
 
@@ -21,7 +28,8 @@ def _upload(client, text, name="his.csv", system="县中心医院HIS"):
 
 def test_registration_search_finds_a_person_by_id_number_with_reasons(cast, client, login):
     login(cast.village_doctor)
-    body = client.get("/api/v1/residents/candidates", {"id_number": cast.resident.id_number}).json()
+    body = client.post("/api/v1/residents/candidates", {"id_number": cast.resident.id_number},
+                       content_type="application/json").json()
     top = body["candidates"][0]
     assert top["resident_id"] == cast.resident.pk and top["likely_same_person"]
     assert any("身份证" in r for r in top["reasons_for"])
@@ -40,20 +48,22 @@ def test_registration_search_flags_an_invalid_id_but_still_matches(cast, client,
     login(cast.village_doctor)
     typo = cast.resident.id_number[:10] + ("1" if cast.resident.id_number[10] != "1" else "2") + \
         cast.resident.id_number[11:]
-    body = client.get("/api/v1/residents/candidates", {"id_number": typo, "name": "李建国"}).json()
+    body = client.post("/api/v1/residents/candidates", {"id_number": typo, "name": "李建国"},
+                       content_type="application/json").json()
     assert body["problems"] and "身份证号无效" in body["problems"][0]
     assert body["candidates"][0]["resident_id"] == cast.resident.pk
 
 
 def test_registration_search_stays_within_scope(cast, client, login):
     login(cast.village_doctor)
-    body = client.get("/api/v1/residents/candidates", {"id_number": cast.neighbour.id_number}).json()
+    body = client.post("/api/v1/residents/candidates", {"id_number": cast.neighbour.id_number},
+                       content_type="application/json").json()
     assert body["candidates"] == []
 
 
 def test_the_registration_search_page_offers_the_existing_person(cast, client, login):
     login(cast.village_doctor)
-    page = client.get("/residents/find/", {"name": "李建国", "birth_date": "1958-03-14"}).content.decode()
+    page = client.post("/residents/find/", {"name": "李建国", "birth_date": "1958-03-14"}).content.decode()
     assert "使用此档案" in page and f"/residents/{cast.resident.pk}/" in page
     assert AuditEvent.objects.filter(detail__query="registration_search").exists()
 
@@ -180,8 +190,8 @@ def test_a_separated_pair_is_never_proposed_again(cast, client, login):
     assert NonMatch.objects.filter(person_a=cast.resident, person_b=review.person).exists()
     from yigongti.residents.candidates import find_candidates, make_probe
 
-    again = find_candidates(make_probe(name="李见国", sex="M", birth_date="1958-03-15", phone="13900000000"), Resident.objects.all(),
-                            exclude_pk=review.person.pk)
+    probe = make_probe(name="李见国", sex="M", birth_date="1958-03-15", phone="13900000000")
+    again = find_candidates(probe, Resident.objects.all(), exclude_pk=review.person.pk)
     assert cast.resident.pk not in [c.resident.pk for c in again]
 
 

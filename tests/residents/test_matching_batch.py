@@ -37,12 +37,12 @@ ROWS = [
 
 
 def rows_table(rows=ROWS) -> pa.Table:
-    cols = list(INPUT_COLUMNS) + ["who"]
+    cols = [*INPUT_COLUMNS, "who"]
     return pa.table({c: pa.array([r[i] for r in rows], pa.string()) for i, c in enumerate(cols)})
 
 
 def persons_by_record(out: pa.Table) -> dict[str, str]:
-    return dict(zip(out.column("record_id").to_pylist(), out.column("person_id").to_pylist()))
+    return dict(zip(out.column("record_id").to_pylist(), out.column("person_id").to_pylist(), strict=True))
 
 
 @pytest.fixture
@@ -87,8 +87,8 @@ def test_the_output_has_person_ids_scores_and_explanations(tmp_path: Path):
 
 
 def test_duplicate_and_missing_record_ids_are_reported_not_dropped_silently():
-    rows = ROWS + [("a1", "村卫生室", "陈秀兰", "女", "1988-05-20", None, None, ADDR, None, "mother"),
-                   ("", "村卫生室", "某某", "女", "1988-05-20", None, None, ADDR, None, "x")]
+    rows = [*ROWS, ("a1", "村卫生室", "陈秀兰", "女", "1988-05-20", None, None, ADDR, None, "mother"),
+            ("", "村卫生室", "某某", "女", "1988-05-20", None, None, ADDR, None, "x")]
     report = ErrorReport()
     table = check_table(rows_table(rows), report)
     assert table.num_rows == len(ROWS)
@@ -112,11 +112,12 @@ def test_missing_optional_columns_are_a_warning_not_a_failure():
     table = check_table(pa.table({"record_id": ["1", "2"], "name": ["张三", "张叁"]}), report)
     out, _ = link_table(table)
     assert out.num_rows == 2
-    assert {r["field"] for r in report.rows if r["code"] == "missing_column"} == set(INPUT_COLUMNS) - {"record_id", "name"}
+    missing = {r["field"] for r in report.rows if r["code"] == "missing_column"}
+    assert missing == set(INPUT_COLUMNS) - {"record_id", "name"}
 
 
 def test_garbled_names_and_impossible_dates_are_reported_per_row(tmp_path: Path):
-    rows = ROWS + [("g1", "村卫生室", "锟斤拷", "女", "1988-02-30", None, None, ADDR, None, "x")]
+    rows = [*ROWS, ("g1", "村卫生室", "锟斤拷", "女", "1988-02-30", None, None, ADDR, None, "x")]
     src = tmp_path / "in.parquet"
     pq.write_table(rows_table(rows), src)
     summary = link_command(src, tmp_path / "out.parquet", progress=False)
@@ -180,9 +181,10 @@ def test_excel_files_are_read_too(tmp_path: Path):
 
 
 def test_linking_synthetic_county_records_is_accurate():
-    people, records = synth.generate(3000, seed=3)
+    _people, records = synth.generate(3000, seed=3)
     out, _ = link_table(check_table(records, ErrorReport()))
-    truth = dict(zip(records.column("record_id").to_pylist(), records.column("true_person_id").to_pylist()))
+    truth = dict(zip(records.column("record_id").to_pylist(), records.column("true_person_id").to_pylist(),
+                     strict=True))
     pred = persons_by_record(out)
     ids = list(truth)
     from collections import defaultdict

@@ -9,8 +9,8 @@ from yigongti.residents.matching.names import fold_syllable, folded_key, is_garb
 
 def name_level(a: str, b: str) -> int:
     cols = ("record_id", "source_system", "name", "sex", "birth_date", "id_number", "phone", "address", "household_id")
-    table = pa.table({c: pa.array(["1", "2"] if c == "record_id" else ([a, b] if c == "name" else [None, None]), pa.string())
-                      for c in cols})
+    values = {"record_id": ["1", "2"], "name": [a, b]}
+    table = pa.table({c: pa.array(values.get(c, [None, None]), pa.string()) for c in cols})
     f = prepare(table)
     return int(compare_names(f, np.array([0]), np.array([1]))[0])
 

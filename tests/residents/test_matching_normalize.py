@@ -29,7 +29,8 @@ def days(d: dt.date) -> int:
 
 
 def test_sex_is_read_from_chinese_letters_and_gb_codes():
-    for value, code in (("男", 1), ("女", 2), ("M", 1), ("f", 2), ("1", 1), ("2", 2), ("0", 0), ("9", 0), (None, 0), (1, 1)):
+    for value, code in (("男", 1), ("女", 2), ("M", 1), ("f", 2), ("1", 1), ("2", 2), ("0", 0), ("9", 0), (None, 0),
+                        (1, 1)):
         assert parse_sex_value(value) == code
     assert parse_sex_value("X") == -1
 
@@ -41,7 +42,8 @@ def test_unreadable_sex_is_flagged_and_treated_as_unknown():
 
 
 def test_dates_are_read_from_iso_compact_and_chinese_forms():
-    values, bad = parse_dates(pa.array(["1975-03-08", "19750308", "1975/3/8", "1975年3月8日", "1975-03-08 00:00:00", None]))
+    values, bad = parse_dates(pa.array(["1975-03-08", "19750308", "1975/3/8", "1975年3月8日", "1975-03-08 00:00:00",
+                                        None]))
     assert values[:5].tolist() == [days(dt.date(1975, 3, 8))] * 5
     assert values[5] == NO_DATE and not bad.any()
 
@@ -68,7 +70,7 @@ def test_vectorised_id_validation_agrees_with_the_core_rules():
             n = n[:i] + rng.choice("0123456789X") + n[i + 1:]
         numbers.append(n)
     cols = parse_ids(pa.array(numbers))
-    for n, status in zip(numbers, cols.status.tolist()):
+    for n, status in zip(numbers, cols.status.tolist(), strict=True):
         try:
             parse_id_number(n)
             expected_valid = True
@@ -103,7 +105,8 @@ def test_phones_are_normalised_and_bad_ones_flagged():
 
 def test_addresses_reduce_to_township_and_village():
     town, village = parse_addresses(pa.array([
-        "湖南省永州市蓝山县塔峰镇新村村5组12号", "塔峰镇新村村", "楠市镇石门村", "蓝山县楠市镇石门村3组", "塔峰镇", None,
+        "湖南省永州市蓝山县塔峰镇新村村5组12号", "塔峰镇新村村", "楠市镇石门村", "蓝山县楠市镇石门村3组",
+        "塔峰镇", None,
     ]))
     assert village[0] == village[1] and village[2] == village[3] and village[0] != village[2]
     assert town[0] == town[4] and village[4] == -1 and town[5] == -1

@@ -84,7 +84,7 @@ def test_a_child_carrying_a_parents_id_is_not_the_parent():
 
 
 def test_twins_stay_apart():
-    twin = dict(name="王子涵", birth_date="2016-09-09", id_number=None, sex="男")
+    twin = {"name": "王子涵", "birth_date": "2016-09-09", "id_number": None, "sex": "男"}
     m = best(record(**twin), record(**{**twin, "name": "王子轩"}))
     assert not m.linked
     assert "关键信息冲突（疑为家人，如双胞胎或借用证号），不自动合并" in m.reasons_against

@@ -53,8 +53,8 @@ def test_each_role_finds_only_the_residents_in_scope_by_search(cast, client, log
     for person in PEOPLE:
         r = getattr(cast, person)
         for q in (r.name, r.id_number):
-            page = client.get("/residents/", {"q": q}, HTTP_HX_REQUEST="true").content.decode()
-            found = client.get("/api/v1/residents", {"q": q}).json()["items"]
+            page = client.post("/residents/", {"q": q}, HTTP_HX_REQUEST="true").content.decode()
+            found = client.post("/api/v1/residents/search", {"q": q}, content_type="application/json").json()["items"]
             if person in VISIBLE[who]:
                 assert r.name in page and [x["id"] for x in found] == [r.pk]
             else:

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CoreConfig(AppConfig):
@@ -7,4 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("平台内核")
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from . import menu, signals  # noqa: F401
+
+        menu.register(pgettext_lazy("menu", "审计日志"), "audit:log", order=120,
+                      visible=lambda u: u.role == "auditor" or u.is_superuser)

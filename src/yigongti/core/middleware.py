@@ -29,7 +29,8 @@ class ChosenLanguageMiddleware:
     """zh-Hans unless the user picked another language with the switch (the language cookie).
 
     Django's LocaleMiddleware would follow the browser's Accept-Language; a county platform is
-    Chinese by default whatever the browser says."""
+    Chinese by default whatever the browser says. The API is the exception: a client without the cookie
+    that prefers English (``Accept-Language: en``) gets its problem+json messages in English."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -39,11 +40,55 @@ class ChosenLanguageMiddleware:
 
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         lang = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        api = request.path.startswith("/api/")
+        if api and chosen not in dict(settings.LANGUAGES):
+            lang = _api_language(request.headers.get("Accept-Language", ""))
         translation.activate(lang)
         request.LANGUAGE_CODE = lang
-        response = self.get_response(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            # Messages are rendered in the active language: the next thing this thread runs (a request
+            # without the cookie, the worker, a test) starts from the default again.
+            translation.deactivate()
         response.setdefault("Content-Language", lang)
         from django.utils.cache import patch_vary_headers
 
-        patch_vary_headers(response, ("Cookie",))
+        patch_vary_headers(response, ("Cookie", "Accept-Language") if api else ("Cookie",))
+        return response
+
+
+def _api_language(header: str) -> str:
+    """English when the client's first preference among ours is English, else the default (zh-Hans)."""
+    from django.utils.translation.trans_real import parse_accept_lang_header
+
+    for tag, _q in parse_accept_lang_header(header):
+        tag = tag.lower()
+        if tag == "en" or tag.startswith("en-"):
+            return "en"
+        if tag.startswith("zh"):
+            break
+    return settings.LANGUAGE_CODE
+
+
+class SessionTouchMiddleware:
+    """Renew an active session's idle expiry at most once every ``SESSION_TOUCH_SECONDS``.
+
+    ``SESSION_SAVE_EVERY_REQUEST`` would write the session row on every request; the idle limit (30 minutes)
+    does not need second precision, so one write a minute per active user keeps it within a minute."""
+
+    KEY = "_touched"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is not None and not session.is_empty() and not session.modified:
+            import time
+
+            now = int(time.time())
+            if now - int(session.get(self.KEY, 0)) >= settings.SESSION_TOUCH_SECONDS:
+                session[self.KEY] = now  # marks it modified: SessionMiddleware saves it with a new expiry
         return response

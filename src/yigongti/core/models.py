@@ -1,4 +1,9 @@
-"""The audit trail: an append-only, hash-chained log of reads and writes of person-level data."""
+"""The audit trail: an append-only, HMAC-chained log of reads and writes of person-level data.
+
+Append-only three times over: the model refuses ``save`` of an existing row and ``delete``; its QuerySet
+refuses ``update``/``delete``; and database triggers (migration 0005) refuse UPDATE and DELETE from any
+client, the ORM's bulk paths included. On PostgreSQL the application's role also lacks the privilege
+(``yigongti audit grant-app-role``)."""
 
 from __future__ import annotations
 
@@ -19,6 +24,31 @@ class AuditAction(models.TextChoices):
     LOGIN = "login", _("登录")
     LOGIN_FAILED = "login_failed", _("登录失败")
     DENIED = "denied", _("越权访问被拒")
+    LOGIN_LOCKED = "login_locked", _("登录被锁定")
+    OTP_VERIFIED = "otp_verified", _("两步验证通过")
+    OTP_FAILED = "otp_failed", _("两步验证失败")
+    OTP_ENROL = "otp_enrol", _("绑定两步验证")
+    OTP_ENROL_FAILED = "otp_enrol_failed", _("绑定两步验证失败")
+    OTP_RECOVERY_CODES = "otp_recovery_codes", _("生成恢复码")
+    PASSWORD_CHANGE = "password_change", _("修改密码")
+    SESSION_EXPIRED = "session_expired", _("会话到期")
+    PRIVILEGE = "privilege", _("权限变更")
+    VERIFY = "verify", _("校验审计链")
+    SEAL = "seal", _("封存旧链")
+    KEY_ROTATE = "key_rotate", _("更换审计密钥")
+
+
+class AuditEventQuerySet(models.QuerySet):
+    """Bulk changes are refused here too, before the database's triggers would refuse them."""
+
+    def update(self, **kwargs):
+        raise PermissionError("audit events are append-only")
+
+    def delete(self):
+        raise PermissionError("audit events are append-only")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise PermissionError("audit events are append-only")
 
 
 class AuditEvent(models.Model):
@@ -36,11 +66,19 @@ class AuditEvent(models.Model):
     user_agent = models.CharField(_("客户端"), max_length=300, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # Which HMAC key signed ``hash`` (an id derived from the key, never the key); "" marks the events
+    # written before the chain was keyed, hashed with plain SHA-256 and sealed by a keyed "seal" event.
+    key_id = models.CharField(_("密钥"), max_length=16, blank=True, default="")
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("审计事件")
         verbose_name_plural = _("审计事件")
         ordering = ["-seq"]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.actor} {self.action} {self.object_type} {self.object_id}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -58,6 +96,9 @@ class AuditHead(models.Model):
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
 
+    def __str__(self) -> str:
+        return f"head #{self.last_seq}"
+
 
 class IdempotentRequest(models.Model):
     """A write request sent with an ``Idempotency-Key``: a retry gets the first answer again
@@ -66,6 +107,8 @@ class IdempotentRequest(models.Model):
     principal = models.CharField(max_length=64)  # the session's user or a digest of the token
     key = models.CharField(max_length=100)
     path = models.CharField(max_length=300)
+    # sha256 of method, path, query and body: the same key with another body is refused, not replayed
+    request_hash = models.CharField(max_length=64, blank=True)
     status = models.PositiveSmallIntegerField(null=True)
     content_type = models.CharField(max_length=100, blank=True)
     body = models.BinaryField(null=True)
@@ -73,6 +116,9 @@ class IdempotentRequest(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["principal", "key"], name="idempotency_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.principal} {self.key} → {self.path}"
 
 
 class Notification(models.Model):
@@ -93,6 +139,22 @@ class Notification(models.Model):
         verbose_name_plural = _("站内消息")
         ordering = ["-created"]
         indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def display_title(self) -> str:
+        """The headline in the reader's language. ``title`` is written in Chinese when the message is sent
+        (names and diagnoses in it are data); in another language the kind's generic line, translated,
+        stands in and the inbox shows the stored title under it."""
+        from django.utils.translation import get_language, gettext
+
+        from .notify import GENERIC_TITLES
+
+        if (get_language() or "zh").startswith("zh") or self.kind not in GENERIC_TITLES:
+            return self.title
+        return gettext(GENERIC_TITLES[self.kind])
 
 
 class JobStatus(models.TextChoices):
@@ -124,3 +186,7 @@ class Job(models.Model):
         indexes = [models.Index(fields=["status", "due_at"], name="core_job_status_due")]
         constraints = [models.UniqueConstraint(fields=["kind", "key"], condition=models.Q(key__gt=""),
                                                name="core_job_kind_key_unique")]
+
+    def __str__(self) -> str:
+        label = f"{self.kind}:{self.key}" if self.key else self.kind
+        return f"{label} ({self.status})"

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-VILLAGE_TYPES = {"D600"}
-TOWNSHIP_TYPES = {"B200", "B100"}
+from .carelevel import CareLevel, care_level
+
 NO_RECORD_ROLES = {"auditor"}
 
 
@@ -40,7 +40,9 @@ class Scope:
     def contains(self, code: str | None) -> bool:
         if self.prefixes is None:
             return True
-        return bool(code) and any(code.startswith(p) for p in self.prefixes)
+        if not code:
+            return False
+        return any(code.startswith(p) for p in self.prefixes)
 
     def q(self, field: str = "area_code") -> Q:
         if self.prefixes is None:
@@ -65,11 +67,13 @@ def _region_prefix(region) -> str:
 
 
 def facility_prefix(facility) -> str:
-    """The region prefix a facility serves: its village, its township, or its community's county."""
+    """The region prefix a facility serves by its care level (core.carelevel): a village-level facility its
+    village, a township-level one its township, a county-level one its community's county."""
     code = facility.region.code
-    if facility.type in VILLAGE_TYPES:
+    level = care_level(facility.type)
+    if level == CareLevel.VILLAGE:
         return code
-    if facility.type in TOWNSHIP_TYPES:
+    if level == CareLevel.TOWNSHIP:
         return code[:9]
     if facility.community_id is not None:
         return facility.community.region.prefix

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from yigongti.core.audit import Actor
+from yigongti.core.actor import Actor
 from yigongti.orgs.models import Facility, Role, Staff
 from yigongti.orgs.services import create_account
 
 from .context import DemoContext
 from .data import county as C
 
-SYSTEM = Actor(username="demo")
+SYSTEM = Actor.system("demo")
 
 
 def _staff_at(facility: Facility, profession: str) -> Staff | None:
-    return Staff.objects.filter(work_facility=facility, profession=profession, account__isnull=True).order_by("id").first()
+    return (Staff.objects.filter(work_facility=facility, profession=profession, account__isnull=True)
+            .order_by("id").first())
 
 
 def build_accounts(ctx: DemoContext) -> None:
@@ -21,10 +22,10 @@ def build_accounts(ctx: DemoContext) -> None:
     city = ctx.regions[C.CITY[0]]
     fac = sorted(ctx.facilities.values(), key=lambda f: f.code)
     lead = ctx.community.lead_facility
-    township = next(f for f in fac if f.type == "B200")
+    township = next(f for f in fac if f.care_level == "township")
     village = next(f for f in fac if f.type == "D600" and f.parent_id == township.pk)
     station = next(f for f in fac if f.type == "E300")
-    other_township = [f for f in fac if f.type == "B200"][5]
+    other_township = [f for f in fac if f.care_level == "township"][5]
     plan = [
         ("bureau", Role.BUREAU, None, county, None, False),
         ("city", Role.CITY, None, city, None, False),
@@ -42,12 +43,12 @@ def build_accounts(ctx: DemoContext) -> None:
     ]
     for username, role, facility, region, profession, unmask in plan:
         staff = _staff_at(facility, profession) if facility and profession else None
-        user, password = create_account(SYSTEM, username=username, role=role, staff=staff, facility=facility,
-                                        region=region, can_unmask=unmask,
-                                        display_name=staff.name if staff else str(role.label))
+        _user, password = create_account(actor=SYSTEM, username=username, role=role, staff=staff, facility=facility,
+                                         region=region, can_unmask=unmask,
+                                         display_name=staff.name if staff else str(role.label))
         where = facility.name if facility else region.name
         ctx.logins.append({"role": str(role.label), "username": username, "password": password, "where": where})
-    admin, password = create_account(SYSTEM, username="admin", role=Role.BUREAU, region=county,
+    admin, password = create_account(actor=SYSTEM, username="admin", role=Role.BUREAU, region=county,
                                      display_name="系统管理员")
     admin.is_staff = admin.is_superuser = True
     admin.save(update_fields=["is_staff", "is_superuser"])

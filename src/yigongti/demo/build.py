@@ -11,6 +11,7 @@ import time
 
 from django.core.management import call_command
 from django.db import transaction
+from django.utils import timezone
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .accounts import build_accounts
@@ -21,8 +22,13 @@ from .orgs import build_facilities, build_regions, build_staff
 from .people import generate_people, load_people
 from .referrals import build_referrals
 
-# The demo's "today": fixed, so that ages and a year of history do not depend on the run date.
-DEMO_TODAY = dt.date(2026, 10, 31)
+
+def demo_now(today: dt.date) -> dt.datetime:
+    """The moment the demo's live work (the referral queue, pending down-referrals) waits at: the real
+    clock when the demo is generated for the real date, else 15:00 of ``today`` (deterministic)."""
+    if today == timezone.localdate():
+        return timezone.now()
+    return dt.datetime.combine(today, dt.time(15), tzinfo=timezone.get_current_timezone())
 
 
 def _people(ctx: DemoContext) -> None:
@@ -45,17 +51,26 @@ STEPS = [_orgs, _people, build_accounts, build_encounters, build_index_imports, 
 
 
 def build_demo(population: int = 450_000, seed: int = 1, reset: bool = True, progress: bool = False,
-               today: dt.date = DEMO_TODAY) -> list[dict]:
-    """Build the demo county into the configured database; returns the demo logins."""
+               today: dt.date | None = None) -> list[dict]:
+    """Build the demo county into the configured database; returns the demo logins.
+
+    Its activity (encounters, settlements, referrals, deaths) runs for the twelve months up to ``today``
+    (the real date unless given), with the settlements of the twelve months before that; the same seed and
+    ``today`` give the same county."""
+    today = today or timezone.localdate()
     if reset:
-        call_command("flush", interactive=False, verbosity=0)
+        call_command("flush", interactive=False, verbosity=0, include_audit_log=True)  # the demo's own log too
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, disable=not progress) as bar:
-        ctx = DemoContext(seed=seed, population=population, today=today, progress=bar if progress else None)
+        ctx = DemoContext(seed=seed, population=population, today=today, now=demo_now(today),
+                          progress=bar if progress else None)
         for step in STEPS:
             step(ctx)
     from django.core.cache import cache
 
+    from yigongti.orgs.auth_otp import enrol_demo_logins
+
+    enrol_demo_logins(ctx.logins)  # privileged demo accounts: a TOTP secret and recovery codes to print
     cache.clear()
-    build_demo.last_context = ctx  # the bench reads timings from here
+    build_demo.last_context = ctx  # type: ignore[attr-defined]  # the bench reads timings from here
     return ctx.logins

@@ -14,7 +14,8 @@ import numpy as np
 class DemoContext:
     seed: int
     population: int
-    today: dt.date
+    today: dt.date  # the day the demo's activity runs up to
+    now: dt.datetime | None = None  # when its live work waits (build.demo_now)
     progress: Any = None  # a rich Progress, or None
     # Filled by the steps, for the steps after them:
     regions: dict[str, Any] = field(default_factory=dict)  # code -> Region

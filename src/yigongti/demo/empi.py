@@ -12,7 +12,7 @@ import tempfile
 
 import pyarrow as pa
 
-from yigongti.core.audit import Actor
+from yigongti.core.actor import Actor
 from yigongti.orgs.models import User
 from yigongti.residents.importing import commit_import, preview_import
 from yigongti.residents.matching.io import write_table
@@ -80,7 +80,8 @@ def build_index_imports(ctx: DemoContext) -> None:
             part = records.filter(mask).drop_columns(["true_person_id"])
             path = f"{tmp}/{k}.csv"
             write_table(part, path)
-            batch = preview_import(Actor(username="demo"), manager, path, f"{system}-患者名单.csv", system)
-            commit_import(Actor(username="demo"), manager, batch)
+            # The demo imports as the community's manager: the manager's scope decides what the rows may reach.
+            batch = preview_import(path, f"{system}-患者名单.csv", system, actor=Actor.from_user(manager))
+            commit_import(batch, actor=Actor.from_user(manager))
             task.advance()
     task.done()

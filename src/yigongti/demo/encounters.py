@@ -15,10 +15,12 @@ that the bed occupancy rate stays believable at any size.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import numpy as np
 from django.db import transaction
 
+from yigongti.core.carelevel import IN_COUNTY_LEVELS, CareLevel
 from yigongti.encounters.models import (
     Death,
     Diagnosis,
@@ -47,19 +49,36 @@ OP_DX = [("J06.9", "急性上呼吸道感染"), ("I10", "原发性高血压"), (
          ("M54.5", "腰痛"), ("J20.9", "急性支气管炎"), ("A09", "感染性腹泻"), ("L30.9", "皮炎"), ("H10.9", "结膜炎"),
          ("R51", "头痛"), ("M17.9", "膝关节病"), ("N39.0", "尿路感染")]
 OP_W = [0.24, 0.16, 0.08, 0.08, 0.07, 0.09, 0.05, 0.05, 0.04, 0.04, 0.05, 0.05]
-IP_DX = [("J18.9", "肺炎"), ("I63.9", "脑梗死"), ("I25.1", "冠状动脉粥样硬化性心脏病"), ("J44.1", "慢性阻塞性肺病急性加重"),
-         ("O80", "单胎顺产"), ("S72.0", "股骨颈骨折"), ("K80.2", "胆囊结石"), ("K35.8", "急性阑尾炎"), ("C34.9", "肺恶性肿瘤"),
+IP_DX = [("J18.9", "肺炎"), ("I63.9", "脑梗死"), ("I25.1", "冠状动脉粥样硬化性心脏病"),
+         ("J44.1", "慢性阻塞性肺病急性加重"),
+         ("O80", "单胎顺产"), ("S72.0", "股骨颈骨折"), ("K80.2", "胆囊结石"), ("K35.8", "急性阑尾炎"),
+         ("C34.9", "肺恶性肿瘤"),
          ("E11.9", "2型糖尿病"), ("I10", "原发性高血压"), ("N20.0", "肾结石"), ("I50.9", "心力衰竭")]
 IP_W = [0.17, 0.11, 0.10, 0.09, 0.07, 0.05, 0.06, 0.05, 0.04, 0.07, 0.08, 0.05, 0.08]
 SURGERY = {"S72.0": ("81.51", "全髋关节置换术"), "K80.2": ("51.23", "腹腔镜胆囊切除术"),
-           "K35.8": ("47.01", "腹腔镜阑尾切除术"), "N20.0": ("55.04", "经皮肾镜取石术"), "C34.9": ("32.41", "肺叶切除术")}
+           "K35.8": ("47.01", "腹腔镜阑尾切除术"), "N20.0": ("55.04", "经皮肾镜取石术"),
+           "C34.9": ("32.41", "肺叶切除术")}
 NCD_CAUSES = ["I21.9", "I63.9", "I61.9", "C34.9", "C22.0", "C16.9", "J44.9", "E11.9"]
 OTHER_CAUSES = ["V89.2", "W19", "X70", "A41.9", "N18.9", "K74.6", "R54"]
 
 
-def _money(cents: np.ndarray) -> list:
-    """Cents → 'yuan.ff' strings (exact on every database); negative means missing."""
+HERBAL_SHARE_TCM = 0.55  # of a TCM visit's drug cost
+HERBAL_SHARE_TCM_STAY = 0.35  # of a TCM-hospital stay's
+
+
+REVERSAL_EVERY = 250  # one in-county stay in 250 is reversed and settled again (冲销/退费)
+
+
+def _money(cents: np.ndarray, signed: bool = False) -> list:
+    """Cents → 'yuan.ff' strings (exact on every database); negative means missing unless ``signed``
+    (the negated amounts of a reversal)."""
+    if signed:
+        return [f"{'-' if c < 0 else ''}{abs(c) // 100}.{abs(c) % 100:02d}" for c in cents.tolist()]
     return [None if c < 0 else f"{c // 100}.{c % 100:02d}" for c in cents.tolist()]
+
+
+def _cents(yuan: str | None) -> int:
+    return 0 if yuan is None else int(Decimal(yuan) * 100)
 
 
 def _lognormal(rng, mean: np.ndarray, sigma: float = 0.5) -> np.ndarray:
@@ -82,9 +101,10 @@ class _World:
     def __init__(self, ctx: DemoContext):
         fac = ctx.facilities
         self.county_code = C.COUNTY[0][:6]
-        self.by_code = {c: f for c, f in fac.items()}
-        self.townships = sorted(c[:9] for c, f in fac.items() if f.type == "B200")
-        self.center = [fac[f"{t}B200"] for t in self.townships]
+        self.by_code = dict(fac.items())
+        centers = {c[:9]: f for c, f in fac.items() if f.care_level == CareLevel.TOWNSHIP}
+        self.townships = sorted(centers)
+        self.center = [centers[t] for t in self.townships]
         self.county = [fac[self.county_code + s[0]] for s in C.COUNTY_FACILITIES]  # 中心医院, 中医院, 妇幼
         self.staff: dict[int, list[int]] = {}
         for sid, fid in Staff.objects.filter(profession__in=["physician", "assistant", "village_doctor"]
@@ -145,7 +165,7 @@ def build_encounters(ctx: DemoContext) -> None:
     maternal = np.array(["maternal" in p.tags for p in people])
     insured = rng.random(n) < 0.98
     employee = rng.random(n) < 0.08
-    vclinic = {v: ctx.facilities.get(f"{v}D600") for v in set(villages)}
+    vclinic = {v: ctx.facilities[f"{v}D600"] for v in set(villages)}  # every demo village has its clinic
     clinic_of = np.array([vclinic[v].pk for v in villages])
 
     worse = np.isin(town, WORSE)
@@ -228,7 +248,8 @@ def build_encounters(ctx: DemoContext) -> None:
     # few days earlier (an extra outpatient visit there), linked by referred_from
     ref_mask = (ip_level[ik] == 0) & ~seat[ii[ik]] & (rng.random(len(ik)) < 0.33) & (admit[ik] >= 3)
     rk = ik[ref_mask]
-    ref_ids = np.arange(ip_ids[-1] + 1 if len(ip_ids) else ids + 1, (ip_ids[-1] + 1 if len(ip_ids) else ids + 1) + len(rk))
+    ref_first = ip_ids[-1] + 1 if len(ip_ids) else ids + 1
+    ref_ids = np.arange(ref_first, ref_first + len(rk))
     referred_from = np.full(len(ik), -1, dtype=np.int64)
     referred_from[ref_mask] = ref_ids
 
@@ -250,6 +271,8 @@ def build_encounters(ctx: DemoContext) -> None:
     exam_c = np.round((op_cost - drug_c - mat_c) * 0.5).astype(np.int64)
     other_c = op_cost - drug_c - mat_c - exam_c
     fund_c = np.where(insured[vi], np.round(op_cost * op_fund_share), 0).astype(np.int64)
+    # 中药饮片: about half of a TCM visit's drugs (no random draw, so the rest of the demo stays as it was)
+    herbal_c = np.where(tcm, np.round(drug_c * HERBAL_SHARE_TCM), 0).astype(np.int64)
     task = ctx.task("生成就诊记录", m + len(ik) + len(rk) + nv)
     area = np.array(villages, dtype=object)
     staff_op = w.pick(rng, w.staff, fac)
@@ -263,12 +286,12 @@ def build_encounters(ctx: DemoContext) -> None:
                    _money(op_cost_m), _money(np.where(missing, -1, drug_c)), _money(np.where(missing, -1, mat_c)),
                    _money(np.where(missing, -1, exam_c)), _money(np.where(missing, -1, other_c)),
                    _money(np.where(missing, -1, fund_c)), _money(np.where(missing, -1, op_cost - fund_c)),
-                   scheme_of[vi].tolist())
-        for (eid, rid, ac, fid, dep, doc, typ, day, dxi, tc, tot, drg, mat, exm, oth, fnd, slf, sch) in cols:
+                   scheme_of[vi].tolist(), _money(np.where(missing, -1, herbal_c)), strict=False)
+        for (eid, rid, ac, fid, dep, doc, typ, day, dxi, tc, tot, drg, mat, exm, oth, fnd, slf, sch, hb) in cols:
             task.advance()
             code, name = OP_DX[dxi]
             yield (eid, rid, ac, ac[:6], fid, dep, doc, typ, day, day, code, name, tc, tot, drg, mat, exm, oth, fnd,
-                   slf, sch, False, None)
+                   slf, sch, False, None, hb)
 
     ip_drug = np.round(ip_cost * ip_drug_share).astype(np.int64)
     ip_mat = np.round(ip_cost * ip_mat_share).astype(np.int64)
@@ -285,12 +308,15 @@ def build_encounters(ctx: DemoContext) -> None:
             task.advance()
             code, name = IP_DX[dx[x]]
             still = bool(in_hosp[x])
+            tcm_stay = bool(ip_pick[x] == 1 and ip_level[x] == 0)  # at the county TCM hospital
             money = [None] * 7 if still else _money(np.array([ip_cost[x], ip_drug[x], ip_mat[x], ip_exam[x],
                                                               ip_other[x], ip_fund[x], ip_cost[x] - ip_fund[x]]))
+            herbal = None if still else _money(np.array([round(ip_drug[x] * HERBAL_SHARE_TCM_STAY) if tcm_stay
+                                                         else 0]))[0]
             yield (int(ip_ids[j]), int(ii[x]) + 1, villages[ii[x]], villages[ii[x]][:6], int(ip_fac[x]), dept_ip[j],
                    staff_ip[j], "inpatient", ad[j], None if still else dd[j], code, name,
-                   bool(ip_pick[x] == 1 and ip_level[x] == 0), *money, str(scheme_of[ii[x]]), bool(surgery[x]),
-                   None if referred_from[j] < 0 else int(referred_from[j]))
+                   tcm_stay, *money, str(scheme_of[ii[x]]), bool(surgery[x]),
+                   None if referred_from[j] < 0 else int(referred_from[j]), herbal)
 
     def ref_rows():
         d = dates(np.maximum(admit[rk] - rng.integers(1, 4, len(rk)), 0))
@@ -302,7 +328,7 @@ def build_encounters(ctx: DemoContext) -> None:
                    None, None, "outpatient", d[j], d[j], IP_DX[dx[x]][0], "转上级医院",
                    False, *_money(np.array([cost, cost * 35 // 100, cost * 4 // 100, cost * 40 // 100,
                                              cost - cost * 79 // 100, fund, cost - fund])), str(scheme_of[ii[x]]),
-                   False, None)
+                   False, None, "0.00")
 
     def visitor_rows():
         d = dates(nv_day)
@@ -312,12 +338,12 @@ def build_encounters(ctx: DemoContext) -> None:
             yield (int(nv_ids[j]), None, f"{nv_county[j]}000000", str(nv_county[j]), int(county_ids[0]), None, None,
                    "outpatient", d[j], d[j], "J06.9", "急性上呼吸道感染", False,
                    *_money(np.array([cost, cost * 3 // 10, cost * 7 // 100, cost * 4 // 10, cost - cost * 77 // 100,
-                                     0, cost])), "none", False, None)
+                                     0, cost])), "none", False, None, "0.00")
 
     cols = ["id", "resident", "area_code", "residence_county", "facility", "department", "doctor", "type",
             "admit_date", "discharge_date", "main_icd10", "main_diagnosis", "tcm", "total_cost", "drug_cost",
             "material_cost", "exam_cost", "other_cost", "insurance_paid", "self_pay", "scheme", "surgery",
-            "referred_from"]
+            "referred_from", "herbal_cost"]
     with transaction.atomic():
         load_rows(Encounter, cols, ref_rows())  # referral visits first: admissions point at them
         load_rows(Encounter, cols, op_rows())
@@ -354,14 +380,14 @@ def _secondary(rng, ik, ii, ip_ids, chronic, people, surgery, dx, admit, day0) -
 def _settlements(ctx, rng, w, first, ndays, day0, vi, vday, fac, level, emergency, op_cost, fund_c, missing, insured,
                  employee, villages, op_ids, ii, ik, ip_ids, ip_fac, ip_level, admit, discharge, in_hosp, ip_cost,
                  ip_fund, dx, outside, los, rk, ref_ids) -> None:
-    code_of = {f.pk: (f.code, f.name, f.type) for f in w.by_code.values()}
-    lvl_name = {"D600": "village", "B200": "township", "B100": "township"}
+    code_of = {f.pk: (f.code, f.name, f.care_level.value) for f in w.by_code.values()}
     county = w.county_code
     task = ctx.task("生成医保结算", int(insured[vi].sum()) + len(ik))
-    scheme = lambda i: "employee" if employee[i] else "resident"
+    def scheme(i):
+        return "employee" if employee[i] else "resident"
 
-    def rows():
-        sid = 0
+    def current_rows():
+        sid = 0  # renumbered by rows()
         d = (day0 + vday.astype("timedelta64[D]")).astype(object)
         ok = np.flatnonzero(insured[vi] & ~missing)
         for x in ok.tolist():
@@ -370,7 +396,7 @@ def _settlements(ctx, rng, w, first, ndays, day0, vi, vday, fac, level, emergenc
             c, name, t = code_of[int(fac[x])]
             r = int(vi[x])
             yield (sid, f"JS{sid:010d}", r + 1, villages[r], villages[r][:6], scheme(r), "outpatient", c, name, county,
-                   lvl_name.get(t, "county"), d[x], None, d[x], *_money(np.array([op_cost[x], fund_c[x],
+                   t, d[x], None, d[x], *_money(np.array([op_cost[x], fund_c[x],
                                                                                    op_cost[x] - fund_c[x]])), "",
                    int(op_ids[x]))
         ad = (day0 + admit.astype("timedelta64[D]")).astype(object)
@@ -387,7 +413,8 @@ def _settlements(ctx, rng, w, first, ndays, day0, vi, vday, fac, level, emergenc
             if outside[x]:
                 o = OUTSIDE[o_pick[x]]
                 fund = int(o_cost[x] * (0.50 if o[2].startswith("4311") else 0.42))
-                yield (sid, f"JS{sid:010d}", r + 1, villages[r], villages[r][:6], scheme(r), "inpatient", o_codes[o_pick[x]],
+                yield (sid, f"JS{sid:010d}", r + 1, villages[r], villages[r][:6], scheme(r), "inpatient",
+                       o_codes[o_pick[x]],
                        o[1], o[2], "out_of_county", ad[x], dd[x], dd[x],
                        *_money(np.array([o_cost[x], fund, o_cost[x] - fund])), IP_DX[dx[x]][0], None)
                 continue
@@ -397,8 +424,9 @@ def _settlements(ctx, rng, w, first, ndays, day0, vi, vday, fac, level, emergenc
             task.advance()
             c, name, t = code_of[int(ip_fac[x])]
             yield (sid, f"JS{sid:010d}", r + 1, villages[r], villages[r][:6], scheme(r), "inpatient", c, name, county,
-                   lvl_name.get(t, "county"), ad[x], dd[x], dd[x],
-                   *_money(np.array([ip_cost[x], ip_fund[x], ip_cost[x] - ip_fund[x]])), IP_DX[dx[x]][0], int(ip_ids[j]))
+                   t, ad[x], dd[x], dd[x],
+                   *_money(np.array([ip_cost[x], ip_fund[x], ip_cost[x] - ip_fund[x]])), IP_DX[dx[x]][0],
+                   int(ip_ids[j]))
         # outpatient care outside the county (specialist visits in the city), and pharmacy purchases
         n = len(villages)
         k = int(n * 0.12)
@@ -427,26 +455,57 @@ def _settlements(ctx, rng, w, first, ndays, day0, vi, vday, fac, level, emergenc
             yield (sid, f"JS{sid:010d}", r + 1, villages[r], villages[r][:6], scheme(r), "pharmacy", "P431127000001",
                    "蓝山县益丰大药房", county, "pharmacy", dd3[x], None, dd3[x],
                    *_money(np.array([cost[x], fund, cost[x] - fund])), "", None)
-        # last year's admissions (settlements only), so that the growth of cost per admission has a base
-        prev0 = np.datetime64(dt.date(first.year - 1, first.month, 1))
-        for x in range(len(ii)):
-            r = int(ii[x])
-            if not insured[r] or outside[x] or discharge[x] < 0 or discharge[x] > ndays - 1 or rng.random() > 0.97:
-                continue
+
+    # The twelve months before the year of encounters have their settlements (the insurance feed goes
+    # back further than the encounter records): every settlement of the year is settled again a year
+    # earlier, 1–10 % cheaper, complete with the out-of-county care and the pharmacies, so that growth
+    # figures (N10G) have a whole comparison period and last year's months are not in-county only.
+    births = [p.birth for p in ctx.extra["people"]]
+    prior = ctx.rng("settlements-prior")  # its own generator: the year's rows draw exactly as before
+
+    def year_back(d: dt.date | None) -> dt.date | None:
+        return None if d is None else d.replace(year=d.year - 1, day=min(d.day, 28) if d.month == 2 else d.day)
+
+    def rows():
+        sid = 0
+        for row in current_rows():
             sid += 1
-            c, name, t = code_of[int(ip_fac[x])]
-            cost = int(ip_cost[x] * 0.95)
-            fund = int(ip_fund[x] * 0.95)
-            pd = (prev0 + np.timedelta64(int(discharge[x]), "D")).item()
-            yield (sid, f"JS{sid:010d}", r + 1, villages[r], villages[r][:6], scheme(r), "inpatient", c, name, county,
-                   lvl_name.get(t, "county"), pd - dt.timedelta(days=int(los[x])), pd, pd,
-                   *_money(np.array([cost, fund, cost - fund])), IP_DX[dx[x]][0], None)
+            yield (sid, f"JS{sid:010d}", *row[2:])
+            settle = year_back(row[13])
+            if row[2] is not None and births[row[2] - 1] > settle:
+                continue  # not born yet a year earlier
+            f = 0.90 + 0.09 * prior.random()
+            total, fund = int(_cents(row[14]) * f), int(_cents(row[15]) * f)
+            sid += 1
+            yield (sid, f"JS{sid:010d}", *row[2:11], year_back(row[11]), year_back(row[12]), settle,
+                   *_money(np.array([total, fund, total - fund])), row[17], None)
+
+    def with_reversals():
+        """Every REVERSAL_EVERY-th in-county stay of the year is reversed (冲销) and settled again the same day
+        with 3 % of its items refunded, as the insurance systems record a 退费: the stay still counts once.
+        Appended after the other rows, so that their numbers stay as they were."""
+        redo, last = [], 0
+        for row in rows():
+            last = row[0]
+            if row[6] == "inpatient" and row[10] in IN_COUNTY_LEVELS and row[18] is not None \
+                    and row[0] % REVERSAL_EVERY == 0:
+                redo.append(row)
+            yield (*row, "")
+        for row in redo:
+            total, fund = _cents(row[14]), _cents(row[15])
+            last += 1
+            yield (last, f"JS{last:010d}", *row[2:14], *_money(np.array([-total, -fund, fund - total]), signed=True),
+                   *row[17:19], row[1])
+            total2, fund2 = total * 97 // 100, fund * 97 // 100
+            last += 1
+            yield (last, f"JS{last:010d}", *row[2:14], *_money(np.array([total2, fund2, total2 - fund2])),
+                   *row[17:19], "")
 
     cols = ["id", "settlement_no", "resident", "area_code", "residence_county", "scheme", "type", "facility_code",
             "facility_name", "facility_county", "facility_level", "admit_date", "discharge_date", "settle_date",
-            "total_cost", "fund_paid", "self_pay", "main_icd10", "encounter"]
+            "total_cost", "fund_paid", "self_pay", "main_icd10", "encounter", "reverses_no"]
     with transaction.atomic():
-        load_rows(InsuranceSettlement, cols, rows())
+        load_rows(InsuranceSettlement, cols, with_reversals())
         reset_sequences(InsuranceSettlement)
     task.done()
 
@@ -460,13 +519,14 @@ def _population_and_deaths(ctx, rng, people, ages, female, villages, first, nday
         for sex, fmask in (("M", ~female), ("F", female)):
             sel = (town == t) & fmask
             counts = np.bincount(band[sel], minlength=86)
-            for b in [0, 1] + list(range(5, 90, 5)):
+            for b in [0, 1, *list(range(5, 90, 5))]:
                 pop_rows.append((f"{t}000", year, sex, b, int(counts[b])))
     # deaths: NCD death rates 30–69 chosen so the premature mortality is ≈ 15 % (the national level),
     # higher in the worse townships; other causes at every age
     ncd = np.select([ages < 30, ages < 40, ages < 50, ages < 60, ages < 70, ages < 80],
                     [0.00005, 0.0007, 0.0019, 0.0046, 0.0105, 0.025], 0.06)
-    t_idx = np.array([int(v[6:9]) - 100 for v in villages])
+    order = {t: i for i, t in enumerate(sorted({v[:9] for v in villages}))}  # C.TOWNSHIPS order (镇, then 乡)
+    t_idx = np.array([order[v[:9]] for v in villages])
     ncd = ncd * np.where(np.isin(t_idx, WORSE), 1.25, 1.0) * np.where(female, 0.7, 1.2)
     other = np.select([ages < 1, ages < 30, ages < 70], [0.004, 0.0005, 0.0015], 0.02)
     u = rng.random(len(people))
@@ -479,7 +539,8 @@ def _population_and_deaths(ctx, rng, people, ages, female, villages, first, nday
         p = people[x]
         cause = (NCD_CAUSES[rng.integers(0, len(NCD_CAUSES))] if dead_ncd[x]
                  else OTHER_CAUSES[rng.integers(0, len(OTHER_CAUSES))])
-        rows.append((x + 1, p.village_code, p.sex, p.birth, int(ages[x]), first + dt.timedelta(days=int(days[j])), cause))
+        rows.append((x + 1, p.village_code, p.sex, p.birth, int(ages[x]), first + dt.timedelta(days=int(days[j])),
+                     cause))
     with transaction.atomic():
         load_rows(PopulationByAge, ["area_code", "year", "sex", "age_from", "population"], pop_rows)
         load_rows(Death, ["resident", "area_code", "sex", "birth_date", "age", "death_date", "cause_icd10"], rows)

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from yigongti.core.idcard import check_char
 from yigongti.residents.matching.names import folded_key
-from yigongti.residents.models import Household, Resident, ResidentTag
+from yigongti.residents.models import Household, Resident, ResidentTag, name_search_keys
 
 from .bulk import analyze, load_rows, reset_sequences
 from .context import DemoContext
@@ -118,7 +118,7 @@ def _add(people, r, namer, ids, today, hid, village, sex, age, surname=None, pho
     real_age = (today - birth).days // 365
     missing_id = (real_age < 2 and r.random() < 0.25) or r.random() < 0.004
     if phone is None:
-        phone = _phone(r) if 16 <= real_age <= 75 and r.random() < 0.9 or (real_age > 75 and r.random() < 0.4) else ""
+        phone = _phone(r) if (16 <= real_age <= 75 and r.random() < 0.9) or (real_age > 75 and r.random() < 0.4) else ""
     p = Person(name, sex, birth, None if missing_id else ids.make(birth, sex), phone, hid, village,
                _person_tags(r, sex, real_age))
     people.append(p)
@@ -219,19 +219,20 @@ def load_people(ctx: DemoContext, people: list[Person], households: list[tuple[i
 
         load_rows(Household, ["id", "number", "village", "area_code", "address"], hh_rows())
 
-        keys: dict[str, str] = {}  # pinyin per distinct name: far fewer names than people
+        keys: dict[str, tuple[str, str, str]] = {}  # pinyin per distinct name: far fewer names than people
 
         def person_rows():
             for i, p in enumerate(people, start=1):
                 task.advance()
                 key = keys.get(p.name)
                 if key is None:
-                    key = keys[p.name] = folded_key(p.name)
+                    key = keys[p.name] = (folded_key(p.name), *name_search_keys(p.name))
                 yield (i, p.name, p.sex, p.birth, p.id_number, p.phone, p.household, village_ids[p.village_code],
-                       p.village_code, key, now, now)
+                       p.village_code, *key, now, now)
 
         load_rows(Resident, ["id", "name", "sex", "birth_date", "id_number", "phone", "household", "village",
-                             "area_code", "pinyin_key", "created", "updated"], person_rows())
+                             "area_code", "pinyin_key", "name_pinyin", "name_initials", "created", "updated"],
+                  person_rows())
 
         def tag_rows():
             k = 0

@@ -6,13 +6,16 @@ yuan; a missing cost is NULL, never 0, so that cost indicators can leave the row
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from yigongti.core.carelevel import IN_COUNTY_LEVELS
 from yigongti.orgs.models import Department, Facility, Staff
 from yigongti.residents.models import Resident
 
-MONEY = {"max_digits": 12, "decimal_places": 2, "null": True, "blank": True}
+MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2, "null": True, "blank": True}
 
 
 class EncounterType(models.TextChoices):
@@ -28,25 +31,14 @@ class InsuranceScheme(models.TextChoices):
 
 
 class FacilityLevel(models.TextChoices):
-    """Where care happened, seen from the patient's county (the indicators' levels)."""
+    """Where a settled claim's care happened, seen from the insured's county: a care level of
+    ``core.carelevel`` (county / township / village), outside the county, or a pharmacy."""
 
     COUNTY = "county", _("县级")
     TOWNSHIP = "township", _("乡镇级")
     VILLAGE = "village", _("村级")
     OUT_OF_COUNTY = "out_of_county", _("县外")
     PHARMACY = "pharmacy", _("定点药店")
-
-
-GRASSROOTS_LEVELS = ("township", "village")
-IN_COUNTY_LEVELS = ("county", "township", "village")
-
-
-def level_of_facility_type(ftype: str) -> str:
-    if ftype == "D600":
-        return FacilityLevel.VILLAGE
-    if ftype in ("B200", "B100"):
-        return FacilityLevel.TOWNSHIP
-    return FacilityLevel.COUNTY
 
 
 class Encounter(models.Model):
@@ -70,6 +62,8 @@ class Encounter(models.Model):
     tcm = models.BooleanField(_("中医类诊疗"), default=False)
     total_cost = models.DecimalField(_("总费用"), **MONEY)
     drug_cost = models.DecimalField(_("药品费"), **MONEY)
+    # the part of drug_cost that is 中药饮片 (药占比 leaves it out); NULL when the source has no split
+    herbal_cost = models.DecimalField(_("其中：中药饮片费"), **MONEY)
     material_cost = models.DecimalField(_("卫生材料费"), **MONEY)
     exam_cost = models.DecimalField(_("检查检验费"), **MONEY)
     other_cost = models.DecimalField(_("其他费用"), **MONEY)
@@ -118,6 +112,9 @@ class Diagnosis(models.Model):
         verbose_name_plural = _("其他诊断")
         ordering = ["encounter", "seq"]
 
+    def __str__(self) -> str:
+        return f"{self.icd10} {self.name}".strip()
+
 
 class Procedure(models.Model):
     encounter = models.ForeignKey(Encounter, models.CASCADE, related_name="procedures", verbose_name=_("就诊"))
@@ -129,6 +126,9 @@ class Procedure(models.Model):
     class Meta:
         verbose_name = _("手术操作")
         verbose_name_plural = _("手术操作")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}".strip()
 
 
 class SettlementType(models.TextChoices):
@@ -161,11 +161,22 @@ class InsuranceSettlement(models.Model):
     main_icd10 = models.CharField(_("主要诊断"), max_length=10, blank=True)
     encounter = models.ForeignKey(Encounter, models.SET_NULL, null=True, blank=True, related_name="+",
                                   verbose_name=_("对应就诊"))
+    # 冲销/退费: a reversal row carries the original's settlement number and the negated amounts; it cancels
+    # the original claim (−1 stay in the indicators), so a stay reversed and settled again counts once.
+    reverses_no = models.CharField(_("冲销的原结算流水号"), max_length=40, blank=True, default="", db_default="",
+                                   db_index=True)
 
     class Meta:
         verbose_name = _("医保结算")
         verbose_name_plural = _("医保结算")
         ordering = ["-settle_date", "-id"]
+
+    def __str__(self) -> str:
+        return self.settlement_no
+
+    @property
+    def is_reversal(self) -> bool:
+        return bool(self.reverses_no)
 
     @property
     def in_county(self) -> bool:
@@ -187,6 +198,9 @@ class PopulationByAge(models.Model):
         constraints = [models.UniqueConstraint(fields=["area_code", "year", "sex", "age_from"],
                                                name="population_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.area_code} {self.year} {self.sex} {self.age_from}+"
+
 
 class Death(models.Model):
     """A death with its underlying cause (ICD-10), from the death registration system."""
@@ -203,3 +217,6 @@ class Death(models.Model):
     class Meta:
         verbose_name = _("死亡登记")
         verbose_name_plural = _("死亡登记")
+
+    def __str__(self) -> str:
+        return f"{self.area_code} {self.death_date:%Y-%m-%d} {self.cause_icd10}"

@@ -41,8 +41,8 @@ class EncounterPage(Schema):
 class EncounterIn(Schema):
     resident: int
     type: str = Field(description="outpatient | emergency | inpatient")
-    admit_date: dt.date
-    discharge_date: dt.date | None = None
+    admit_date: dt.date = Field(description="就诊/入院日期，1900-01-01 至明天")
+    discharge_date: dt.date | None = Field(None, description="出院日期（住院），不早于入院日期，不晚于明天")
     main_icd10: str = ""
     main_diagnosis: str = ""
     tcm: bool = False
@@ -60,6 +60,7 @@ class EncounterIn(Schema):
 class RowErrorOut(Schema):
     row: int
     field: str
+    label: str = ""  # the column's Chinese name, as in the template
     message: str
 
 

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from ninja import Router
 
 from . import queries
 from .definitions import INDICATORS
 from .periods import parse_period
 from .schemas import FiguresOut, IndicatorDef, RankingRow
+from .templatetags.indicator_tags import ind_name, ind_unit, note_text
 
 router = Router(tags=["监测指标"])
 
@@ -24,9 +26,12 @@ def figures(request, period: str = "", area: str = ""):
     p = parse_period(period) if period else queries.default_period()
     cards = queries.figures(a, p)
     return {"area": a.key, "area_name": a.name, "period": p.key, "period_label": p.label,
-            "figures": [{"code": c.indicator.code, "name": c.indicator.name, "unit": c.indicator.unit,
+            "coverage": queries.period_coverage(p),
+            "figures": [{"code": c.indicator.code, "name": ind_name(c.indicator), "unit": ind_unit(c.indicator),
                          "value": c.value.value, "numerator": c.value.numerator, "denominator": c.value.denominator,
-                         "target": c.indicator.target, "status": c.status, "trend": c.trend, "note": c.note}
+                         "target": c.indicator.target, "status": c.status, "trend": c.trend, "note": note_text(c.note),
+                         "aliases": [{"code": x.indicator.code, "name": ind_name(x.indicator), "value": x.value}
+                                     for x in c.aliases]}
                         for c in cards]}
 
 
@@ -38,5 +43,5 @@ def ranking(request, code: str, period: str = "", area: str = "", by: str = "chi
     if code not in INDICATORS:
         from yigongti.core.errors import NotFound
 
-        raise NotFound("指标不存在", code="unknown_indicator")
+        raise NotFound(_("指标不存在"), code="unknown_indicator")
     return queries.ranking(a, p, code, by="facility" if by == "facility" else "child")

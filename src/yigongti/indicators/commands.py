@@ -23,20 +23,30 @@ def indicators():
 
 
 @indicators.command("compute")
-@click.option("--encounters", "encounters", required=True, help="Parquet file or directory (e.g. partitioned by month).")
+@click.option("--encounters", "encounters", required=True,
+              help="Parquet file or directory (e.g. partitioned by month).")
 @click.option("--settlements", default=None, help="Parquet of insurance settlements: adds N08–N11.")
-@click.option("--facilities", default=None, help="Parquet/CSV of facility_id, facility_county, facility_level, open_beds: "
-              "adds the bed occupancy rate.")
+@click.option("--facilities", default=None,
+              help="Parquet/CSV of facility_id, facility_county, facility_level, open_beds: adds bed occupancy.")
 @click.option("--out", required=True, help="result.parquet (or .csv): county, month, indicator, numerator, "
-              "denominator, value.")
+              "denominator, value, note.")
 @click.option("--threads", default=None, type=int, help="DuckDB threads (default: all cores).")
-def compute(encounters, settlements, facilities, out, threads):
+@click.option("--memory-limit", default=None, help="DuckDB memory limit, e.g. 2GB (default: 80% of RAM; a "
+              "city-year needs about 250 MB).")
+def compute(encounters, settlements, facilities, out, threads, memory_limit):
     """Compute the encounter-based (and settlement-based) indicators on DuckDB over Parquet, by county and month."""
-    from yigongti.indicators.engine import compute_parquet, write_long_form
+    from yigongti.core.errors import InvalidInput
+    from yigongti.indicators.engine import compute_parquet, missing_inputs, write_long_form
 
     t0 = time.perf_counter()
-    rows = compute_parquet(encounters, settlements, facilities, threads=threads)
+    try:
+        rows = compute_parquet(encounters, settlements, facilities, threads=threads, memory_limit=memory_limit)
+    except InvalidInput as e:
+        click.echo(e.message, err=True)
+        sys.exit(2)
     write_long_form(rows, out)
+    for code, reason in missing_inputs(encounters).items():  # unknown, not zero: say why
+        click.echo(f"{code} 无值：{reason}", err=True)
     click.echo(f"{len(rows)} 行指标结果写入 {out}（{time.perf_counter() - t0:.1f} 秒）", err=True)
 
 
@@ -66,10 +76,10 @@ def export(out_dir):
 def import_file(kind, path):
     """Import settlements, population by age band or deaths (CSV, .xlsx, Parquet); prints the row errors."""
     _django()
-    from yigongti.core.audit import Actor
+    from yigongti.core.actor import Actor
     from yigongti.encounters.services import import_rows
 
-    report = import_rows(Actor(username="cli"), None, kind, path, path)
+    report = import_rows(kind, path, path, actor=Actor.system("cli"))
     for e in report.errors[:200]:
         click.echo(f"第 {e.row} 行 {e.field}: {e.message}", err=True)
     click.echo(f"共 {report.total} 行，导入 {report.imported} 行，拒绝 {report.total - report.imported} 行")

@@ -7,11 +7,12 @@ same integers and the indicators agree to the last digit).
 Canonical encounter columns (the Parquet schema of ``yigongti indicators compute``; the live
 database provides them through a view-like SELECT):
   encounter_id, residence_county, residence_area, unit_area, facility_key, facility_level,
-  facility_county, type, admit_date, discharge_date, total_cost, drug_cost, material_cost,
-  insurance_paid, tcm, surgery
+  facility_county, type, admit_date, discharge_date, total_cost, drug_cost, herbal_cost (中药饮片,
+  part of drug_cost; NULL when not split), material_cost, insurance_paid, tcm, surgery
 Canonical settlement columns:
   settlement_id, residence_county, residence_area, facility_key, facility_level, facility_county,
-  type, settle_date, total_cost, fund_paid
+  type, settle_date, total_cost, fund_paid, reverses (the original's id on a 冲销/退费 row, whose
+  amounts are negative; NULL otherwise)
 Canonical referral columns (live database only: the city-scale Parquet schema has no referrals):
   referral_id, unit_area (the patient's home area), facility_key, facility_level, facility_county
   (of the referring facility), residence_county, direction, status, center_id, submitted_at,
@@ -31,16 +32,19 @@ from zoneinfo import ZoneInfo
 
 DIMENSIONS = ["month", "source", "unit_area", "residence_area", "facility_key", "facility_level", "facility_county",
               "residence_county", "in_county"]
+# revenue_ex_drug: 医疗收入（不含药品收入）, the base of MATERIAL_100; drug_ex_herbal: 药品收入（不含中药饮片）
 ENCOUNTER_MEASURES = ["visits", "er_visits", "tcm_visits", "visits_costed", "visit_cost", "discharges",
                       "discharges_costed", "discharge_cost", "los_days", "surgeries", "revenue", "drug", "material",
-                      "fund", "occupied_bed_days"]
+                      "fund", "occupied_bed_days", "revenue_ex_drug", "drug_ex_herbal"]
 BED_MEASURES = ["open_bed_days"]
-SETTLEMENT_MEASURES = ["st_fund", "st_ip_cases", "st_ip_cost"]
+# st_cases: settled claims of care (outpatient and inpatient, 县域就诊率); a reversal row counts −1
+SETTLEMENT_MEASURES = ["st_fund", "st_ip_cases", "st_ip_cost", "st_cases"]
 # ref_response_min: whole minutes from submission to the center's answer, summed over answered referrals
 REFERRAL_MEASURES = ["ref_up", "ref_down", "ref_all", "ref_answered", "ref_accepted", "ref_within_sla",
                      "ref_response_min", "ref_overdue"]
 MEASURES = ENCOUNTER_MEASURES + BED_MEASURES + SETTLEMENT_MEASURES + REFERRAL_MEASURES
-MONEY_MEASURES = {"visit_cost", "discharge_cost", "revenue", "drug", "material", "fund", "st_fund", "st_ip_cost"}
+MONEY_MEASURES = {"visit_cost", "discharge_cost", "revenue", "drug", "material", "fund", "st_fund", "st_ip_cost",
+                  "revenue_ex_drug", "drug_ex_herbal"}
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,13 @@ class Dialect:
         if self.name == "postgresql":
             return f"({end} - {start})"
         return f"date_diff('day', {start}, {end})"
+
+    def next_day(self, col: str) -> str:
+        if self.name == "sqlite":
+            return f"date({col}, '+1 day')"
+        if self.name == "postgresql":
+            return f"({col} + 1)"
+        return f"CAST({col} + INTERVAL 1 DAY AS DATE)"
 
     def least(self, a: str, b: str) -> str:
         return f"MIN({a}, {b})" if self.name == "sqlite" else f"LEAST({a}, {b})"
@@ -140,7 +151,8 @@ def _select(d: Dialect, month: str, source: str, values: dict[str, str], in_coun
     area, the level and in-county flag), so a city-scale run groups far fewer keys."""
     if coarse:
         cols = [f"{month} AS month", f"'{source}' AS source", "substr(unit_area, 1, 6) AS unit_area",
-                "'' AS residence_area", "'' AS facility_key", "facility_level", "'' AS facility_county", "'' AS residence_county",
+                "'' AS residence_area", "'' AS facility_key", "facility_level", "'' AS facility_county",
+                "'' AS residence_county",
                 f"{in_county} AS in_county"]
     else:
         cols = [f"{month} AS month", f"'{source}' AS source", "unit_area", f"{home} AS residence_area",
@@ -175,16 +187,25 @@ def encounter_measures_sql(d: Dialect, src: str, months: list[str], coarse: bool
         "drug": f"CASE WHEN {has_cost} AND drug_cost IS NOT NULL THEN {cents('drug_cost')} ELSE 0 END",
         "material": f"CASE WHEN {has_cost} AND material_cost IS NOT NULL THEN {cents('material_cost')} ELSE 0 END",
         "fund": f"CASE WHEN insurance_paid IS NOT NULL THEN {cents('insurance_paid')} ELSE 0 END",
+        "revenue_ex_drug": f"CASE WHEN {has_cost} THEN {cents('total_cost')}"
+                           f" - COALESCE({cents('drug_cost')}, 0) ELSE 0 END",
+        "drug_ex_herbal": f"CASE WHEN {has_cost} AND drug_cost IS NOT NULL THEN {cents('drug_cost')}"
+                          f" - COALESCE({cents('herbal_cost')}, 0) ELSE 0 END",
     }
     first, last = month_bounds([months[0]])[0][1], month_bounds([months[-1]])[0][2]
-    bed_end = f"COALESCE(discharge_date, {d.date(min(as_of or last, last))})"
+    # a same-day stay occupies its bed for the day (one bed-day, as ALOS counts it one day)
+    bed_end = (f"CASE WHEN discharge_date = admit_date THEN {d.next_day('admit_date')}"
+               f" ELSE COALESCE(discharge_date, {d.date(min(as_of or last, last))}) END")
     event = f"CASE WHEN {ip} THEN discharge_date ELSE admit_date END"
     in_county = "(facility_county = residence_county)"
     bed_days = d.days(d.greatest("admit_date", "mstart"), d.least("bed_end", "mstop"))
     bed_cols = _select(d, "bed_month", "enc", {"occupied_bed_days": bed_days}, in_county, coarse=coarse)
+    # src is NOT MATERIALIZED: events and beds each read the source (beds with the inpatient filter
+    # pushed into the scan) rather than DuckDB/PostgreSQL storing every row for the second reader
+    # (a city-year: 6 GB and most of the time; bench/indicators_city.py).
     return f"""
 WITH {_months_cte(d, months)},
-src AS (SELECT * FROM {src} enc_src),
+src AS NOT MATERIALIZED (SELECT * FROM {src} enc_src),
 events AS (
   SELECT *, {event} AS event_date FROM src
   WHERE NOT (type = 'inpatient' AND discharge_date IS NULL)
@@ -217,13 +238,17 @@ FROM {src} f CROSS JOIN months m WHERE open_beds > 0
 
 
 def settlement_measures_sql(d: Dialect, src: str, months: list[str], coarse: bool = False) -> str:
-    """Settlements count in the month they were settled; pharmacy purchases carry level 'pharmacy'."""
+    """Settlements count in the month they were settled; pharmacy purchases carry level 'pharmacy'. A
+    reversal row (冲销/退费: ``reverses`` set, negative amounts) cancels its original claim: its amounts
+    subtract and it counts −1 case, so a stay reversed and settled again counts once."""
     first, last = month_bounds([months[0]])[0][1], month_bounds([months[-1]])[0][2]
     ip = "type = 'inpatient'"
+    one = "CASE WHEN reverses IS NULL THEN 1 ELSE -1 END"
     vals = {
         "st_fund": f"CASE WHEN fund_paid IS NOT NULL THEN {d.cents('fund_paid')} ELSE 0 END",
-        "st_ip_cases": f"CASE WHEN {ip} THEN 1 ELSE 0 END",
+        "st_ip_cases": f"CASE WHEN {ip} THEN {one} ELSE 0 END",
         "st_ip_cost": f"CASE WHEN {ip} AND total_cost IS NOT NULL THEN {d.cents('total_cost')} ELSE 0 END",
+        "st_cases": f"CASE WHEN type <> 'pharmacy' THEN {one} ELSE 0 END",
     }
     in_county = "(facility_level IN ('county', 'township', 'village') AND facility_county = residence_county)"
     return f"""
@@ -231,7 +256,7 @@ SELECT {', '.join(DIMENSIONS)}, {', '.join(f'SUM({m}) AS {m}' for m in MEASURES)
   SELECT {_select(d, d.month('settle_date'), 'set', vals, in_county, coarse=coarse, home='unit_area')}
   FROM (SELECT settlement_id, residence_county, residence_area AS unit_area, facility_key,
                CASE WHEN type = 'pharmacy' THEN 'pharmacy' ELSE facility_level END AS facility_level,
-               facility_county, type, settle_date, total_cost, fund_paid FROM {src} st_src) s
+               facility_county, type, settle_date, total_cost, fund_paid, reverses FROM {src} st_src) s
   WHERE settle_date >= {d.date(first)} AND settle_date < {d.date(last)}
 ) rows
 GROUP BY {', '.join(DIMENSIONS)}

@@ -39,10 +39,13 @@ class MonthlyFact(models.Model):
     material = models.BigIntegerField(default=0)
     fund = models.BigIntegerField(default=0)
     occupied_bed_days = models.BigIntegerField(default=0)
+    revenue_ex_drug = models.BigIntegerField(default=0)
+    drug_ex_herbal = models.BigIntegerField(default=0)
     open_bed_days = models.BigIntegerField(default=0)
     st_fund = models.BigIntegerField(default=0)
     st_ip_cases = models.BigIntegerField(default=0)
     st_ip_cost = models.BigIntegerField(default=0)
+    st_cases = models.BigIntegerField(default=0)
     ref_up = models.BigIntegerField(default=0)
     ref_down = models.BigIntegerField(default=0)
     ref_all = models.BigIntegerField(default=0)
@@ -57,6 +60,9 @@ class MonthlyFact(models.Model):
         verbose_name_plural = _("月度指标事实")
         indexes = [models.Index(fields=["month", "unit_area"], name="fact_month_area"),
                    models.Index(fields=["facility_key", "month"], name="fact_facility_month")]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.source} {self.unit_area} {self.facility_key}"
 
 
 class EvidenceStatus(models.TextChoices):
@@ -84,3 +90,6 @@ class EvidenceItem(models.Model):
         verbose_name_plural = _("定性指标佐证")
         constraints = [models.UniqueConstraint(fields=["community", "year", "indicator", "item"],
                                                name="evidence_item_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.indicator} {self.item}"

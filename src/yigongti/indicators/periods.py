@@ -6,6 +6,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
 from yigongti.core.errors import InvalidInput
 
 from .measures import months_between
@@ -43,14 +46,15 @@ class Period:
 
     @property
     def label(self) -> str:
+        """'2026年3月', '2026年第1季度', '2026年', '2026年1–10月累计' — in the page's language (computed when shown)."""
         y = self.first[:4]
         if self.kind == "month":
-            return f"{y}年{int(self.first[5:])}月"
+            return date_format(_d(self.first), "YEAR_MONTH_FORMAT")
         if self.kind == "quarter":
-            return f"{y}年第{self.key[-1]}季度"
+            return _("%(y)s年第%(q)s季度") % {"y": y, "q": self.key[-1]}
         if self.kind == "year":
-            return f"{y}年"
-        return f"{y}年1–{int(self.last[5:])}月累计"
+            return _("%(y)s年") % {"y": y}
+        return _("%(y)s年1–%(m)s月累计") % {"y": y, "m": int(self.last[5:]), "month": date_format(_d(self.last), "F")}
 
     def prior_year(self) -> Period:
         def back(m: str) -> str:
@@ -72,8 +76,15 @@ def _d(m: str) -> dt.date:
     return dt.date(int(m[:4]), int(m[5:7]), 1)
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2100  # beyond these no data can exist (dates are bounded on the way in)
+
+
 def parse_period(text: str) -> Period:
-    text = (text or "").strip()
+    text = (text or "").strip()[:20]
+    if (mo := re.match(r"^(\d{4})", text)) and not FIRST_YEAR <= int(mo.group(1)) <= LAST_YEAR:
+        raise InvalidInput("bad_period", _("统计期的年份应在 %(first)s–%(last)s 之间")
+                           % {"first": FIRST_YEAR, "last": LAST_YEAR},
+                           field="period")
     if (mo := _MONTH.match(text)) and 1 <= int(mo.group(2)) <= 12:
         return Period("month", text, text, text)
     if mo := _QUARTER.match(text):
@@ -83,5 +94,6 @@ def parse_period(text: str) -> Period:
         return Period("year", f"{text}-01", f"{text}-12", text)
     if (mo := _YTD.match(text)) and 1 <= int(mo.group(2)) <= 12:
         return Period("ytd", f"{mo.group(1)}-01", f"{mo.group(1)}-{mo.group(2)}", text)
-    raise InvalidInput("bad_period", f"统计期“{text}”无法识别（示例：2026-10、2026-Q3、2026、2026-10-ytd）",
+    raise InvalidInput("bad_period", _("统计期“%(text)s”无法识别（示例：2026-10、2026-Q3、2026、2026-10-ytd）")
+                       % {"text": text},
                        field="period")

@@ -7,9 +7,13 @@ import time
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
 from yigongti.core import audit
-from yigongti.core.errors import Forbidden, InvalidInput
+from yigongti.core.actor import Actor
+from yigongti.core.carelevel import care_level_sql
+from yigongti.core.errors import InvalidInput
+from yigongti.orgs.permissions import check
 
 from .definitions import EVIDENCE_ITEMS
 from .measures import (
@@ -24,16 +28,19 @@ from .measures import (
 )
 from .models import EvidenceItem, EvidenceStatus, MonthlyFact
 
-LEVEL_SQL = ("CASE WHEN f.type = 'D600' THEN 'village' WHEN f.type IN ('B200', 'B100') THEN 'township' "
-             "ELSE 'county' END")
+# a facility's care level from its WS 218 type, as SQL generated from core.carelevel's rules
+LEVEL_SQL = care_level_sql("f.type")
 
 # The live database seen through the canonical columns of measures.py.
 LIVE_ENCOUNTERS = f"""(SELECT e.id AS encounter_id, e.residence_county, e.area_code AS residence_area,
   r.code AS unit_area, f.code AS facility_key, {LEVEL_SQL} AS facility_level, substr(r.code, 1, 6) AS facility_county,
-  e.type, e.admit_date, e.discharge_date, e.total_cost, e.drug_cost, e.material_cost, e.insurance_paid, e.tcm, e.surgery
+  e.type, e.admit_date, e.discharge_date, e.total_cost, e.drug_cost, e.herbal_cost, e.material_cost, e.insurance_paid,
+  e.tcm, e.surgery
   FROM encounters_encounter e JOIN orgs_facility f ON f.id = e.facility_id JOIN orgs_region r ON r.id = f.region_id)"""
 LIVE_SETTLEMENTS = """(SELECT s.id AS settlement_id, s.residence_county, s.area_code AS residence_area,
-  s.facility_code AS facility_key, s.facility_level, s.facility_county, s.type, s.settle_date, s.total_cost, s.fund_paid
+  s.facility_code AS facility_key, s.facility_level, s.facility_county, s.type, s.settle_date, s.total_cost,
+  s.fund_paid,
+  CASE WHEN s.reverses_no <> '' THEN s.reverses_no END AS reverses
   FROM encounters_insurancesettlement s)"""
 LIVE_BEDS = f"""(SELECT f.code AS facility_key, r.code AS unit_area, {LEVEL_SQL} AS facility_level,
   substr(r.code, 1, 6) AS facility_county, f.open_beds FROM orgs_facility f JOIN orgs_region r ON r.id = f.region_id
@@ -117,27 +124,39 @@ def refresh_facts(months: list[str] | None = None) -> dict:
 
     # cached figures are keyed by this version: a refresh makes every earlier answer unreachable
     cache.set("indicators:version", time.time_ns(), None)
-    cache.delete("indicators:latest_month")
+    cache.delete_many(["indicators:latest_month", "indicators:latest_complete_month"])
     rows = MonthlyFact.objects.filter(month__in=months).count()
     return {"months": len(months), "rows": rows, "seconds": round(time.perf_counter() - t0, 2)}
 
 
-def record_evidence(actor, user, community, year: int, indicator: str, item: str, status: str,
-                    evidence: str = "") -> EvidenceItem:
+def record_evidence(community, year: int, indicator: str, item: str, status: str, evidence: str = "", *,
+                    actor: Actor) -> EvidenceItem:
     """填报: a manager records how far one checklist item of N01–N03 is implemented."""
-    if user.role not in ("community_manager", "bureau", "facility_admin") and not user.is_superuser:
-        raise Forbidden("只有医共体管理人员和卫健局可以填报定性指标佐证")
-    if user.role == "facility_admin" and user.facility_id != community.lead_facility_id:
-        raise Forbidden("只有牵头医院可以填报医共体的定性指标佐证")
+    check(actor, "indicators.record_evidence", community)
+    user = actor.user
     items = dict(EVIDENCE_ITEMS.get(indicator, []))
     if item not in items:
-        raise InvalidInput("unknown_item", "该指标没有这个佐证条目", field="item")
+        raise InvalidInput("unknown_item", _("该指标没有这个佐证条目"), field="item")
     if status not in EvidenceStatus.values:
-        raise InvalidInput("bad_status", "落实情况无效", field="status")
+        raise InvalidInput("bad_status", _("落实情况无效"), field="status")
     with transaction.atomic():
-        row, _ = EvidenceItem.objects.select_for_update().get_or_create(
+        row, _created = EvidenceItem.objects.select_for_update().get_or_create(
             community=community, year=year, indicator=indicator, item=item)
         row.status, row.evidence, row.updated_by = status, evidence.strip()[:4000], user
         row.save()
         audit.record(actor, "update", "evidence", row.pk, indicator=indicator, item=item, status=status)
     return row
+
+
+def request_refresh(*, actor: Actor) -> None:
+    """Ask the worker to rebuild the facts now (the nightly job does it anyway). Rebuilding can take minutes on
+    a county: the worker does it, never a web request; one request a minute is enough."""
+    check(actor, "indicators.refresh")
+    from django.utils import timezone
+
+    from yigongti.core.jobs import schedule
+
+    from .jobs import REFRESH
+
+    schedule(REFRESH, key=f"web-{timezone.now():%Y%m%d%H%M}")
+    audit.record(actor, "update", "indicator_facts", "", requested="refresh")

@@ -10,4 +10,5 @@ urlpatterns = [
     path("report.<str:fmt>", views.report_download, name="report"),
     path("<str:code>/", views.indicator_detail, name="detail"),
     path("<str:code>/records/", views.indicator_records, name="records"),
+    path("<str:code>/records/export/", views.indicator_records_export, name="records_export"),
 ]

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from yigongti.core import audit
+from yigongti.core.actor import Actor
+from yigongti.core.auth_redirects import safe_next
 from yigongti.core.errors import DomainError
+from yigongti.core.exports import EXPORT_LIMIT, list_xlsx_response
 from yigongti.core.pages import domain_errors_as_pages, paginate_params
+from yigongti.core.validation import parse_year
 
 from . import queries, reports, services
 from .definitions import INDICATORS
 from .models import EvidenceStatus
 from .periods import parse_period
+from .templatetags.indicator_tags import ind_name, ind_unit
 
 DIMENSION_ORDER = ["促分工", "提效能", "保健康", "医院运行", "双向转诊", "同质化", "紧密型"]
 
@@ -32,10 +40,12 @@ def _num(v):
 
 def _chart_data(cards, ranking_rows, focus) -> dict:
     months = [m for m, _v in cards[0].trend] if cards and cards[0].trend else []
-    series = {c.indicator.code: {"name": c.indicator.name, "unit": c.indicator.unit,
-                                 "target": _num(c.indicator.target), "values": [_num(v) for _m, v in c.trend]}
+    series = {c.indicator.code: {"name": ind_name(c.indicator), "unit": ind_unit(c.indicator),
+                                 "target": _num(c.indicator.target), "target_high": _num(c.indicator.target_high),
+                                 "values": [_num(v) for _m, v in c.trend]}
               for c in cards if c.trend}
     return {"months": months, "series": series, "focus": focus,
+            "labels": {"target": gettext("目标"), "low": gettext("下限"), "high": gettext("上限")},
             "ranking": [{"name": r["name"], "value": _num(r["value"]), "status": r["status"]} for r in ranking_rows]}
 
 
@@ -45,7 +55,8 @@ def _period_choices(period) -> list[tuple[str, str]]:
     y = latest.last[:4]
     q = (int(latest.last[5:]) - 1) // 3 + 1
     out += [(f"{y}-Q{i}", parse_period(f"{y}-Q{i}").label) for i in range(q, 0, -1)]
-    out += [(f"{latest.last}-ytd", parse_period(f"{latest.last}-ytd").label), (str(int(y) - 1), f"{int(y) - 1}年")]
+    out.append((f"{latest.last}-ytd", parse_period(f"{latest.last}-ytd").label))
+    out.append((str(int(y) - 1), parse_period(str(int(y) - 1)).label))
     if period.key not in {k for k, _ in out}:
         out.insert(0, (period.key, period.label))
     return out
@@ -57,7 +68,7 @@ def dashboard(request):
     """Indicator cards against targets, the monthly trend and the ranking (月考核、月通报)."""
     area, period = _params(request)
     focus = request.GET.get("focus", "N07")
-    focus = focus if focus in INDICATORS and INDICATORS[focus].computed else "N07"
+    focus = focus if focus in INDICATORS and INDICATORS[focus].from_facts else "N07"
     cards = queries.figures(area, period)
     groups = [(d, [c for c in cards if c.indicator.dimension == d]) for d in DIMENSION_ORDER]
     children = queries.ranking(area, period, focus)
@@ -68,7 +79,7 @@ def dashboard(request):
         "area": area, "period": period, "groups": [g for g in groups if g[1]], "focus": INDICATORS[focus],
         "children": children, "facilities": facilities, "areas": queries.area_choices(request.user),
         "periods": _period_choices(period), "chart": _chart_data(cards, children, focus),
-        "computed": [c.indicator for c in cards if c.trend],
+        "computed": [c.indicator for c in cards if c.trend], "coverage": queries.period_coverage(period),
     })
 
 
@@ -86,6 +97,7 @@ def indicator_detail(request, code: str):
         "ind": ind, "card": card, "area": area, "period": period, "children": children, "facilities": facilities,
         "levels": queries.level_breakdown(area, period, code) if ind.kind in ("ratio", "count") else [],
         "chart": _chart_data([card], children, code), "base": INDICATORS.get(ind.base) if ind.base else None,
+        "alias_of": INDICATORS.get(ind.alias_of) if ind.alias_of else None,
     })
 
 
@@ -99,14 +111,47 @@ def indicator_records(request, code: str):
     area, period = _params(request)
     facility = request.GET.get("facility", "")[:30]
     if ind.uses_settlements:
-        page = queries.drill_settlements(request, code, area, period, request.GET.get("level", ""),
+        page = queries.drill_settlements(Actor.from_request(request), code, area, period, request.GET.get("level", ""),
                                          paginate_params(request))
         template = "indicators/settlement_records.html"
     else:
-        page = queries.drill_encounters(request, code, area, period, facility, paginate_params(request))
+        page = queries.drill_encounters(Actor.from_request(request), code, area, period, facility,
+                                        paginate_params(request))
         template = "indicators/encounter_records.html"
+    keep = {k: v for k, v in request.GET.items() if k != "page"}
     return render(request, template, {"ind": ind, "area": area, "period": period, "page": page,
-                                      "facility": facility})
+                                      "facility": facility, "export_query": urlencode(keep),
+                                      "export_limit": EXPORT_LIMIT, "areas": queries.area_choices(request.user),
+                                      "periods": _period_choices(period)})
+
+
+ENCOUNTER_HEADER = ["就诊/入院", "出院", "类别", "机构", "患者", "身份证号（脱敏）", "主要诊断", "总费用", "药品",
+                    "材料"]
+SETTLEMENT_HEADER = ["结算日期", "类别", "机构", "层级", "参保人", "总费用", "统筹支付"]
+
+
+@login_required
+@domain_errors_as_pages
+def indicator_records_export(request, code: str):
+    """The drill-down as Excel: the page's scoped rows, patients masked as the page shows them, audited."""
+    ind = INDICATORS.get(code)
+    if ind is None:
+        raise Http404
+    area, period = _params(request)
+    actor = Actor.from_request(request)
+    if ind.uses_settlements:
+        rows = ([s.settle_date, s.get_type_display(), s.facility_name or s.facility_code,
+                 s.get_facility_level_display(), f"{s.resident.name[:1]}**" if s.resident else "", s.total_cost,
+                 s.fund_paid]
+                for s in queries.export_drill_settlements(actor, code, area, period, request.GET.get("level", "")))
+        return list_xlsx_response(f"{code}-结算明细.xlsx", "结算明细", SETTLEMENT_HEADER, rows)
+    rows = ([e.admit_date, e.discharge_date if e.type == "inpatient" else "", e.get_type_display(),
+             e.facility.short_name or e.facility.name,
+             f"{e.resident.name[:1]}**" if e.resident else f"县外 {e.residence_county}",
+             e.resident.masked_id_number if e.resident else "", f"{e.main_icd10} {e.main_diagnosis}",
+             e.total_cost, e.drug_cost, e.material_cost]
+            for e in queries.export_drill_encounters(actor, code, area, period, request.GET.get("facility", "")[:30]))
+    return list_xlsx_response(f"{code}-就诊明细.xlsx", "就诊明细", ENCOUNTER_HEADER, rows)
 
 
 @login_required
@@ -117,12 +162,12 @@ def evidence(request):
     community = queries.community_of(area)
     if community is None:
         raise Http404
-    year = int(request.GET.get("year") or request.POST.get("year") or queries.latest_month()[:4])
+    year = parse_year(request.GET.get("year") or request.POST.get("year"), default=int(queries.latest_month()[:4]))
     if request.method == "POST":
         try:
-            services.record_evidence(request, request.user, community, year, request.POST.get("indicator", ""),
+            services.record_evidence(community, year, request.POST.get("indicator", ""),
                                      request.POST.get("item", ""), request.POST.get("status", ""),
-                                     request.POST.get("evidence", ""))
+                                     request.POST.get("evidence", ""), actor=Actor.from_request(request))
             messages.success(request, "已保存")
         except DomainError as e:
             messages.error(request, e.message)
@@ -151,9 +196,9 @@ def report_download(request, fmt: str):
 @require_POST
 def refresh(request):
     """Rebuild the facts now (bureau and managers; the worker does it nightly)."""
-    if request.user.role not in ("bureau", "community_manager", "city") and not request.user.is_superuser:
-        messages.error(request, "只有卫健局和医共体管理人员可以刷新指标")
-    else:
-        result = services.refresh_facts()
-        messages.success(request, f"已刷新 {result['months']} 个月的指标事实（{result['seconds']} 秒）")
-    return redirect(request.POST.get("next") or "indicators:dashboard")
+    try:
+        services.request_refresh(actor=Actor.from_request(request))
+        messages.success(request, "已安排刷新指标事实，后台任务（yigongti worker）完成后生效")
+    except DomainError as e:
+        messages.error(request, e.message)
+    return redirect(safe_next(request, "indicators:dashboard"))  # never to another site

@@ -1,8 +1,19 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from .models import (ApiToken, BoardMember, Department, Facility, HealthServiceGroup, MedicalCommunity, Region,
-                     Staff, User)
+from yigongti.core.admin import AuditedReadsMixin, PrivilegeAuditMixin
+
+from .models import (
+    ApiToken,
+    BoardMember,
+    Department,
+    Facility,
+    HealthServiceGroup,
+    MedicalCommunity,
+    Region,
+    Staff,
+    User,
+)
 
 
 @admin.register(Region)
@@ -38,15 +49,15 @@ class DepartmentInline(admin.TabularInline):
 
 @admin.register(Facility)
 class FacilityAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "type", "level", "region", "open_beds", "is_active")
-    list_filter = ("type", "level", "community", "is_active")
+    list_display = ("code", "name", "type", "ownership", "level", "region", "open_beds", "is_active")
+    list_filter = ("type", "ownership", "level", "community", "is_active")
     search_fields = ("code", "name")
     raw_id_fields = ("region", "parent")
     inlines = [DepartmentInline]
 
 
 @admin.register(Staff)
-class StaffAdmin(admin.ModelAdmin):
+class StaffAdmin(AuditedReadsMixin, admin.ModelAdmin):
     list_display = ("name", "profession", "title", "work_facility", "establishment_facility", "certificate_number")
     list_filter = ("profession", "title")
     search_fields = ("name", "certificate_number")
@@ -55,11 +66,15 @@ class StaffAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class AccountAdmin(UserAdmin):
+class AccountAdmin(AuditedReadsMixin, PrivilegeAuditMixin, UserAdmin):
+    audit_object_type = "account"
     list_display = ("username", "display_name", "role", "facility", "region", "is_active")
     list_filter = ("role", "is_active")
     raw_id_fields = ("staff", "facility", "region")
-    fieldsets = UserAdmin.fieldsets + (("医共体", {"fields": ("display_name", "role", "staff", "facility", "region")}),)
+    fieldsets = (
+        *(UserAdmin.fieldsets or ()),
+        ("医共体", {"fields": ("display_name", "role", "staff", "facility", "region")}),
+    )
 
 
 @admin.register(ApiToken)

@@ -7,6 +7,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from yigongti.core.carelevel import GRASSROOTS_LEVELS, CareLevel, care_level
+
 
 class RegionLevel(models.TextChoices):
     PROVINCE = "province", _("省")
@@ -99,21 +101,41 @@ class BoardMember(models.Model):
 
 
 class FacilityType(models.TextChoices):
-    # Codes after WS 218 卫生机构（组织）分类与代码.
+    """WS 218《卫生机构（组织）分类与代码》: the types a county's registry holds. The care level each
+    implies (county / township / village) is decided in ``core.carelevel``; ownership is a separate field."""
+
     GENERAL_HOSPITAL = "A100", _("综合医院")
     TCM_HOSPITAL = "A210", _("中医医院")
-    MCH_HOSPITAL = "G100", _("妇幼保健院")
-    PRIVATE_HOSPITAL = "A900", _("民营医院")
-    TOWNSHIP_CENTER = "B200", _("乡镇卫生院")
+    INTEGRATED_HOSPITAL = "A300", _("中西医结合医院")
+    ETHNIC_HOSPITAL = "A400", _("民族医院")
+    SPECIALTY_HOSPITAL = "A500", _("专科医院")
+    NURSING_HOME = "A600", _("护理院")
     COMMUNITY_CENTER = "B100", _("社区卫生服务中心")
+    COMMUNITY_STATION = "B200", _("社区卫生服务站")
+    SUBDISTRICT_CENTER = "C100", _("街道卫生院")
+    CENTRAL_TOWNSHIP_CENTER = "C210", _("中心乡镇卫生院")
+    TOWNSHIP_CENTER = "C220", _("乡镇卫生院")
+    OUTPATIENT_DEPARTMENT = "D100", _("门诊部")
+    CLINIC = "D200", _("诊所")
+    HEALTH_ROOM = "D300", _("卫生所（室）")
+    INFIRMARY = "D400", _("医务室")
     VILLAGE_CLINIC = "D600", _("村卫生室")
+    EMERGENCY_CENTER = "E100", _("急救中心")
     EMERGENCY_STATION = "E300", _("急救站")
+    MCH_HOSPITAL = "G100", _("妇幼保健院")
+    MCH_STATION = "G200", _("妇幼保健所（站）")
 
 
-GRASSROOTS_TYPES = {FacilityType.TOWNSHIP_CENTER, FacilityType.COMMUNITY_CENTER, FacilityType.VILLAGE_CLINIC}
+class Ownership(models.TextChoices):
+    """Who owns the facility (登记注册类型, simplified): a private hospital is a type with private ownership."""
+
+    PUBLIC = "public", _("公立")
+    PRIVATE = "private", _("民营")
 
 
-class FacilityLevel(models.TextChoices):
+class FacilityGrade(models.TextChoices):
+    """医院等级 (hospital grading), unrelated to the care level."""
+
     TERTIARY_A = "3A", _("三级甲等")
     TERTIARY = "3", _("三级")
     SECONDARY_A = "2A", _("二级甲等")
@@ -130,7 +152,9 @@ class Facility(models.Model):
     name = models.CharField(_("机构名称"), max_length=100)
     short_name = models.CharField(_("简称"), max_length=30, blank=True)
     type = models.CharField(_("机构类别"), max_length=4, choices=FacilityType.choices)
-    level = models.CharField(_("等级"), max_length=2, choices=FacilityLevel.choices, default=FacilityLevel.UNRATED)
+    ownership = models.CharField(_("所有制"), max_length=10, choices=Ownership.choices, default=Ownership.PUBLIC)
+    # the hospital grade (医院等级); the care level is ``care_level``
+    level = models.CharField(_("等级"), max_length=2, choices=FacilityGrade.choices, default=FacilityGrade.UNRATED)
     region = models.ForeignKey(Region, models.PROTECT, related_name="facilities", verbose_name=_("所在区划"))
     community = models.ForeignKey(MedicalCommunity, models.PROTECT, null=True, blank=True,
                                   related_name="members", verbose_name=_("所属医共体"))
@@ -151,8 +175,14 @@ class Facility(models.Model):
         return self.name
 
     @property
+    def care_level(self) -> CareLevel:
+        """县级 / 乡镇级 / 村级 within the county, from the WS 218 type (core.carelevel, the one place)."""
+        return care_level(self.type)
+
+    @property
     def is_grassroots(self) -> bool:
-        return self.type in GRASSROOTS_TYPES
+        """基层医疗卫生机构: township or village level (N07, N09)."""
+        return self.care_level.value in GRASSROOTS_LEVELS
 
 
 class Department(models.Model):
@@ -238,10 +268,6 @@ class Role(models.TextChoices):
     DISPATCHER = "dispatcher", _("120调度员")
     PUBLIC_HEALTH = "public_health", _("公卫人员")
     AUDITOR = "auditor", _("审计员")
-
-
-# Who may import patient lists into the resident index, review uncertain matches, merge and unmerge.
-INDEX_MANAGER_ROLES = {Role.COMMUNITY_MANAGER, Role.FACILITY_ADMIN, Role.BUREAU}
 
 
 class User(AbstractUser):

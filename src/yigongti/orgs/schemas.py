@@ -17,7 +17,9 @@ class FacilityOut(Schema):
     name: str
     type: str
     type_label: str = Field(alias="get_type_display")
-    level: str
+    ownership: str  # public | private (民营 is ownership, not a type)
+    level: str  # hospital grade (医院等级)
+    care_level: str  # county | township | village, from the WS 218 type (core.carelevel)
     region: RegionOut
     community_id: int | None
     parent_id: int | None

@@ -10,12 +10,15 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from yigongti.core import audit
+from yigongti.core.actor import Actor
 from yigongti.core.errors import Conflict, InvalidInput, collect
 from yigongti.core.idcard import IdNumberError, parse_id_number
 from yigongti.core.personal import PhoneError, normalise_phone
 
+from . import permissions
 from .models import ApiToken, Department, Facility, Profession, Role, Staff, Title, User
 
 TOKEN_PREFIX = "ygt_"
@@ -25,30 +28,34 @@ def facility_by_code(code: str, field: str = "facility") -> Facility:
     try:
         return Facility.objects.select_related("region", "community__region").get(code=str(code).strip())
     except Facility.DoesNotExist:
-        raise InvalidInput("unknown_facility", f"机构代码 {code} 不存在", field=field) from None
+        raise InvalidInput("unknown_facility", _("机构代码 %(code)s 不存在") % {"code": code}, field=field) from None
 
 
-def create_staff(actor, *, name: str, sex: str, profession: str, work_facility: str,
+def create_staff(*, actor: Actor, name: str, sex: str, profession: str, work_facility: str,
                  establishment_facility: str | None = None, department: str | None = None,
                  title: str = Title.NONE, certificate_number: str | None = None,
                  id_number: str = "", phone: str = "") -> Staff:
-    """Register a staff member; facilities are given by code, 岗编分离 when the two differ."""
+    """Register a staff member; facilities are given by code, 岗编分离 when the two differ. Only an
+    administrator of the work facility (its facility admin, the community's manager, the county bureau) may."""
+    permissions.check(actor, "orgs.create_staff")
+    work = facility_by_code(work_facility, "work_facility")
+    permissions.check(actor, "orgs.create_staff", work)
     errors: dict[str, list[str]] = {}
     name = (name or "").strip()
     if not name:
-        errors["name"] = ["请填写姓名"]
+        errors["name"] = [_("请填写姓名")]
     if profession not in Profession.values:
-        errors["profession"] = ["执业类别无效"]
+        errors["profession"] = [_("执业类别无效")]
     if title not in Title.values:
-        errors["title"] = ["职称无效"]
+        errors["title"] = [_("职称无效")]
     if sex not in ("M", "F"):
-        errors["sex"] = ["性别应为男或女"]
+        errors["sex"] = [_("性别应为男或女")]
     if id_number:
         try:
             parsed = parse_id_number(id_number)
             id_number = parsed.number
             if sex in ("M", "F") and parsed.sex != sex:
-                errors["sex"] = ["性别与身份证号不符"]
+                errors["sex"] = [_("性别与身份证号不符")]
         except IdNumberError as e:
             errors["id_number"] = [e.message]
     if phone:
@@ -58,18 +65,20 @@ def create_staff(actor, *, name: str, sex: str, profession: str, work_facility: 
             errors["phone"] = [e.message]
     certificate_number = (certificate_number or "").strip() or None
     if certificate_number and Staff.objects.filter(certificate_number=certificate_number).exists():
-        errors["certificate_number"] = [f"执业证书编号 {certificate_number} 已登记"]
-    work = est = dept = None
+        errors["certificate_number"] = [_("执业证书编号 %(no)s 已登记") % {"no": certificate_number}]
+    est: Facility | None = None
+    dept: Department | None = None
     try:
-        work = facility_by_code(work_facility, "work_facility")
         est = facility_by_code(establishment_facility or work_facility, "establishment_facility")
     except InvalidInput as e:
         errors[e.field or "work_facility"] = [e.message]
     if work and department:
         dept = Department.objects.filter(facility=work, code=department).first()
         if dept is None:
-            errors["department"] = [f"{work.name} 没有科室代码 {department}"]
+            errors["department"] = [_("%(facility)s 没有科室代码 %(code)s")
+                                    % {"facility": work.name, "code": department}]
     collect(errors)
+    assert est is not None  # collect() raised when the establishment code was unknown
     try:
         with transaction.atomic():
             staff = Staff.objects.create(
@@ -79,19 +88,20 @@ def create_staff(actor, *, name: str, sex: str, profession: str, work_facility: 
             )
             audit.record(actor, "create", "staff", staff.pk)
     except IntegrityError:
-        raise Conflict("duplicate_certificate", f"执业证书编号 {certificate_number} 已登记",
+        raise Conflict("duplicate_certificate", _("执业证书编号 %(no)s 已登记") % {"no": certificate_number},
                        field="certificate_number") from None
     return staff
 
 
-def create_account(actor, *, username: str, role: str, password: str | None = None,
+def create_account(*, actor: Actor, username: str, role: str, password: str | None = None,
                    staff: Staff | None = None, facility: Facility | None = None, region=None,
                    display_name: str = "", can_unmask: bool = False) -> tuple[User, str]:
     """Create an account; without a password one is generated. Returns (user, password)."""
+    permissions.check(actor, "orgs.create_account")
     if role not in Role.values:
-        raise InvalidInput("invalid_role", "角色无效", field="role")
+        raise InvalidInput("invalid_role", _("角色无效"), field="role")
     if User.objects.filter(username=username).exists():
-        raise Conflict("duplicate_username", f"账号 {username} 已存在", field="username")
+        raise Conflict("duplicate_username", _("账号 %(username)s 已存在") % {"username": username}, field="username")
     password = password or generate_password()
     user = User(username=username, role=role, staff=staff, display_name=display_name or (staff.name if staff else ""),
                 facility=facility or (staff.work_facility if staff else None), region=region)
@@ -123,8 +133,9 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(actor, user: User, name: str, days: int | None = 365) -> tuple[ApiToken, str]:
-    """Issue a personal access token; the plain token is returned once and never stored."""
+def issue_token(user: User, name: str, days: int | None = 365, *, actor: Actor) -> tuple[ApiToken, str]:
+    """Issue a personal access token for ``user``; the plain token is returned once and never stored."""
+    permissions.check(actor, "orgs.issue_token", user)
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires = timezone.now() + dt.timedelta(days=days) if days else None
     tok = ApiToken.objects.create(user=user, name=name or "API", prefix=plain[4:12], digest=_digest(plain),
@@ -133,7 +144,8 @@ def issue_token(actor, user: User, name: str, days: int | None = 365) -> tuple[A
     return tok, plain
 
 
-def revoke_token(actor, token: ApiToken) -> None:
+def revoke_token(token: ApiToken, *, actor: Actor) -> None:
+    permissions.check(actor, "orgs.revoke_token", token)
     ApiToken.objects.filter(pk=token.pk).update(revoked=True)
     audit.record(actor, "update", "api_token", token.pk, revoked=True)
 

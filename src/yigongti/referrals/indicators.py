@@ -12,6 +12,9 @@ from yigongti.indicators.definitions import INDICATORS, REFERRAL_CODES
 from yigongti.indicators.models import MonthlyFact
 from yigongti.indicators.periods import Period, parse_period
 
+from .models import ReferralCenter
+from .permissions import center_ids_of
+
 REFERRAL_INDICATORS = [INDICATORS[c] for c in REFERRAL_CODES]
 
 
@@ -22,8 +25,24 @@ def default_period() -> Period:
     return parse_period(f"{last}-ytd")
 
 
+def default_area(user) -> queries.Area:
+    """The staff of a referral center answer the whole community's up-referrals, so their stats open on
+    the center's community, not on the hospital it sits in (which only ever receives); everyone else
+    opens on the dashboard's default area."""
+    ids = center_ids_of(user)
+    if ids:
+        center = (ReferralCenter.objects.select_related("community__region").filter(pk__in=ids)
+                  .order_by("pk").first())
+        if center is not None:
+            c = center.community
+            return queries.Area("community", str(c.pk), c.name, c.region.prefix)
+    return queries.default_area(user)
+
+
 def figures(user, area_key: str = "", period_key: str = "") -> tuple[queries.Area, Period, list[queries.Card]]:
-    """The referral cards of an area the user may see (default: their own) for a period."""
-    area = queries.resolve_area(user, area_key or None)
+    """The referral cards of an area the user may see (default: their own, or their center's community)
+    for a period."""
+    home = default_area(user)
+    area = home if not area_key or area_key == home.key else queries.resolve_area(user, area_key)
     period = parse_period(period_key) if period_key else default_period()
     return area, period, queries.figures(area, period, REFERRAL_CODES)

@@ -8,12 +8,13 @@ from django.utils import timezone
 from yigongti.core.jobs import job_handler, recurring, schedule
 from yigongti.core.models import Job
 
-from . import services
+from . import services, sla
 
 
 @job_handler(services.ESCALATE_JOB)
 def escalate(job: Job) -> dict:
-    return {"escalated": services.escalate_if_unanswered(int(job.args["referral"]), now=job.due_at)}
+    """The SLA timer of an up- or down-referral."""
+    return {"escalated": sla.escalate_if_unanswered(int(job.args["referral"]), now=job.due_at)}
 
 
 @job_handler("referral_expire")

@@ -4,30 +4,19 @@ import datetime as dt
 
 from ninja import Field, Schema
 
+from .inputs import AcceptInput, CompleteInput, RedirectInput, ReferralInput
 
-class ReferralIn(Schema):
-    resident: int
-    direction: str = Field("up", description="up 上转 / down 下转")
-    urgency: str = Field("routine", description="routine / urgent / green（绿色通道）")
-    to_facility: int | None = Field(None, description="本医共体内的接收机构 id")
-    to_external: str = Field("", description="县外合作医院名称（上转至市、省级）")
-    to_level: str = ""
-    icd10: str
-    diagnosis: str = ""
-    reason: str
-    exams: str = ""
-    medications: str = ""
-    override_reason: str = Field("", description="指南建议留在本级时，继续转诊的理由")
-    source_referral: int | None = None
-    rehab_plan: str = ""
-    medication_plan: str = ""
-    follow_up_dates: list[dt.date] = []
-    draft: bool = False
-    idempotency_key: str = Field("", description="客户端生成的唯一键；缺省时使用 Idempotency-Key 请求头")
+# The request bodies are the services' own typed inputs (inputs.py): one definition for the page and the API.
+ReferralIn = ReferralInput
+AcceptIn = AcceptInput
+RedirectIn = RedirectInput
+CompleteIn = CompleteInput
 
 
 class FollowUpOut(Schema):
     id: int
+    kind: str
+    is_overdue: bool
     due_date: dt.date
     status: str
     note: str
@@ -59,7 +48,17 @@ class ReferralOut(Schema):
     closed_at: dt.datetime | None
     escalated_at: dt.datetime | None
     decline_reason: str
-    outcome: str
+    outcome: str = Field(description="离院方式（病案首页）1/2/3/4/5/9")
+    treatment_result: str
+    number: str
+    meets_up_criteria: bool
+    pregnancy_risk: str
+    ecg_changes: bool
+    major_trauma: bool
+    routine_reason: str
+    bed: str
+    insurance_filing_no: str
+    insurance_target_code: str
 
 
 class ReferralDetailOut(ReferralOut):
@@ -83,30 +82,8 @@ class ReferralPage(Schema):
     count: int | None
 
 
-class AcceptIn(Schema):
-    department: int | None = None
-    doctor: int | None = None
-    appointment_at: dt.datetime | None = None
-    bed: str = ""
-    note: str = ""
-
-
-class RedirectIn(Schema):
-    to_facility: int | None = None
-    to_external: str = ""
-    to_level: str = ""
-    department: int | None = None
-    appointment_at: dt.datetime | None = None
-    reason: str
-
-
 class ReasonIn(Schema):
     reason: str
-
-
-class CompleteIn(Schema):
-    outcome: str
-    note: str = ""
 
 
 class FollowUpIn(Schema):
@@ -116,8 +93,20 @@ class FollowUpIn(Schema):
 
 class GuidelineOut(Schema):
     rule: str | None
-    level: str | None
+    level: str | None = Field(description="稳定期管理层级")
+    treat_level: str | None = Field(None, description="达上转指征时诊治层级")
     warning: str
+    note: str = ""
+    meets_up: bool = False
+    green_channel: str = Field("", description="默认走绿色通道的理由（空：不属于绿色通道病种）")
+
+
+class SlotsOut(Schema):
+    department: int
+    slots: list[dt.datetime]
+    beds: list[str]
+    beds_total: int
+    occupied: int
 
 
 class RuleOut(Schema):
@@ -126,6 +115,8 @@ class RuleOut(Schema):
     icd10_from: str
     icd10_to: str
     level: str
+    treat_level: str
+    designated: str
     up_criteria: str
     down_criteria: str
     active: bool

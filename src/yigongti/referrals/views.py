@@ -4,34 +4,32 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from yigongti.core.actor import Actor
 from yigongti.core.errors import DomainError, Forbidden
+from yigongti.core.exports import EXPORT_LIMIT, list_xlsx_response
+from yigongti.core.idcard import looks_like_id_number
 from yigongti.core.pages import domain_errors_as_pages, hx_or_full, paginate_params
-from yigongti.orgs.models import Department, Facility, Staff
+from yigongti.orgs.permissions import can
 from yigongti.residents.queries import ResidentFilter, get_resident_for, search_residents
 
-from . import indicators, queries, services, workflow
-from .models import LEVEL_RANK, CareLevel, Direction, FollowUpStatus, Urgency, level_of_facility
+from . import indicators, queries, services, sheet, workflow
+from .inputs import ReferralInput
+from .models import CareLevel, Direction, FollowUpStatus, PregnancyRisk, Urgency
 from .outflow import SORTS, outflow
-from .services import OUTCOMES
+from .services import OUTCOMES, RESULTS
 
-MANAGER_ROLES = {"community_manager", "bureau", "city", "facility_admin"}
-
-
-def _targets(user, direction: str) -> list[Facility]:
-    """Facilities of the user's community a referral in this direction may go to."""
-    if not user.facility_id or not user.facility.community_id:
-        return []
-    mine = LEVEL_RANK[level_of_facility(user.facility)]
-    qs = Facility.objects.filter(community_id=user.facility.community_id, is_active=True).exclude(type="E300")
-    return [f for f in qs.order_by("code")
-            if (LEVEL_RANK[level_of_facility(f)] > mine if direction == Direction.UP
-                else LEVEL_RANK[level_of_facility(f)] < mine)]
+_targets = queries.target_facilities
+EXTERNAL_LEVELS = [(CareLevel.CITY, CareLevel.CITY.label), (CareLevel.PROVINCE, CareLevel.PROVINCE.label)]
 
 
 @login_required
@@ -40,35 +38,68 @@ def my_list(request):
     if "box" not in request.GET and services.center_ids_of(request.user):
         return redirect("referrals:center")  # the center's staff start from the queue
     box = request.GET.get("box", "todo")
-    page = queries.my_referrals(request, box, paginate_params(request))
+    f = queries.ReferralFilter.from_query(request.GET)
+    actor, number = Actor.from_request(request), paginate_params(request)
+    follow = box == "follow"  # every planned follow-up, paged; the to-do box shows the week's
+    page = queries.follow_up_page(actor, number, f=f) if follow else queries.my_referrals(actor, box, number, f=f)
+    rows = "referrals/_follow_up_rows.html" if follow else "referrals/_referral_rows.html"
     ctx = {"page": page, "box": box, "follow_ups": queries.due_follow_ups(request.user)[:50] if box == "todo" else [],
-           "is_center": bool(services.center_ids_of(request.user))}
-    return hx_or_full(request, "referrals/referral_list.html", "referrals/_referral_rows.html", ctx)
+           "overdue_follow_ups": queries.overdue_follow_up_count(request.user), "rows_template": rows,
+           "is_center": bool(services.center_ids_of(request.user)), "f": f, "export_limit": EXPORT_LIMIT,
+           "export_query": urlencode({"box": box, **f.as_dict()}), **queries.filter_choices(request.user)}
+    return hx_or_full(request, "referrals/referral_list.html", rows, ctx)
+
+
+EXPORT_HEADER = ["编号", "方向", "紧急程度", "患者", "诊断", "转出", "接收", "状态", "提交时间"]
+FOLLOW_UP_HEADER = ["计划日期", "类型", "逾期", "患者", "诊断", "转诊单"]
+
+
+@login_required
+@domain_errors_as_pages
+def referral_export(request):
+    """A referral list (``box``, or the center's ``tab``) as filtered, as Excel: the page's scoped rows and
+    columns, audited with the ids it carried."""
+    f = queries.ReferralFilter.from_query(request.GET)
+    if request.GET.get("box") == "follow":
+        follow_ups = queries.export_follow_ups(Actor.from_request(request), f)
+        return list_xlsx_response("随访计划.xlsx", "随访", FOLLOW_UP_HEADER, (
+            [x.due_date, x.get_kind_display(), "逾期" if x.is_overdue else "", x.referral.resident.name,
+             f"{x.referral.icd10} {x.referral.diagnosis}", f"#{x.referral_id}"] for x in follow_ups))
+    rows = queries.export_referrals(Actor.from_request(request), f, box=request.GET.get("box", ""),
+                                    tab=request.GET.get("tab", ""))
+    cells = ([f"#{r.pk}", r.get_direction_display(), r.get_urgency_display(), r.resident.name,
+              f"{r.icd10} {r.diagnosis}", r.from_facility.short_name or r.from_facility.name,
+              r.to_name + (f" · {r.to_department.name}" if r.to_department_id else ""), r.get_status_display(),
+              timezone.localtime(r.submitted_at).strftime("%Y-%m-%d %H:%M") if r.submitted_at else ""]
+             for r in rows)
+    return list_xlsx_response("转诊单.xlsx", "转诊", EXPORT_HEADER, cells)
 
 
 @login_required
 @domain_errors_as_pages
 def pick_patient(request):
-    q = request.GET.get("q", "").strip()[:40]
-    page = search_residents(request, ResidentFilter(q=q), 1, 10) if q else None
+    # POSTed by the form: an ID number typed here must not land in URLs and access logs (a GET with one is ignored)
+    q = (request.POST if request.method == "POST" else request.GET).get("q", "").strip()[:40]
+    if request.method != "POST" and looks_like_id_number(q):
+        q = ""
+    page = search_residents(Actor.from_request(request), ResidentFilter(q=q), 1, 10) if q else None
     return render(request, "referrals/_patient_pick.html", {"page": page, "q": q})
 
 
 @login_required
 def guideline_check(request):
     g = request.GET
-    advice = None
-    if request.user.facility_id and g.get("icd10"):
-        to_level = CareLevel.COUNTY
-        if g.get("to_facility", "").isdigit():
-            target = Facility.objects.filter(pk=g["to_facility"]).first()
-            to_level = level_of_facility(target) if target else to_level
-        elif g.get("to_external"):
-            to_level = g.get("to_level") or CareLevel.CITY
-        elif g.get("direction") == Direction.DOWN:
-            to_level = CareLevel.TOWNSHIP
-        advice = services.check_guideline(g["icd10"], g.get("direction", "up"), request.user.facility, to_level)
-    return render(request, "referrals/_guideline.html", {"advice": advice, "direction": g.get("direction", "up")})
+    direction, icd10 = g.get("direction", Direction.UP), g.get("icd10", "")
+    flags = {"ecg_changes": bool(g.get("ecg_changes")), "major_trauma": bool(g.get("major_trauma"))}
+    advice, green = None, "" if direction == Direction.DOWN else workflow.green_channel(icd10, **flags)
+    if request.user.facility_id and icd10:
+        level = services.destination_level(direction, g.get("to_facility", ""), g.get("to_external", ""),
+                                           g.get("to_level", ""))
+        advice, green = services.guideline_advice(request.user, icd10, direction, level,
+                                                  meets_up=bool(g.get("meets_up_criteria")),
+                                                  pregnancy_risk=g.get("pregnancy_risk", ""), **flags)
+    return render(request, "referrals/_guideline.html", {
+        "advice": advice, "direction": direction, "green": green, "pregnancy": workflow.is_pregnancy(icd10)})
 
 
 @login_required
@@ -80,18 +111,14 @@ def referral_new(request):
     direction = direction if direction in Direction.values else Direction.UP
     source = None
     if src.get("source"):
-        source = queries.get_referral_for(request, src["source"])
+        source = queries.get_referral_for(Actor.from_request(request), src["source"])
     errors, warning = {}, ""
     if request.method == "POST":
-        data = {k: request.POST.get(k, "") for k in (
-            "resident", "urgency", "to_facility", "to_external", "to_level", "icd10", "diagnosis", "reason", "exams",
-            "medications", "override_reason", "rehab_plan", "medication_plan")}
-        data.update(direction=direction, draft="draft" in request.POST,
-                    follow_up_dates=[d for d in request.POST.getlist("follow_up_dates") if d],
-                    source_referral=source.pk if source else None)
         try:
-            r = services.submit_referral(request, request.user, data, request.POST.get("idempotency_key", ""))
-            messages.success(request, "转诊单已保存为草稿" if data["draft"] else "转诊单已提交")
+            inp = ReferralInput.from_form(request.POST, direction=direction,
+                                          source_referral=source.pk if source else None)
+            r = services.submit_referral(inp, actor=Actor.from_request(request))
+            messages.success(request, _("转诊单已保存为草稿") if inp.draft else "转诊单已提交")
             return redirect("referrals:detail", pk=r.pk)
         except DomainError as e:
             if e.code == "guideline_warning":
@@ -108,12 +135,12 @@ def referral_new(request):
                       "reason": "病情稳定，转回基层继续康复与随访"}
     patient = source.resident if source else None
     if patient is None and str(values.get("resident", "") or request.GET.get("resident", "")).isdigit():
-        patient = get_resident_for(request, values.get("resident") or request.GET.get("resident"))
+        patient = get_resident_for(Actor.from_request(request), values.get("resident") or request.GET.get("resident"))
     today = dt.date.today()
     return render(request, "referrals/referral_form.html", {
         "direction": direction, "source": source, "patient": patient, "values": values, "errors": errors,
         "warning": warning, "key": key, "targets": _targets(request.user, direction), "urgencies": Urgency.choices,
-        "external_levels": [(CareLevel.CITY, CareLevel.CITY.label), (CareLevel.PROVINCE, CareLevel.PROVINCE.label)],
+        "external_levels": EXTERNAL_LEVELS, "risks": PregnancyRisk.choices,
         "default_dates": [(today + dt.timedelta(days=d)).isoformat() for d in (7, 30, 90)],
     })
 
@@ -122,64 +149,67 @@ def referral_new(request):
 @domain_errors_as_pages
 def center_queue(request):
     if not services.center_ids_of(request.user):
-        raise Forbidden("只有转诊服务中心的工作人员可以打开转诊中心工作台")
+        raise Forbidden(_("只有转诊服务中心的工作人员可以打开转诊中心工作台"))
     tab = request.GET.get("tab", "pending")
-    page = queries.center_queue(request, tab, paginate_params(request))
-    ctx = {"page": page, "tab": tab, "counts": queries.queue_counts(request.user)}
+    f = queries.ReferralFilter.from_query(request.GET)
+    page = queries.center_queue(Actor.from_request(request), tab, paginate_params(request), f=f)
+    ctx = {"page": page, "tab": tab, "counts": queries.queue_counts(request.user), "f": f,
+           "export_limit": EXPORT_LIMIT, "export_query": urlencode({"tab": tab, **f.as_dict()}),
+           **queries.filter_choices(request.user)}
     return hx_or_full(request, "referrals/center_queue.html", "referrals/_queue_rows.html", ctx)
 
 
 @login_required
 @domain_errors_as_pages
 def detail(request, pk: int):
-    r = queries.get_referral_for(request, pk)
+    r = queries.get_referral_for(Actor.from_request(request), pk)
     user = request.user
-    can = {a: services.may(user, r, a) for a in services.MAY}
-    ctx = {"r": r, "can": can, "events": r.events.select_related("actor"), "follow_ups": r.follow_ups.all(),
-           "shared": queries.shared_record(request, r), "outcomes": OUTCOMES,
-           "can_follow_up": r.status in ("accepted", "arrived") and user.facility_id == r.to_facility_id,
-           "can_refer_down": r.direction == Direction.UP and r.to_facility_id == user.facility_id
-           and r.status in ("arrived", "completed") and not r.followers.exists()}
-    if can["accept"] or can["redirect"]:
-        ctx["departments"] = Department.objects.filter(facility_id=r.to_facility_id, is_clinical=True)
-        ctx["doctors"] = Staff.objects.filter(work_facility_id=r.to_facility_id, is_active=True,
-                                              profession__in=["physician", "village_doctor", "assistant"]
-                                              ).select_related("department").order_by("department_id", "name")[:300]
+    may = {a: services.may(user, r, a) for a in services.MOVES}
+    follow_ups = [(f, services.may_follow_up(user, r, f)) for f in r.follow_ups.all()]  # (row, may record it)
+    ctx = {"r": r, "can": may, "events": r.events.select_related("actor"), "follow_ups": follow_ups,
+           "shared": queries.shared_record(Actor.from_request(request), r), "outcomes": OUTCOMES, "results": RESULTS,
+           "can_refer_down": services.may_refer_down(user, r),
+           "reimbursement": workflow.reimbursement_basis(bool(r.to_external), r.insurance_filing_no)
+           if r.direction == Direction.UP else ""}
+    if may["accept"] or may["redirect"]:
+        ctx["departments"], ctx["doctors"] = queries.receiving_choices(r)
         ctx["redirect_targets"] = [f for f in _targets(r.referred_by, r.direction) if f.pk != r.to_facility_id]
-        ctx["external_levels"] = [(CareLevel.CITY, CareLevel.CITY.label), (CareLevel.PROVINCE, CareLevel.PROVINCE.label)]
+        ctx["external_levels"] = EXTERNAL_LEVELS
     return render(request, "referrals/referral_detail.html", ctx)
+
+
+@login_required
+@domain_errors_as_pages
+def capacity(request, pk: int):
+    """The accept form's slot and bed selects for the chosen department (HTMX)."""
+    r = queries.get_referral_for(Actor.from_request(request), pk)
+    dept = queries.receiving_department(r, request.GET.get("department", ""))
+    cap = queries.capacity_of(dept, exclude=r.pk) if dept else None
+    days = sheet.slots_by_day(cap.slots) if cap else []
+    return render(request, "referrals/_capacity.html", {"cap": cap, "days": days})
+
+
+@login_required
+@domain_errors_as_pages
+def print_sheet(request, pk: int):
+    """The printable 转诊单 (A4, or 80 mm thermal paper with ``?size=80mm``) with the QR code of its number."""
+    r = queries.get_referral_for(Actor.from_request(request), pk)
+    return render(request, "referrals/referral_print.html", sheet.context(r, request.GET.get("size", "a4")))
 
 
 @login_required
 @require_POST
 @domain_errors_as_pages
 def act(request, pk: int, action: str):
-    p, user = request.POST, request.user
-    queries.get_referral_for(request, pk)  # 404 for those who cannot see it
+    if action not in services.MOVES:
+        raise Http404
+    actor = Actor.from_request(request)
+    queries.check_visible(actor, pk)  # 404 for those who cannot see it
     try:
-        if action == "submit":
-            services.submit_draft(request, user, pk)
-        elif action == "accept":
-            services.accept_referral(request, user, pk, department=p.get("department"), doctor=p.get("doctor"),
-                                     appointment_at=p.get("appointment_at"), bed=p.get("bed", ""), note=p.get("note", ""))
-        elif action == "redirect":
-            services.redirect_referral(request, user, pk, to_facility=p.get("to_facility"),
-                                       to_external=p.get("to_external", ""), to_level=p.get("to_level", ""),
-                                       department=p.get("department"), appointment_at=p.get("appointment_at"),
-                                       reason=p.get("reason", ""))
-        elif action == "decline":
-            services.decline_referral(request, user, pk, reason=p.get("reason", ""))
-        elif action == "arrive":
-            services.arrive_referral(request, user, pk, note=p.get("note", ""))
-        elif action == "complete":
-            services.complete_referral(request, user, pk, outcome=p.get("outcome", ""), note=p.get("note", ""))
-            if p.get("then") == "down":
-                return redirect(f"/referrals/new/?direction=down&source={pk}")
-        elif action == "cancel":
-            services.cancel_referral(request, user, pk, reason=p.get("reason", ""))
-        else:
-            raise Forbidden("未知的转诊操作")
-        messages.success(request, f"已{workflow.ACTION_LABELS.get(action, action)}")
+        services.perform(pk, action, request.POST.dict(), actor=actor)
+        messages.success(request, _("已%(action)s") % {"action": workflow.ACTION_LABELS[action]})
+        if action == "complete" and request.POST.get("then") == "down":
+            return redirect(f"/referrals/new/?direction=down&source={pk}")
     except DomainError as e:
         if e.status in (403, 404):
             raise
@@ -192,11 +222,11 @@ def act(request, pk: int, action: str):
 @domain_errors_as_pages
 def follow_up(request, pk: int, fid: int):
     try:
-        services.record_follow_up(request, request.user, pk, fid, note=request.POST.get("note", ""),
+        services.record_follow_up(pk, fid, actor=Actor.from_request(request), note=request.POST.get("note", ""),
                                   status=request.POST.get("status", FollowUpStatus.DONE))
-        messages.success(request, "随访已登记")
+        messages.success(request, _("随访已登记"))
     except DomainError as e:
-        if e.status == 404:
+        if e.status in (403, 404):
             raise
         messages.error(request, e.message)
     return redirect("referrals:detail", pk=pk)
@@ -205,12 +235,10 @@ def follow_up(request, pk: int, fid: int):
 @login_required
 @domain_errors_as_pages
 def rules(request):
-    can_manage = request.user.is_superuser or request.user.role in MANAGER_ROLES
+    can_manage = can(request.user, "referrals.rules")
     if request.method == "POST":
-        if not can_manage:
-            raise Forbidden("只有管理人员可以维护转诊指南")
-        n = services.install_starter_rules(request)
-        messages.success(request, f"已载入 {n} 条起始规则")
+        n = services.install_starter_rules(actor=Actor.from_request(request))
+        messages.success(request, _("已载入 %(n)s 条起始规则") % {"n": n})
         return redirect("referrals:rules")
     return render(request, "referrals/rules.html", {"rules": queries.guideline_rules(), "can_manage": can_manage})
 

@@ -7,13 +7,17 @@ the phone, and the dialect-folded pinyin of the name within the birth year."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from yigongti.core.idcard import IdNumberError, parse_id_number
-from yigongti.core.personal import PhoneError, normalise_phone
+from yigongti.core.actor import Actor
+from yigongti.core.idcard import IdNumberError, normalise_id_text, parse_id_number
+from yigongti.core.personal import PhoneError, lookup_digest, mask_for_log, normalise_phone
 
 from .matching import score_candidates
 from .matching.names import folded_key
@@ -56,32 +60,31 @@ def make_probe(name="", sex="", birth_date=None, id_number="", phone="", address
             p.birth_date = (dt.date.fromisoformat(text) if "-" in text
                             else dt.datetime.strptime(text, "%Y%m%d").date())
         except ValueError:
-            p.problems.append(f"出生日期无法识别：{text}")
+            p.problems.append(_("出生日期无法识别：%(text)s") % {"text": text})
     elif isinstance(birth_date, dt.date):
         p.birth_date = birth_date
-    p.id_number = (id_number or "").strip().upper()
+    p.id_number = normalise_id_text(id_number)
     if p.id_number:
         try:
             parsed = parse_id_number(p.id_number)
             p.id_normalised = parsed.number
             p.sex = p.sex or parsed.sex
             p.birth_date = p.birth_date or parsed.birth_date
+            p.problems.extend(parsed.warnings)
         except IdNumberError as e:
-            p.problems.append(f"身份证号无效（{e.message}），仍按其他信息匹配")
+            p.problems.append(_("身份证号无效（%(why)s），仍按其他信息匹配") % {"why": e.message})
     if phone:
         try:
             p.phone = normalise_phone(phone)
         except PhoneError:
-            p.problems.append(f"电话号码无法识别：{phone}")
+            p.problems.append(_("电话号码无法识别：%(phone)s") % {"phone": phone})
     return p
 
 
 def _dates_near(d: dt.date) -> set[dt.date]:
     near = {d, d - dt.timedelta(days=1), d + dt.timedelta(days=1)}
-    try:
+    with contextlib.suppress(ValueError):
         near.add(d.replace(month=d.day, day=d.month))  # month and day swapped
-    except ValueError:
-        pass
     return near
 
 
@@ -154,12 +157,69 @@ def find_candidates(p: Probe, pool: QuerySet[Resident], exclude_pk: int | None =
     return [c for c in out if c.linked or c.score >= REVIEW_FLOOR][:limit]
 
 
-def registration_search(who, p: Probe) -> list[Candidate]:
-    """建档前检索 for a desk: candidates within the user's scope, the persons shown audited."""
-    from yigongti.core import audit
+PHONE_IGNORED = gettext_lazy("电话号码仅用于有完整号码查看权限的用户检索，本次未用于匹配")
+
+
+def may_match_on_phone(user) -> bool:
+    """Only users who may see the phones of everyone they can search may search by one: for others a match
+    on the phone would confirm a guessed number (the "电话号码相同" oracle). That is the unmask privilege,
+    and a village doctor, whose scope is exactly the village whose residents' phones he sees for care."""
+    from yigongti.orgs.permissions import can
+
+    return user is None or can(user, "residents.unmask") or getattr(user, "role", "") == "village_doctor"
+
+
+def probe_for_audit(p: Probe) -> dict:
+    """What a search looked for, fit for the audit log: identifiers as a keyed digest and masked, never clear."""
+    out: dict = {"fields": [k for k in ("name", "sex", "birth_date", "id_number", "phone", "address")
+                            if getattr(p, k)]}
+    if p.name:
+        out["name"] = p.name[:40]
+    if p.id_number:
+        out["id_number"] = mask_for_log(p.id_number)
+        out["id_digest"] = lookup_digest(p.id_normalised or p.id_number)
+    if p.phone:
+        out["phone"] = mask_for_log(p.phone)
+        out["phone_digest"] = lookup_digest(p.phone)
+    return out
+
+
+def registration_search(p: Probe, *, actor: Actor, query: str = "registration_search") -> list[Candidate]:
+    """建档前检索 for a desk: candidates within the user's scope, the persons shown audited.
+
+    Rate-limited per account and per client (``core.ratelimit``: it answers guesses); the typed phone is
+    used only for users who may see phones; the audit event stores the probe masked and digested."""
+    from yigongti.core import audit, ratelimit
     from yigongti.core.scoping import scope_for
 
-    user = getattr(who, "user", who)
-    found = find_candidates(p, scope_for(user).filter(Resident.objects.all()))
-    audit.record(who, "list", "resident", "", query="registration_search", ids=[c.resident.pk for c in found])
+    user = actor.user
+    ratelimit.hit(actor, "person_lookup")
+    searched = probe_for_audit(p)
+    if p.phone and not may_match_on_phone(user):
+        p.phone = ""
+        p.problems.append(str(PHONE_IGNORED))
+    pool = Resident.objects.all() if user is None else scope_for(user).filter(Resident.objects.all())
+    found = find_candidates(p, pool)
+    if not may_match_on_phone(user):
+        for c in found:  # belt and braces: no reason may speak of the phone
+            c.reasons_for = [r for r in c.reasons_for if "电话" not in r]
+            c.reasons_against = [r for r in c.reasons_against if "电话" not in r]
+    audit.record(actor, "list", "resident", "", query=query, probe=searched, ids=[c.resident.pk for c in found])
     return found
+
+
+def check_id_lookup(data: dict, *, actor: Actor) -> None:
+    """建档 and editing with an ID number answer "该身份证号已建档" for any number in the city: an oracle.
+    Count it against the lookup limit and audit the number looked up (digested) before the service runs."""
+    from yigongti.core import audit, ratelimit
+
+    raw = (data.get("id_number") or "").strip()
+    if not raw:
+        return
+    ratelimit.hit(actor, "person_lookup")
+    try:
+        number = parse_id_number(raw).number
+    except IdNumberError:
+        number = raw
+    audit.record(actor, "list", "resident", "", query="id_duplicate_check",
+                 probe={"fields": ["id_number"], "id_number": mask_for_log(number), "id_digest": lookup_digest(number)})

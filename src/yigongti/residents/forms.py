@@ -8,8 +8,8 @@ class ResidentForm(forms.Form):
     """Parses the page's input; the rules live in services._clean_fields."""
 
     name = forms.CharField(label=_("姓名"), max_length=40)
-    id_number = forms.CharField(label=_("身份证号"), max_length=20, required=False)
-    sex = forms.ChoiceField(label=_("性别"), choices=[("", "—")] + Sex.choices[:2], required=False)
+    id_number = forms.CharField(label=_("身份证号"), max_length=30, required=False)  # room for spaces and hyphens
+    sex = forms.ChoiceField(label=_("性别"), choices=[("", "—"), *Sex.choices[:2]], required=False)
     birth_date = forms.CharField(label=_("出生日期"), required=False,
                                  widget=forms.DateInput(attrs={"type": "date"}))
     phone = forms.CharField(label=_("联系电话"), max_length=20, required=False)

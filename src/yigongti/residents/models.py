@@ -32,6 +32,15 @@ class KeyPopulation(models.TextChoices):
     DISABLED = "disabled", _("残疾人")
 
 
+def name_search_keys(name: str) -> tuple[str, str]:
+    """(full pinyin, initials) of a name, lower-case ASCII: 李建国 → ("lijianguo", "ljg"); 吕 → "lv"."""
+    from pypinyin import Style, lazy_pinyin
+
+    syllables = [s.lower() for s in lazy_pinyin(name or "", style=Style.NORMAL, errors="ignore")
+                 if s.isascii() and s.isalpha()]
+    return "".join(syllables)[:120], "".join(s[0] for s in syllables)[:40]
+
+
 class Household(models.Model):
     number = models.CharField(_("户编号"), max_length=20, unique=True)
     village = models.ForeignKey(Region, models.PROTECT, related_name="households", verbose_name=_("所在村"))
@@ -62,6 +71,9 @@ class Resident(models.Model):
     area_code = models.CharField(_("区划代码"), max_length=12, db_index=True)
     # Dialect-folded pinyin of the name: the index's blocking key for homophones (王伟/汪伟).
     pinyin_key = models.CharField(_("姓名拼音键"), max_length=80, blank=True, db_index=True)
+    # For searching by name typed in Latin letters: full toneless pinyin ("lijianguo") and initials ("ljg").
+    name_pinyin = models.CharField(_("姓名全拼"), max_length=120, blank=True, db_index=True)
+    name_initials = models.CharField(_("姓名首字母"), max_length=40, blank=True, db_index=True)
     merged_into = models.ForeignKey("self", models.PROTECT, null=True, blank=True, related_name="merged_persons",
                                     verbose_name=_("已合并至"))
     created = models.DateTimeField(_("建档时间"), auto_now_add=True)
@@ -80,20 +92,41 @@ class Resident(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        # the search keys follow the name on every save (bulk loaders call name_search_keys themselves)
+        self.name_pinyin, self.name_initials = name_search_keys(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_pinyin", "name_initials"}
+        super().save(*args, **kwargs)
+
     @property
     def masked_id_number(self) -> str:
         return mask_id_number(self.id_number)
 
     @property
     def place(self) -> str:
-        """乡镇+村 where known, else the region code the person is filed under."""
+        """乡镇+村 where known, else the name of the township or county the person is filed under (a name,
+        never the 12-digit code)."""
         if self.village is None:
-            return self.area_code
+            region = Region.objects.filter(code=self.area_code).select_related("parent").first()
+            if region is None:
+                return "—"
+            parent = region.parent if region.level == "township" else None
+            return f"{parent.name if parent is not None else ''}{region.name}"
         return f"{self.village.parent.name if self.village.parent else ''}{self.village.name}"
 
     @property
     def masked_phone(self) -> str:
         return mask_phone(self.phone)
+
+    revealed_phone = ""  # not a column: set by queries.reveal_phone_for_care for this reader
+
+    @property
+    def shown_phone(self) -> str:
+        """The phone as this reader may see it: masked, unless a query revealed it for care
+        (``queries.reveal_phone_for_care``: the resident's own village doctor, audited)."""
+        return self.revealed_phone or self.masked_phone
 
     def age_on(self, day: dt.date) -> int:
         b = self.birth_date
@@ -114,6 +147,10 @@ class ResidentTag(models.Model):
         verbose_name = _("重点人群标签")
         verbose_name_plural = _("重点人群标签")
         constraints = [models.UniqueConstraint(fields=["resident", "tag"], name="resident_tag_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.resident_id}:{self.tag}"
+
 
 
 class LinkHow(models.TextChoices):
@@ -158,6 +195,7 @@ class BatchStatus(models.TextChoices):
     PREVIEWED = "previewed", _("待确认")
     COMMITTED = "committed", _("已入库")
     DISCARDED = "discarded", _("已放弃")
+    FAILED = "failed", _("导入失败")
 
 
 class ImportBatch(models.Model):
@@ -169,11 +207,16 @@ class ImportBatch(models.Model):
     file_problems = models.JSONField(_("文件问题"), default=list)
     created = models.DateTimeField(_("上传时间"), auto_now_add=True)
     committed_at = models.DateTimeField(_("入库时间"), null=True, blank=True)
+    failure = models.CharField(_("失败原因"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("导入批次")
         verbose_name_plural = _("导入批次")
         ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.pk}:{self.filename}"
+
 
 
 class RowAction(models.TextChoices):
@@ -198,6 +241,10 @@ class ImportRow(models.Model):
 
     class Meta:
         ordering = ["batch", "row_number"]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.row_number}"
+
 
 
 class ReviewStatus(models.TextChoices):
@@ -228,6 +275,10 @@ class MatchReview(models.Model):
         verbose_name_plural = _("待审核匹配")
         ordering = ["-score", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.person_id}≟{self.candidate_id}"
+
+
 
 class NonMatch(models.Model):
     """A reviewer's word that two persons are different people: matching never joins them again."""
@@ -239,6 +290,10 @@ class NonMatch(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["person_a", "person_b"], name="nonmatch_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.person_a_id}≠{self.person_b_id}"
+
 
 
 class MergeEvent(models.Model):
@@ -258,3 +313,7 @@ class MergeEvent(models.Model):
         verbose_name = _("合并记录")
         verbose_name_plural = _("合并记录")
         ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.merged_id}→{self.survivor_id}"
+

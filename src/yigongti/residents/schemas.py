@@ -14,11 +14,16 @@ class ResidentOut(Schema):
     id_number: str = Field(alias="masked_id_number", description="脱敏显示")
     phone: str = Field(alias="masked_phone", description="脱敏显示")
     village_code: str = Field(alias="area_code")
-    village_name: str = Field(alias="village.name")
+    village_name: str = Field("", description="居住村；导入时只写到乡镇或县的居民为空")
     household_id: int | None
+
+    @staticmethod
+    def resolve_village_name(obj) -> str:
+        return obj.village.name if obj.village_id else ""
 
 
 class ResidentDetailOut(ResidentOut):
+    phone: str = Field(alias="shown_phone", description="脱敏显示；本村乡村医生可见完整号码（记入审计）")
     tags: list[str]
 
     @staticmethod

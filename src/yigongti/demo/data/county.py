@@ -1,7 +1,8 @@
 """The demo county: 湖南省永州市蓝山县, modelled on the seeds (县中心医院 leading 15 乡镇卫生院).
 
 Township names follow the county's; the 12-digit statistical codes below the county and the
-village names are synthetic but keep the official code layout (township 3 digits, village 3 digits).
+village names are synthetic but keep the official code layout (township 3 digits: 镇 100–199, 乡 200–399;
+village 3 digits).
 """
 
 PROVINCE = ("430000000000", "湖南省")
@@ -17,17 +18,18 @@ TOWNSHIPS = [
     ("湘江源瑶族乡", 0.04), ("汇源瑶族乡", 0.04), ("荆竹瑶族乡", 0.04), ("犁头瑶族乡", 0.05), ("浆洞瑶族乡", 0.05),
 ]
 
-VILLAGE_STEMS = (
+VILLAGE_STEMS = (  # noqa: SIM905 (a block of stems reads better than 52 quoted strings)
     "大塘 石桥 新村 上洞 下洞 高田 竹山 枫木 龙泉 凤岭 桐子 杉木 茶山 梅溪 荷塘 源头 白石 黄沙 青山 "
     "莲花 长铺 坪洞 江口 上坪 下坪 洞头 岭脚 塘下 水口 马鞍 古城 新田 石门 枧头 松林 栗木 樟树 桃源 "
     "金鸡 凉亭 大洞 小洞 木林 锡坪 田心 山口 中和 联合 红星 东风 五星 和平"
 ).split()
 
-# County-level facilities: (code suffix, name, short name, WS 218 type, level, approved beds, open beds)
+# County-level facilities: (code suffix, name, short name, WS 218 type, level, approved beds, open beds);
+# open beds (实际开放) stay within the approved (核定) number
 COUNTY_FACILITIES = [
-    ("A100001", "蓝山县中心医院", "县中心医院", "A100", "2A", 900, 1020),
-    ("A210001", "蓝山县中医医院", "县中医院", "A210", "2A", 400, 430),
-    ("G100001", "蓝山县妇幼保健院", "县妇幼", "G100", "2", 150, 160),
+    ("A100001", "蓝山县中心医院", "县中心医院", "A100", "2A", 1100, 1020),
+    ("A210001", "蓝山县中医医院", "县中医院", "A210", "2A", 450, 430),
+    ("G100001", "蓝山县妇幼保健院", "县妇幼", "G100", "2", 180, 160),
 ]
 
 DEPARTMENTS = {
@@ -39,8 +41,9 @@ DEPARTMENTS = {
              ("21", "药剂科", 0), ("22", "全科医学科", 30)],
     "A210": [("01", "中医内科", 120), ("02", "针灸推拿科", 80), ("03", "中医骨伤科", 90), ("04", "中医妇科", 40),
              ("05", "康复科", 60), ("06", "治未病科", 0), ("07", "中药房", 0)],
-    "G100": [("01", "产科", 60), ("02", "儿科", 50), ("03", "妇科", 30), ("04", "儿童保健科", 0), ("05", "新生儿科", 10)],
-    "B200": [("01", "全科", 0), ("02", "中医科", 0), ("03", "公共卫生科", 0), ("04", "住院部", 0), ("05", "药房", 0)],
+    "G100": [("01", "产科", 60), ("02", "儿科", 50), ("03", "妇科", 30), ("04", "儿童保健科", 0),
+             ("05", "新生儿科", 10)],
+    "C220": [("01", "全科", 0), ("02", "中医科", 0), ("03", "公共卫生科", 0), ("04", "住院部", 0), ("05", "药房", 0)],
     "D600": [("01", "全科诊室", 0)],
     "E300": [("01", "院前急救", 0)],
 }

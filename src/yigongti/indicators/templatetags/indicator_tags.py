@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import datetime as dt
+import re
 from decimal import Decimal
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils.formats import date_format
+from django.utils.translation import get_language, gettext
 
 register = template.Library()
 
@@ -17,9 +21,23 @@ def figure(value, places: int = 2) -> str:
     if value is None or value == "":
         return "—"
     d = Decimal(value)
-    if d.as_tuple().exponent >= 0 or places == 0:  # counts: no decimals
+    exponent = d.as_tuple().exponent
+    if not isinstance(exponent, int):  # NaN or infinity ("n", "N", "F"): not a figure to show
+        return "—"
+    if exponent >= 0 or places == 0:  # counts: no decimals
         return intcomma(int(d))
     return intcomma(f"{d:.{places}f}")
+
+
+@register.filter
+def amount(value) -> str:
+    """A numerator or denominator: whole numbers (counts, days) without decimals, money with two."""
+    if value is None or value == "":
+        return "—"
+    d = Decimal(value)
+    if d == d.to_integral_value():
+        return intcomma(int(d))
+    return intcomma(f"{d:.2f}")
 
 
 @register.filter
@@ -29,4 +47,95 @@ def status_class(status: str) -> str:
 
 @register.filter
 def status_label(status: str) -> str:
-    return STATUS_LABEL.get(status, "")
+    label = STATUS_LABEL.get(status, "")
+    return gettext(label) if label else ""
+
+
+# ---- English pages: the definitions carry an English name; notes and units are translated when shown ----
+
+
+@register.filter
+def ind_name(ind) -> str:
+    """The indicator's name in the page's language."""
+    if ind is None:
+        return ""
+    english = (get_language() or "").startswith("en")
+    return (getattr(ind, "name_en", "") or ind.name) if english else ind.name
+
+
+@register.filter
+def unit_text(unit: str) -> str:
+    return gettext(unit) if unit else ""
+
+
+@register.filter
+def ind_unit(ind) -> str:
+    """The indicator's unit in the page's language: its own English unit ('discharges', 'referrals')
+    where it has one, rather than one translation of 人次 for everything counted."""
+    if ind is None or not ind.unit:
+        return ""
+    if (get_language() or "").startswith("en"):
+        return getattr(ind, "unit_en", "") or gettext(ind.unit)
+    return ind.unit
+
+
+@register.filter
+def ind_definition(ind) -> str:
+    """The indicator's definition in the page's language."""
+    if ind is None:
+        return ""
+    english = (get_language() or "").startswith("en")
+    return (getattr(ind, "definition_en", "") or ind.definition) if english else ind.definition
+
+
+@register.filter
+def target_text(ind) -> str:
+    """The target as printed on a card ('≥ 65%', '≤ 7.7 days'), its unit in the page's language."""
+    label = getattr(ind, "target_label", "") or ""
+    if label and ind.unit and (get_language() or "").startswith("en") and ind_unit(ind) != ind.unit:
+        return label.replace(ind.unit, " " + ind_unit(ind))
+    return label
+
+
+_MONTHS = r"(\d{1,2})"
+_NOTE_PATTERNS = [  # the notes ``queries`` writes, in the order they are tried
+    (re.compile(r"^上年同期（(.+)）数据不全，仅(.+)有数据$"), "上年同期（%(a)s）数据不全，仅%(b)s有数据"),
+    (re.compile(r"^上年同期（(.+)）数据不全，无数据$"), "上年同期（%(a)s）数据不全，无数据"),
+    (re.compile(r"^仅(.+)有数据$"), "仅%(a)s有数据"),
+    (re.compile(r"^有数据：(.+)$"), "有数据：%(a)s"),
+    (re.compile(r"^待(.+)模块接入$"), "待%(a)s模块接入"),
+    (re.compile(r"^按(.+)（(\d+)天）年化$"), "按%(a)s（%(b)s天）年化"),
+]
+
+
+@register.filter
+def months_text(text: str) -> str:
+    """A months label of ``queries.months_label`` ('2026年1–10月', '2025年11月–2026年2月', '2026年1–3、5月') in
+    the page's language: month names from Django's own translations."""
+    if not (get_language() or "").startswith("en"):
+        return text
+
+    def mon(m: str) -> str:
+        return date_format(dt.date(2000, int(m), 1), "M")
+
+    out = re.sub(r"(\d{1,2}(?:–\d{1,2})?)、", r"\1月、", text)  # '1–3、5月': each run carries its 月
+    out = re.sub(r"(\d{4})年" + _MONTHS + "–" + _MONTHS + "月", lambda mo: f"{mon(mo[2])}–{mon(mo[3])} {mo[1]}", out)
+    out = re.sub(r"(\d{4})年" + _MONTHS + "月", lambda mo: f"{mon(mo[2])} {mo[1]}", out)
+    out = re.sub(_MONTHS + "–" + _MONTHS + "月", lambda mo: f"{mon(mo[1])}–{mon(mo[2])}", out)
+    out = re.sub(_MONTHS + "月", lambda mo: mon(mo[1]), out)
+    out = re.sub(r"(\d{4})年", r"\1", out)
+    return out.replace("、", ", ")
+
+
+@register.filter
+def note_text(note: str) -> str:
+    """A figure's note ('本期无数据', '仅2026年1–10月有数据', '上年同期（…）数据不全，无数据') in the page's
+    language; a note it does not know is shown as written."""
+    if not note or not (get_language() or "").startswith("en"):
+        return note or ""
+    for pattern, msgid in _NOTE_PATTERNS:
+        mo = pattern.match(note)
+        if mo:
+            parts = [gettext(months_text(g)) for g in mo.groups()]  # a module's name is translated too
+            return gettext(msgid) % dict(zip("ab", parts, strict=False))
+    return gettext(note)

@@ -61,7 +61,9 @@ def blocking_keys(f: Features) -> dict[str, np.ndarray]:
     }
 
 
-def candidate_pairs(f: Features, max_block: int = MAX_BLOCK, threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def candidate_pairs(
+    f: Features, max_block: int = MAX_BLOCK, threads: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(left, right) record indices, left < right, each pair once."""
     keys = blocking_keys(f)
     n = f.n

@@ -73,7 +73,7 @@ CONTEXT_LEVELS = (
     "电话不同（住址、家庭户无从比较）",
 )
 FIELDS = ("name", "birth_date", "id_number", "sex", "context")
-FIELD_LEVELS = dict(zip(FIELDS, (NAME_LEVELS, DATE_LEVELS, ID_LEVELS, SEX_LEVELS, CONTEXT_LEVELS)))
+FIELD_LEVELS = dict(zip(FIELDS, (NAME_LEVELS, DATE_LEVELS, ID_LEVELS, SEX_LEVELS, CONTEXT_LEVELS), strict=True))
 
 
 @dataclass
@@ -293,4 +293,4 @@ def compare_all(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return np.stack([COMPARATORS[name](f, left, right) for name in FIELDS], axis=1)
 
 
-__all__ = ["Features", "prepare", "compare_all", "FIELDS", "FIELD_LEVELS", "NULL", "days_from_ymd"]
+__all__ = ["FIELDS", "FIELD_LEVELS", "NULL", "Features", "compare_all", "days_from_ymd", "prepare"]

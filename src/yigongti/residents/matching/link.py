@@ -9,8 +9,9 @@ agreement on those must never make up for a different name or birth date.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -91,7 +92,10 @@ def _cluster(f: Features, left: np.ndarray, right: np.ndarray, weight: np.ndarra
     label = _components(f.n, left, right)
     conf_key = np.where(f.id_checked, f.ids.digits[:, :17].astype(np.int64) @ (10 ** np.arange(16, -1, -1)), -1)
     has = conf_key >= 0
-    pairs = np.unique(np.stack([label[has], conf_key[has]], axis=1), axis=0) if has.any() else np.zeros((0, 2), np.int64)
+    if has.any():
+        pairs = np.unique(np.stack([label[has], conf_key[has]], axis=1), axis=0)
+    else:
+        pairs = np.zeros((0, 2), np.int64)
     comp, cnt = np.unique(pairs[:, 0], return_counts=True)
     bad = set(comp[cnt > 1].tolist())
     inside = label[no_left] == label[no_right]
@@ -105,7 +109,7 @@ def _cluster(f: Features, left: np.ndarray, right: np.ndarray, weight: np.ndarra
     group: dict[int, list[int]] = {i: [i] for i in parent}
     forbid: dict[int, set[int]] = {}
     sel = np.isin(label[no_left], bad_arr)
-    for a, b in zip(no_left[sel].tolist(), no_right[sel].tolist()):
+    for a, b in zip(no_left[sel].tolist(), no_right[sel].tolist(), strict=True):
         forbid.setdefault(a, set()).add(b)
         forbid.setdefault(b, set()).add(a)
 
@@ -152,7 +156,7 @@ def link_features(
     t0 = time.perf_counter()
     params = params or default_params()
     left, right = candidate_pairs(f)
-    stats["candidate_pairs"] = int(len(left))
+    stats["candidate_pairs"] = len(left)
     say(f"候选记录对 {len(left):,} 个（{time.perf_counter() - t0:.1f}s）")
     levels = compare_all(f, left, right)
     if estimate and len(left) >= 1000 and f.n >= 1000:
@@ -187,7 +191,8 @@ def link_features(
     _, person_index = np.unique(label, return_inverse=True)
     stats["persons"] = int(person_index.max() + 1) if f.n else 0
     stats["seconds"] = round(time.perf_counter() - t0, 2)
-    return LinkResult(person_index, np.where(has, probability(best_w), np.nan), best_other, best_levels, params, stats, f)
+    return LinkResult(person_index, np.where(has, probability(best_w), np.nan), best_other, best_levels, params, stats,
+                      f)
 
 
 def random_pairs(n: int, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -231,7 +236,7 @@ def fit_default_params(records: pa.Table, top_names: int = 400) -> Params:
     t = f.names
     present = f.name_idx[f.name_idx >= 0]
     per_key = np.bincount(t.fold_key[present])
-    example = {int(k): name for k, name in zip(t.fold_key, t.names)}
+    example = {int(k): name for k, name in zip(t.fold_key, t.names, strict=True)}
     common = {}
     for k in np.argsort(-per_key)[:top_names].tolist():
         if per_key[k] > 0:
@@ -323,7 +328,9 @@ class Match:
     reasons_against: list[str]
 
 
-def score_candidates(query: dict[str, Any], candidates: list[dict[str, Any]], params: Params | None = None) -> list[Match]:
+def score_candidates(
+    query: dict[str, Any], candidates: list[dict[str, Any]], params: Params | None = None
+) -> list[Match]:
     """Score candidate records against one query record, best first, with Chinese reasons.
 
     Uses the shipped default parameters and the same comparisons and guards as the batch linker;

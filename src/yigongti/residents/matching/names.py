@@ -8,7 +8,7 @@ then maps whole names with cheap table look-ups.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import zhconv
@@ -38,7 +38,7 @@ SIMILAR_LOOKING_GROUPS: tuple[str, ...] = (
 )
 
 
-@lru_cache(maxsize=None)
+@cache
 def similar_group_of(char: str) -> int:
     """Index of the look-alike group containing ``char``, or -1."""
     for i, group in enumerate(SIMILAR_LOOKING_GROUPS):
@@ -47,7 +47,7 @@ def similar_group_of(char: str) -> int:
     return -1
 
 
-@lru_cache(maxsize=None)
+@cache
 def simplified_char(char: str) -> str:
     """Traditional → simplified for one character (zhconv's mainland table)."""
     return zhconv.convert(char, "zh-cn")
@@ -58,7 +58,7 @@ def simplify(name: str) -> str:
     return "".join(simplified_char(c) for c in name if not c.isspace() and c not in "·•.")
 
 
-@lru_cache(maxsize=None)
+@cache
 def char_pinyin(char: str) -> str:
     """Toneless pinyin of one character (``ü`` written ``v``); non-Chinese characters as is."""
     return lazy_pinyin(char, style=Style.NORMAL)[0].lower()
@@ -168,7 +168,8 @@ class NameTable:
                 self.syllables[first, 0] = sid
                 self.folded[first, 0] = fid
         # characters outside every look-alike group get a unique negative id (never "similar")
-        looks = np.array([similar_group_of(g) + 1 or -c for g, c in zip(glyphs, codes.tolist())], dtype=np.int64)
+        looks = np.array([similar_group_of(g) + 1 or -c for g, c in zip(glyphs, codes.tolist(), strict=True)],
+                         dtype=np.int64)
         self.looks = np.where(self.chars > 0, looks[inv], 0)
         compound = np.isin(self.chars[:, 0] * 65536 + self.chars[:, 1],
                            [ord(c[0]) * 65536 + ord(c[1]) for c in COMPOUND_SURNAMES]) & (self.length >= 3)
@@ -203,7 +204,9 @@ _MOJIBAKE = re.compile("锟斤拷|烫烫|屯屯")  # GBK/UTF-8 mix-ups and unini
 def build_name_table(raw_names: list[str | None]) -> tuple[NameTable, np.ndarray, np.ndarray, np.ndarray]:
     """Distinct raw names → (table, raw→table index (-1 unusable), garbled mask, traditional mask)."""
     chars = set("".join(r for r in raw_names if r))
-    to_simple: dict[int, str | None] = {ord(c): simplified_char(c) for c in chars if "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"}
+    to_simple: dict[int, str | None] = {
+        ord(c): simplified_char(c) for c in chars if "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"
+    }
     to_simple.update({ord(c): None for c in " \t\u3000·•."})
     simplified: dict[str, int] = {}
     index = np.full(len(raw_names), -1, dtype=np.int64)

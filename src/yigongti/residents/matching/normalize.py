@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from yigongti.core.idcard import CHECK_CHARS, WEIGHTS, region_ever_existed
+from yigongti.core.idcard import CHECK_CHARS, FULL_WIDTH_ID_CHARS, WEIGHTS, region_ever_existed
 
 NO_DATE = np.iinfo(np.int32).min
 EPOCH = dt.date(1970, 1, 1)
@@ -132,7 +132,10 @@ def parse_ids(column: pa.Array | pa.ChunkedArray) -> IdColumns:
     millions of numbers validate in well under a second. Invalid numbers are kept when they have
     18 characters: a number with one mistyped digit is still strong evidence.
     """
-    text = pc.replace_substring_regex(pc.utf8_upper(as_string_array(column)), r"[\s-]", "")
+    text = as_string_array(column)
+    for wide, narrow in FULL_WIDTH_ID_CHARS.items():  # the same normalisation as core.idcard.normalise_id_text
+        text = pc.replace_substring(text, wide, narrow)
+    text = pc.replace_substring_regex(pc.utf8_upper(text), r"[\s\x{3000}\x{00A0}\-‐‑‒–—―－﹣−_]", "")
     text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
     n = len(text)
     present = pc.is_valid(text).to_numpy(zero_copy_only=False)

@@ -49,7 +49,8 @@ TOWNSHIPS = (
     "塔峰镇", "总市镇", "所城镇", "新圩镇", "祠堂圩镇", "楠市镇", "毛俊镇", "土市镇", "太平圩镇",
     "竹管寺镇", "浆洞瑶族乡", "汇源瑶族乡", "犁头瑶族乡", "荆竹瑶族乡", "湘江源瑶族乡",
 )
-VILLAGE_PARTS = "石门 新田 上洞 下洞 高阳 东岭 西山 竹林 大塘 小江 龙口 枫树 桥头 水口 凤凰 黄家 李家 茶园 岭脚 田心 塘背 上村 下坪 和平"
+VILLAGE_PARTS = ("石门 新田 上洞 下洞 高阳 东岭 西山 竹林 大塘 小江 龙口 枫树 "
+                 "桥头 水口 凤凰 黄家 李家 茶园 岭脚 田心 塘背 上村 下坪 和平")
 EXTRA_CHARS = (  # more characters for homophone and near-homophone substitutes
     "卫为维位未围玮炜纬威微薇魏韦违唯惟委尾喂慰蔚味伟芬分纷奋粪份丰风锋枫封疯峰冯凤奉洪红宏虹鸿弘"
     "宁凝柠拧泞玲铃凌陵灵零龄领岭令兰蓝澜岚篮栏懒烂浪朗郎狼廊琅娜纳拿呐南男楠难李里理力历丽立利"
@@ -135,7 +136,8 @@ def generate_persons(n: int, seed: int = 0, today: dt.date = dt.date(2025, 6, 30
     """
     rng = random.Random(seed)
     nm = _NameMaker(rng)
-    villages = {t: [f"{rng.choice(VILLAGE_PARTS.split())}{'村' if k % 5 else '社区'}" for k in range(12)] for t in TOWNSHIPS}
+    villages = {t: [f"{rng.choice(VILLAGE_PARTS.split())}{'村' if k % 5 else '社区'}" for k in range(12)]
+                for t in TOWNSHIPS}
     used_ids: set[str] = set()
     used_phones: set[str] = set()
     cols: dict[str, list] = {k: [] for k in ("person_id", "name", "sex", "birth_date", "id_number", "phone", "township",
@@ -162,9 +164,9 @@ def generate_persons(n: int, seed: int = 0, today: dt.date = dt.date(2025, 6, 30
     def add(name: str, sex: str, birth: dt.date, ph: str | None, hh: str, town: str, vil: str, addr: str,
             parent: int | None, twin: bool) -> int:
         pid = len(cols["person_id"])
-        for k, v in (("person_id", pid), ("name", name), ("sex", sex), ("birth_date", birth), ("id_number", id_for(birth, sex)),
-                     ("phone", ph), ("township", town), ("village", vil), ("address", addr), ("household_id", hh),
-                     ("parent_id", parent), ("twin", twin)):
+        for k, v in (("person_id", pid), ("name", name), ("sex", sex), ("birth_date", birth),
+                     ("id_number", id_for(birth, sex)), ("phone", ph), ("township", town), ("village", vil),
+                     ("address", addr), ("household_id", hh), ("parent_id", parent), ("twin", twin)):
             cols[k].append(v)
         return pid
 
@@ -177,7 +179,8 @@ def generate_persons(n: int, seed: int = 0, today: dt.date = dt.date(2025, 6, 30
         addr = f"湖南省永州市蓝山县{town}{vil}{rng.randint(1, 12)}组{rng.randint(1, 80)}号"
         head_year = rng.randint(1940, 2000)
         surname = nm.surname()
-        head = add(surname + nm.given("M", head_year), "M", birth_in(head_year), phone(), hh, town, vil, addr, None, False)
+        head = add(surname + nm.given("M", head_year), "M", birth_in(head_year), phone(), hh, town, vil, addr,
+                   None, False)
         kind = rng.random()
         if kind < 0.12:
             continue  # one-person household
@@ -224,7 +227,8 @@ class _Corrupter:
             by_py.setdefault(char_pinyin(c), []).append(c)
             by_fold.setdefault(fold_syllable(char_pinyin(c)), []).append(c)
         self.homophones = {c: [d for d in by_py[char_pinyin(c)] if d != c] for c in chars}
-        self.near = {c: [d for d in by_fold[fold_syllable(char_pinyin(c))] if char_pinyin(d) != char_pinyin(c)] for c in chars}
+        self.near = {c: [d for d in by_fold[fold_syllable(char_pinyin(c))] if char_pinyin(d) != char_pinyin(c)]
+                     for c in chars}
         self.looks = {c: [d for d in g if d != c] for g in SIMILAR_LOOKING_GROUPS for c in g}
 
     def substitute(self, name: str, table: dict[str, list[str]]) -> str:
@@ -265,7 +269,8 @@ def _id_typo(num: str, rng: random.Random, transpose: bool) -> str:
 
 
 # base error rates per record (multiplied by the source's name_error for name errors)
-NAME_ERRORS = (("homophone", 0.035), ("near", 0.015), ("looks", 0.012), ("traditional", 0.02), ("drop", 0.006), ("swap", 0.004))
+NAME_ERRORS = (("homophone", 0.035), ("near", 0.015), ("looks", 0.012), ("traditional", 0.02), ("drop", 0.006),
+               ("swap", 0.004))
 
 
 def emit_records(persons: pa.Table, seed: int = 0, records_per_person: float = 1.6) -> pa.Table:
@@ -282,10 +287,10 @@ def emit_records(persons: pa.Table, seed: int = 0, records_per_person: float = 1
     counts = 1 + nprng.poisson(extra, n).clip(0, 5)
     person_of = np.repeat(np.arange(n), counts)
     source_of = nprng.choice(len(SOURCES), size=len(person_of), p=[s.share for s in SOURCES])
-    out: dict[str, list] = {k: [] for k in ("record_id", "source_system", "name", "sex", "birth_date", "id_number", "phone",
-                                            "address", "household_id", "true_person_id")}
+    out: dict[str, list] = {k: [] for k in ("record_id", "source_system", "name", "sex", "birth_date", "id_number",
+                                            "phone", "address", "household_id", "true_person_id")}
     today_year = 2025
-    for r, (i, s) in enumerate(zip(person_of.tolist(), source_of.tolist())):
+    for r, (i, s) in enumerate(zip(person_of.tolist(), source_of.tolist(), strict=True)):
         src = SOURCES[s]
         name = p["name"][i]
         x = rng.random()
@@ -335,9 +340,9 @@ def emit_records(persons: pa.Table, seed: int = 0, records_per_person: float = 1
         if rng.random() < 0.04:
             addr = None
         hh = p["household_id"][i] if rng.random() < src.household_present else None
-        for k, v in (("record_id", f"R{seed:02d}{r:08d}"), ("source_system", src.name), ("name", name), ("sex", sex_txt),
-                     ("birth_date", birth_txt), ("id_number", idn), ("phone", phone), ("address", addr),
-                     ("household_id", hh), ("true_person_id", i)):
+        for k, v in (("record_id", f"R{seed:02d}{r:08d}"), ("source_system", src.name), ("name", name),
+                     ("sex", sex_txt), ("birth_date", birth_txt), ("id_number", idn), ("phone", phone),
+                     ("address", addr), ("household_id", hh), ("true_person_id", i)):
             out[k].append(v)
     # shuffle so a file's order says nothing about who is who
     order = nprng.permutation(len(out["record_id"]))

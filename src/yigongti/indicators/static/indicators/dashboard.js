@@ -17,7 +17,12 @@
       const series = [{ name: s.name, type: "line", smooth: true, data: s.values, connectNulls: false,
                         label: { show: true, fontSize: 10 } }];
       if (s.target !== null) {
-        series.push({ name: "目标", type: "line", data: data.months.map(() => s.target), symbol: "none",
+        const labels = data.labels || { target: "目标", low: "下限", high: "上限" };
+        series.push({ name: s.target_high !== null ? labels.low : labels.target, type: "line", data: data.months.map(() => s.target),
+                      symbol: "none", lineStyle: { type: "dashed", color: "#dc3545" } });
+      }
+      if (s.target_high !== null && s.target_high !== undefined) {  // a two-sided band (BED_OCC)
+        series.push({ name: (data.labels || {}).high || "上限", type: "line", data: data.months.map(() => s.target_high), symbol: "none",
                       lineStyle: { type: "dashed", color: "#dc3545" } });
       }
       trend.setOption({ tooltip: { trigger: "axis" }, legend: { top: 0 }, grid: { left: 50, right: 20, top: 30, bottom: 30 },
@@ -32,8 +37,9 @@
     if (rankEl && data.ranking.length) {
       const rows = data.ranking.filter((r) => r.value !== null).reverse();
       const chart = echarts.init(rankEl);
+      // bars start at zero (a bar's length is its value), or below it for negative values
       chart.setOption({ tooltip: {}, grid: { left: 100, right: 30, top: 10, bottom: 20 },
-                        xAxis: { type: "value", scale: true }, yAxis: { type: "category", data: rows.map((r) => r.name) },
+                        xAxis: { type: "value", min: (v) => Math.min(0, v.min) }, yAxis: { type: "category", data: rows.map((r) => r.name) },
                         series: [{ type: "bar", data: rows.map((r) => ({ value: r.value, itemStyle: { color: colors[r.status || ""] } })),
                                    label: { show: true, position: "right", fontSize: 10 } }] });
       window.addEventListener("resize", () => chart.resize());

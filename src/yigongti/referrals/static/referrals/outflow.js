@@ -6,7 +6,7 @@ document.addEventListener("DOMContentLoaded", () => {
   const chart = echarts.init(el);
   chart.setOption({
     tooltip: { trigger: "axis" }, legend: { top: 0 }, grid: { left: 40, right: 20, top: 40, bottom: 30 },
-    xAxis: { type: "category", data: data.months }, yAxis: { type: "value", name: "人次" },
+    xAxis: { type: "category", data: data.months }, yAxis: { type: "value", name: el.dataset.axis || "人次" },
     series: data.series.map((s) => ({ name: s.name, type: "line", data: s.values, smooth: true })),
   });
   window.addEventListener("resize", () => chart.resize());
