@@ -66,6 +66,16 @@ def test_the_referral_form_page_shows_the_warning_in_english(ref, client, login)
     assert "Per the referral guideline" in html and "稳定期宜在" not in html
 
 
+def test_a_submitted_referral_is_confirmed_in_english(ref, client, login):
+    login(ref.township_doctor)
+    in_english(client)
+    form = {"resident": ref.resident.pk, "direction": "up", "urgency": "urgent", "to_facility": ref.county_hospital.pk,
+            "icd10": "I10", "diagnosis": "原发性高血压", "reason": "血压控制不佳", "idempotency_key": "k-en-2",
+            "override_reason": "血压 196/118 mmHg"}
+    html = client.post("/referrals/new/", form, follow=True).content.decode()
+    assert "The referral has been submitted" in html and "转诊单已提交" not in html
+
+
 def test_a_move_that_is_no_longer_possible_is_explained_in_english(ref, en):
     from yigongti.referrals import workflow
     from yigongti.referrals.services import accept_referral

@@ -24,7 +24,7 @@ from yigongti.orgs.models import Role, Staff, User
 from yigongti.orgs.services import create_account
 from yigongti.referrals import services as ref_services
 from yigongti.referrals.models import PRIORITY, FollowUp, Referral, ReferralEvent, level_of_facility
-from yigongti.referrals.workflow import advise, green_channel
+from yigongti.referrals.workflow import DOWN_FOLLOW_UP_DAYS, advise, green_channel
 
 from .accounts import SYSTEM
 from .context import DemoContext
@@ -214,7 +214,7 @@ def build_referrals(ctx: DemoContext) -> None:
         else:
             r.status = "submitted"
         all_done = True
-        for days in (7, 30, 90):
+        for days in DOWN_FOLLOW_UP_DAYS:
             fu_due = discharge + dt.timedelta(days=days)
             fu = FollowUp(due_date=fu_due)
             if fu_due < today and r.status == "arrived":
@@ -314,4 +314,4 @@ def _live(ctx, rng, center, desk, county_doctor, township_doctor, referrals, eve
             events.append([(sub, county_doctor, "create", "", "draft", ""),
                            (sub, county_doctor, "submit", "draft", "submitted", "")])
             referrals.append(r)
-            follow_ups.append([FollowUp(due_date=now.date() + dt.timedelta(days=d)) for d in (7, 30, 90)])
+            follow_ups.append([FollowUp(due_date=now.date() + dt.timedelta(days=d)) for d in DOWN_FOLLOW_UP_DAYS])

@@ -118,7 +118,7 @@ def referral_new(request):
             inp = ReferralInput.from_form(request.POST, direction=direction,
                                           source_referral=source.pk if source else None)
             r = services.submit_referral(inp, actor=Actor.from_request(request))
-            messages.success(request, _("转诊单已保存为草稿") if inp.draft else "转诊单已提交")
+            messages.success(request, _("转诊单已保存为草稿") if inp.draft else _("转诊单已提交"))
             return redirect("referrals:detail", pk=r.pk)
         except DomainError as e:
             if e.code == "guideline_warning":
@@ -141,7 +141,7 @@ def referral_new(request):
         "direction": direction, "source": source, "patient": patient, "values": values, "errors": errors,
         "warning": warning, "key": key, "targets": _targets(request.user, direction), "urgencies": Urgency.choices,
         "external_levels": EXTERNAL_LEVELS, "risks": PregnancyRisk.choices,
-        "default_dates": [(today + dt.timedelta(days=d)).isoformat() for d in (7, 30, 90)],
+        "default_dates": [(today + dt.timedelta(days=d)).isoformat() for d in workflow.DOWN_FOLLOW_UP_DAYS],
     })
 
 

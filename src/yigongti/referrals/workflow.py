@@ -37,6 +37,9 @@ class Move(NamedTuple):
     by_person: bool = True
 
 
+# The follow-up plan a down-referral proposes by default: days after the referral (the form prefills it).
+DOWN_FOLLOW_UP_DAYS = (7, 30, 90)
+
 _ANSWERABLE = frozenset({Status.SUBMITTED})
 _AWAITING_PATIENT = frozenset({Status.ACCEPTED, Status.REDIRECTED})
 
