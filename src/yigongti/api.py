@@ -3,6 +3,7 @@
 from yigongti.core.api_support import AUTH, ProblemAPI, install_problem_handlers
 from yigongti.encounters.api import router as encounters_router
 from yigongti.indicators.api import router as indicators_router
+from yigongti.insurance.api import router as insurance_router
 from yigongti.orgs.api import router as orgs_router
 from yigongti.referrals.api import router as referrals_router
 from yigongti.residents.api import router as residents_router
@@ -24,3 +25,4 @@ api.add_router("/residents", residents_router)
 api.add_router("/encounters", encounters_router)
 api.add_router("/indicators", indicators_router)
 api.add_router("/referrals", referrals_router)
+api.add_router("/insurance", insurance_router)

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "yigongti.encounters",
     "yigongti.indicators",
     "yigongti.referrals",
+    "yigongti.insurance",
 ]
 
 MIDDLEWARE = [

@@ -25,6 +25,7 @@ urlpatterns = [
     path("encounters/", include("yigongti.encounters.urls")),
     path("indicators/", include("yigongti.indicators.urls")),
     path("referrals/", include("yigongti.referrals.urls")),
+    path("insurance/", include("yigongti.insurance.urls")),
     path("audit/", include(audit_patterns)),
     path("inbox/", core_views.inbox, name="inbox"),
     path("admin/", admin.site.urls),

@@ -62,6 +62,17 @@ VERB_TABLE: dict[str, tuple[str, frozenset[str]]] = {
     # the facility admin of the table works at a township center, not at the community's lead hospital
     "indicators.record_evidence": ("community", frozenset({R.COMMUNITY_MANAGER, R.BUREAU})),
     "indicators.refresh": ("none", frozenset({R.COMMUNITY_MANAGER, R.BUREAU, R.CITY})),
+    "insurance.set_budget": ("none", frozenset({R.INSURANCE_OFFICER})),
+    "insurance.post_ledger": ("none", frozenset({R.INSURANCE_OFFICER})),
+    "insurance.reconcile": ("none", frozenset({R.INSURANCE_OFFICER})),
+    "insurance.close_year": ("none", frozenset({R.INSURANCE_OFFICER})),
+    "insurance.load_rules": ("none", frozenset({R.INSURANCE_OFFICER})),
+    "insurance.set_rates": ("none", frozenset({R.INSURANCE_OFFICER})),
+    "insurance.group_cases": ("none", frozenset({R.INSURANCE_OFFICER})),
+    "insurance.simulate": ("none", frozenset({R.INSURANCE_OFFICER, R.COMMUNITY_MANAGER, R.BUREAU})),
+    "insurance.code_discharge": ("none", frozenset({R.DOCTOR, R.NURSE, R.FACILITY_ADMIN})),
+    "insurance.file_out_of_county": ("none", frozenset({R.INSURANCE_OFFICER, R.DOCTOR})),
+    "insurance.settle_pay_later": ("none", frozenset({R.INSURANCE_OFFICER, R.FACILITY_ADMIN})),
 }
 
 C = Category
