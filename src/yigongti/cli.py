@@ -286,6 +286,10 @@ from yigongti.indicators.commands import worker as _worker  # noqa: E402
 main.add_command(_indicators)
 main.add_command(_worker)
 
+from yigongti.insurance.commands import drg as _drg  # noqa: E402
+
+main.add_command(_drg)
+
 
 @main.group()
 def empi():

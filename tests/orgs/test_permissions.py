@@ -73,6 +73,7 @@ VERB_TABLE: dict[str, tuple[str, frozenset[str]]] = {
     "insurance.code_discharge": ("none", frozenset({R.DOCTOR, R.NURSE, R.FACILITY_ADMIN})),
     "insurance.file_out_of_county": ("none", frozenset({R.INSURANCE_OFFICER, R.DOCTOR})),
     "insurance.settle_pay_later": ("none", frozenset({R.INSURANCE_OFFICER, R.FACILITY_ADMIN})),
+    "insurance.open_pay_later": ("none", frozenset({R.INSURANCE_OFFICER, R.DOCTOR, R.NURSE, R.FACILITY_ADMIN})),
 }
 
 C = Category

@@ -18,6 +18,7 @@ from .accounts import build_accounts
 from .context import DemoContext
 from .empi import build_index_imports
 from .encounters import build_encounters, refresh_indicator_facts
+from .insurance import build_insurance
 from .orgs import build_facilities, build_regions, build_staff
 from .people import generate_people, load_people
 from .referrals import build_referrals
@@ -46,7 +47,7 @@ def _orgs(ctx: DemoContext) -> None:
         build_staff(ctx)
 
 
-STEPS = [_orgs, _people, build_accounts, build_encounters, build_index_imports, build_referrals,
+STEPS = [_orgs, _people, build_accounts, build_encounters, build_index_imports, build_referrals, build_insurance,
          refresh_indicator_facts]
 
 

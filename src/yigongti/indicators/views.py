@@ -19,7 +19,7 @@ from yigongti.core.exports import EXPORT_LIMIT, list_xlsx_response
 from yigongti.core.pages import domain_errors_as_pages, paginate_params
 from yigongti.core.validation import parse_year
 
-from . import queries, reports, services
+from . import queries, registry, reports, services
 from .definitions import INDICATORS
 from .models import EvidenceStatus
 from .periods import parse_period
@@ -70,7 +70,8 @@ def dashboard(request):
     focus = request.GET.get("focus", "N07")
     focus = focus if focus in INDICATORS and INDICATORS[focus].from_facts else "N07"
     cards = queries.figures(area, period)
-    groups = [(d, [c for c in cards if c.indicator.dimension == d]) for d in DIMENSION_ORDER]
+    order = DIMENSION_ORDER + [d for d in registry.DIMENSIONS if d not in DIMENSION_ORDER]  # other apps' last
+    groups = [(d, [c for c in cards if c.indicator.dimension == d]) for d in order]
     children = queries.ranking(area, period, focus)
     # patient-flow indicators rank places (where patients live), not facilities
     by_facility = area.kind != "facility" and INDICATORS[focus].local_basis == "facility"

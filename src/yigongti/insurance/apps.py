@@ -19,3 +19,15 @@ class InsuranceConfig(AppConfig):
                                               Role.CITY)
 
         menu.register(pgettext_lazy("menu", "医保基金"), "insurance:ledger", order=120, visible=fund_readers)
+
+        def settlement_readers(u) -> bool:  # settlement lists, filings, pay-later: person-level settlement data
+            from yigongti.orgs.permissions import Category, can_read
+
+            return can_read(u, Category.SETTLEMENT)
+
+        menu.register(pgettext_lazy("menu", "结算清单"), "insurance:cases", order=121, visible=settlement_readers)
+
+        from . import home, indicators
+
+        indicators.register()  # the fund's indicators on the dashboard and in the monthly report
+        home.register()  # the insurance officer's home panel

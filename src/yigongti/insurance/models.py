@@ -138,6 +138,8 @@ class YearSettlement(models.Model):
     method = models.CharField(_("分配方式"), max_length=12, choices=Method.choices)
     formula = models.JSONField(_("分配参数"), default=dict, blank=True)  # fixed shares, score weights …
     explanation = models.JSONField(_("计算说明"), default=list, blank=True)  # lines in words
+    # every figure of insurance.settlement.Outcome (str yuan), the rules applied and the data source
+    figures = models.JSONField(_("清算数据"), default=dict, blank=True)
     closed_by = models.ForeignKey(User, models.SET_NULL, null=True, blank=True, related_name="+")
     closed_at = models.DateTimeField(_("清算时间"), auto_now_add=True)
 
@@ -152,9 +154,16 @@ class MemberAllocation(models.Model):
     basis = models.DecimalField(_("分配基数"), max_digits=16, decimal_places=4)
     share = models.DecimalField(_("分配比例"), max_digits=9, decimal_places=6)
     amount = models.DecimalField(_("分配金额"), **MONEY)
+    figures = models.JSONField(_("成员数据"), default=dict, blank=True)  # the member's visits, discharges, fund paid
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["settlement", "facility"], name="allocation_once")]
+
+    @property
+    def share_percent(self) -> str:
+        from .settlement import pct
+
+        return pct(self.share)
 
 
 class RulePack(models.Model):
@@ -236,6 +245,9 @@ class Discharge(models.Model):
     fund_paid = models.DecimalField(_("统筹基金支付"), **MONEY, default=0)
     special_review = models.BooleanField(_("特病单议"), default=False)
     problems = models.JSONField(_("完整性问题"), default=list, blank=True)
+    # set by the coder's edit: a later sync from the encounter keeps the coded diagnoses and procedures
+    coded_by = models.ForeignKey(User, models.SET_NULL, null=True, blank=True, related_name="+")
+    coded_at = models.DateTimeField(_("编码时间"), null=True, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
@@ -287,6 +299,8 @@ class CasePayment(models.Model):
     unit_price = models.DecimalField(_("费率/点值"), max_digits=12, decimal_places=4)
     outlier = models.CharField(_("倍率类型"), max_length=4, choices=Outlier.choices, blank=True, default="")
     grassroots = models.BooleanField(_("基层病组"), default=False)
+    # insurance.payment: paid / special_review (by cost) / ungroupable, no_weight, no_rate, self_pay (flagged)
+    status = models.CharField(_("支付状态"), max_length=14, default="paid")
     amount = models.DecimalField(_("支付标准"), **MONEY)
     explanation = models.JSONField(_("计算说明"), default=list, blank=True)
 

@@ -76,6 +76,15 @@ def can_file_out_of_county(user, obj) -> bool:
     return has_role(user, R.INSURANCE_OFFICER, R.DOCTOR)
 
 
+@verb("insurance.open_pay_later", _("只有医保经办人员或就诊机构的医生、护士、管理员可以办理先诊疗后付费"))
+def can_open_pay_later(user, encounter) -> bool:
+    if _officer(user):
+        return True
+    if not has_role(user, *CODERS) or user.facility_id is None:
+        return False
+    return encounter is None or encounter.facility_id == user.facility_id
+
+
 @verb("insurance.settle_pay_later", _("只有医保经办人员或就诊机构的管理员可以结清先诊疗后付费"))
 def can_settle_pay_later(user, account) -> bool:
     if _officer(user):

@@ -19,7 +19,9 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
+from django.core.cache import cache
 from django.db.models import Count, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -30,6 +32,7 @@ from yigongti.core import audit
 from yigongti.core.actor import Actor
 
 log = logging.getLogger("yigongti.orgs")
+T = TypeVar("T")
 
 TODO = "todo"  # something to act on, shown first
 STATS = "stats"  # headline figures, shown as big numbers
@@ -114,12 +117,30 @@ def home_for(actor: Actor) -> Home:
                 totals=[p for p in built if p.kind == TOTALS])
 
 
+COUNTS_TTL = 300  # seconds: a new facility or staff member reaches the managers' home figures within five minutes
+
+
+def _cached_for_scope(user, what: str, build: Callable[[], T]) -> T:
+    """``build()``, cached in the shared cache per registry scope (every bureau account of a county shares it):
+    the managers' home panels count the facilities and staff of a county on every visit otherwise."""
+    from .queries import registry_scope
+
+    prefixes = registry_scope(user).prefixes
+    key = f"orgs:home:{what}:{'*' if prefixes is None else ','.join(sorted(prefixes))}"
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        cache.set(key, value, COUNTS_TTL)
+    return value
+
+
 def title_for(user) -> str:
     """The page's heading: the communities the account belongs to or manages, else its facility or region."""
     from .queries import communities_visible_to
 
     if manages_area(user):
-        names = [c.name for c in communities_visible_to(user)[:3]]
+        names = _cached_for_scope(user, "communities",
+                                  lambda: list(communities_visible_to(user).values_list("name", flat=True)[:3]))
         if names:
             return "、".join(names)
     if getattr(user, "facility_id", None):
@@ -139,13 +160,16 @@ def area_stats_panel(actor: Actor) -> Panel | None:
     user = actor.user
     if user is None or not manages_area(user):
         return None
-    facilities = facilities_visible_to(user)
-    beds = facilities.aggregate(approved=Sum("approved_beds"), open=Sum("open_beds"))
+    def counts() -> dict:
+        facilities = facilities_visible_to(user).order_by()
+        return {**facilities.aggregate(n=Count("id"), approved=Sum("approved_beds"), open=Sum("open_beds")),
+                "staff": staff_visible_to(user).filter(is_active=True).count()}
+
+    c = _cached_for_scope(user, "area", counts)
     return Panel("orgs.area", _("管辖范围"), STATS, [
-        Item(_("医疗卫生机构"), reverse("orgs:tree"), facilities.count(), testid="facility-total"),
-        Item(_("在岗人员"), reverse("orgs:staff"), staff_visible_to(user).filter(is_active=True).count(),
-             testid="staff-total"),
-        Item(_("开放床位 / 核定床位"), reverse("orgs:tree"), f"{beds['open'] or 0:,} / {beds['approved'] or 0:,}",
+        Item(_("医疗卫生机构"), reverse("orgs:tree"), c["n"], testid="facility-total"),
+        Item(_("在岗人员"), reverse("orgs:staff"), c["staff"], testid="staff-total"),
+        Item(_("开放床位 / 核定床位"), reverse("orgs:tree"), f"{c['open'] or 0:,} / {c['approved'] or 0:,}",
              testid="beds"),
     ])
 
@@ -157,7 +181,8 @@ def facility_types_panel(actor: Actor) -> Panel | None:
     user = actor.user
     if user is None or not manages_area(user):
         return None
-    by_type = dict(facilities_visible_to(user).values_list("type").annotate(n=Count("id")).values_list("type", "n"))
+    by_type = _cached_for_scope(user, "facility_types", lambda: dict(
+        facilities_visible_to(user).order_by().values_list("type").annotate(n=Count("id")).values_list("type", "n")))
     top = max(by_type.values(), default=0) or 1
     items = [Item(str(label), reverse("orgs:tree"), by_type[code], bar=round(100 * by_type[code] / top))
              for code, label in FacilityType.choices if by_type.get(code)]

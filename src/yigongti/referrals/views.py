@@ -21,6 +21,7 @@ from yigongti.core.idcard import looks_like_id_number
 from yigongti.core.pages import domain_errors_as_pages, hx_or_full, paginate_params
 from yigongti.orgs.permissions import can
 from yigongti.residents.queries import ResidentFilter, get_resident_for, search_residents
+from yigongti.residents.views import option_tags
 
 from . import indicators, queries, services, sheet, workflow
 from .inputs import ReferralInput
@@ -153,9 +154,14 @@ def center_queue(request):
     tab = request.GET.get("tab", "pending")
     f = queries.ReferralFilter.from_query(request.GET)
     page = queries.center_queue(Actor.from_request(request), tab, paginate_params(request), f=f)
-    ctx = {"page": page, "tab": tab, "counts": queries.queue_counts(request.user), "f": f,
-           "export_limit": EXPORT_LIMIT, "export_query": urlencode({"tab": tab, **f.as_dict()}),
-           **queries.filter_choices(request.user)}
+    ctx = {"page": page, "tab": tab, "f": f, "export_limit": EXPORT_LIMIT,
+           "export_query": urlencode({"tab": tab, **f.as_dict()})}
+    if not request.htmx or request.htmx.boosted:  # the whole page: tab counts and the filter (HTMX: the rows only)
+        choices = queries.filter_choices(request.user)
+        ctx.update(choices, counts=queries.queue_counts(request.user), options={
+            "townships": option_tags(choices["townships"], f.township),
+            "villages": option_tags(choices["villages"], f.village),
+            "facilities": option_tags(choices["facilities"], f.facility)})
     return hx_or_full(request, "referrals/center_queue.html", "referrals/_queue_rows.html", ctx)
 
 

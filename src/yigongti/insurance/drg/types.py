@@ -38,6 +38,7 @@ class GroupResult:
     drg: str = ""
     trace: tuple[str, ...] = field(default_factory=tuple)
     complication: str = ""  # "MCC" / "CC" / ""
+    reason: str = ""  # why an ungroupable case cannot be grouped (also the trace's last line)
 
 
 GROUPED = "grouped"

@@ -1,0 +1,276 @@
+"""DIP (按病种分值付费): the year's groups from the community's own cases, and the point value.
+
+Groups, in the shape of the DIP 技术规范 (国家医疗保障按病种分值付费技术规范):
+
+* a case's combination is its main diagnosis at the ICD-10 category (3 characters, ``I21``) with its main
+  procedure (ICD-9-CM-3, first listed) or "—" when it had none (保守治疗): ``I21|36.0700``, ``I21|—``;
+* **core groups** (核心病种): combinations with at least ``threshold`` cases in the year (15 by default);
+* **combined groups** (综合病种): the other cases, one group per diagnosis category and treatment —
+  ``COMB-I21-P`` (with a procedure: 手术操作) and ``COMB-I21-M`` (without: 保守治疗);
+* score (病种分值) = the group's mean total cost ÷ the mean total cost of all cases × 1000.
+
+Point value (点值, yuan per point), one per scheme:
+
+* **estimated** at the start of the year = the year's inpatient budget for DIP ÷ the expected total points, where
+  - inpatient budget = Σ budget amount (highest version per community) × (1 − 质量保证金比例) × inpatient share
+    (``Budget.rules["inpatient_share"]`` when set, else the prior year's share of in-county inpatient fund
+    spend in all fund spend of the county's insureds, else 0.6), then ÷ the fund's share of inpatient total cost
+    (prior year's discharges; payment standards, like DRG ones, are in total-cost terms);
+  - expected points = the prior year's cases scored on this year's groups × (1 + the budget's growth rate),
+    or this year's cases when the prior year has none;
+* **settled** at year end = the same inpatient fund (or the actual fund given) ÷ the actual total points of the
+  year's cases.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from yigongti.core import audit
+from yigongti.core.actor import Actor
+from yigongti.core.carelevel import IN_COUNTY_LEVELS
+from yigongti.core.errors import InvalidInput
+from yigongti.encounters.models import InsuranceSettlement
+from yigongti.orgs import permissions
+
+from . import payment
+from .models import Budget, DipGroup, DipPointValue
+from .queries import payment as reads
+
+THRESHOLD = 15
+NO_PROCEDURE = "—"
+DEFAULT_INPATIENT_SHARE = Decimal("0.6")
+# 基层病种 (flagged on the groups, for the pages and the indicator): the same conditions as the default 基层病组
+GRASSROOTS_CATEGORIES = frozenset({"I10", "I11", "E11", "E14", "J44", "J18", "J20", "J06", "J45", "K29", "A09",
+                                   "I63", "M54", "N39"})
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    code: str
+    name: str
+    kind: str  # core / combined
+    cases: int
+    avg_cost: Decimal
+    score: Decimal
+
+
+def category(diagnosis: str) -> str:
+    return diagnosis.strip().upper()[:3]
+
+
+def combination(diagnosis: str, procedure: str) -> str:
+    return f"{category(diagnosis)}|{procedure.strip() or NO_PROCEDURE}"
+
+
+def combined_code(diagnosis: str, procedure: str) -> str:
+    return f"COMB-{category(diagnosis)}-{'P' if procedure.strip() else 'M'}"
+
+
+def group_code(diagnosis: str, procedure: str, core: set[str] | frozenset[str]) -> str:
+    """The DIP group of a case given the year's core combinations ("" without a main diagnosis)."""
+    if not category(diagnosis):
+        return ""
+    key = combination(diagnosis, procedure)
+    return key if key in core else combined_code(diagnosis, procedure)
+
+
+def _name(code: str) -> str:
+    if code.startswith("COMB-"):
+        _c, cat, kind = code.split("-")
+        return f"{cat} 综合病种（{'手术操作' if kind == 'P' else '保守治疗'}）"
+    cat, proc = code.split("|")
+    return f"{cat} 保守治疗" if proc == NO_PROCEDURE else f"{cat} + {proc}"
+
+
+def groups_from_cases(cases: Iterable[tuple[str, str, Decimal]], *,
+                      threshold: int = THRESHOLD) -> tuple[list[GroupRow], Decimal]:
+    """Pure: ``cases`` are (main diagnosis, main procedure, total cost); returns the groups and the overall
+    mean cost."""
+    rows = [(d, p, c) for d, p, c in cases if category(d) and c > 0]
+    if not rows:
+        return [], Decimal(0)
+    counts: dict[str, int] = defaultdict(int)
+    for d, p, _c in rows:
+        counts[combination(d, p)] += 1
+    core = {k for k, n in counts.items() if n >= threshold}
+    sums: dict[str, list] = defaultdict(lambda: [0, Decimal(0)])
+    for d, p, c in rows:
+        s = sums[group_code(d, p, core)]
+        s[0] += 1
+        s[1] += c
+    overall = sum((c for _d, _p, c in rows), Decimal(0)) / len(rows)
+    out = [GroupRow(code, _name(code), "core" if code in core else "combined", n, payment.money(total / n),
+                    (total / n / overall * 1000).quantize(payment.CENT)) for code, (n, total) in sorted(sums.items())]
+    return out, payment.money(overall)
+
+
+def build_groups(year: int, *, actor: Actor, threshold: int = THRESHOLD) -> dict:
+    """Build (replace) the year's DIP groups from its discharges."""
+    permissions.check(actor, "insurance.set_rates", None)
+    if not 1 <= threshold <= 1000:
+        raise InvalidInput("invalid_threshold", _("核心病种例数阈值应在 1 到 1000 之间"), field="threshold")
+    cases = reads.load_year(year, reads.payment_version(), codes=True)
+    groups, overall = groups_from_cases(zip(cases.diagnosis, cases.procedure, cases.cost, strict=True),
+                                        threshold=threshold)
+    if not groups:
+        raise InvalidInput("no_cases", _("%(year)s 年没有带主要诊断和费用的出院病例，无法生成病种") % {"year": year})
+    with transaction.atomic():
+        DipGroup.objects.filter(year=year).delete()
+        DipGroup.objects.bulk_create([
+            DipGroup(year=year, code=g.code, name=g.name, kind=g.kind, cases=g.cases, avg_cost=g.avg_cost,
+                     score=g.score, grassroots=g.code.split("|")[0].removeprefix("COMB-")[:3] in GRASSROOTS_CATEGORIES)
+            for g in groups], batch_size=1000)
+        audit.record(actor, "build_dip_groups", "dipgroup", str(year), groups=len(groups), threshold=threshold)
+    core = [g for g in groups if g.kind == "core"]
+    return {"year": year, "groups": len(groups), "core": len(core), "combined": len(groups) - len(core),
+            "core_cases": sum(g.cases for g in core), "cases": sum(g.cases for g in groups),
+            "overall_mean_cost": str(overall), "threshold": threshold}
+
+
+def total_points(year: int, scheme: str, groups_year: int) -> tuple[Decimal, int]:
+    """The points of the year's cases of one scheme, scored on the groups of ``groups_year``."""
+    groups = {g.code: (g.kind, g.score) for g in DipGroup.objects.filter(year=groups_year)}
+    core = {c for c, (k, _s) in groups.items() if k == "core"}
+    cases = reads.load_year(year, reads.payment_version(), codes=True)
+    points, n = Decimal(0), 0
+    for i in range(len(cases)):
+        if cases.scheme[i] != scheme:
+            continue
+        g = groups.get(group_code(cases.diagnosis[i], cases.procedure[i], core))
+        if g is not None:
+            points += g[1]
+            n += 1
+    return points, n
+
+
+def _budgets(year: int, scheme: str) -> list[Budget]:
+    latest: dict[int, Budget] = {}
+    for b in Budget.objects.filter(year=year, scheme=scheme).select_related("community__region").order_by("version"):
+        latest[b.community_id] = b
+    return list(latest.values())
+
+
+def _inpatient_share(budget: Budget, lines: list[str]) -> Decimal:
+    rule = (budget.rules or {}).get("inpatient_share")
+    if rule not in (None, ""):
+        lines.append(f"{budget.community.name}：住院占比取预算规则 {Decimal(str(rule)):.2%}")
+        return Decimal(str(rule))
+    county = budget.community.region.code[:6]
+    qs = InsuranceSettlement.objects.filter(residence_county=county, scheme=budget.scheme,
+                                            settle_date__year=budget.year - 1)
+    whole = qs.aggregate(s=Sum("fund_paid"))["s"] or Decimal(0)
+    inpatient = qs.filter(type="inpatient", facility_level__in=IN_COUNTY_LEVELS,
+                          facility_county=county).aggregate(s=Sum("fund_paid"))["s"] or Decimal(0)
+    if whole > 0 and inpatient > 0:
+        share = (inpatient / whole).quantize(Decimal("0.0001"))
+        lines.append(f"{budget.community.name}：住院占比取上年县内住院基金支出占比 {share:.2%}")
+        return share
+    lines.append(f"{budget.community.name}：无上年结算数据，住院占比取默认 {DEFAULT_INPATIENT_SHARE:.0%}")
+    return DEFAULT_INPATIENT_SHARE
+
+
+def inpatient_fund(year: int, scheme: str, lines: list[str]) -> tuple[Decimal, Decimal]:
+    """The year's inpatient budget for DIP (fund terms) and its growth rate, with the reasoning in ``lines``."""
+    budgets = _budgets(year, scheme)
+    if not budgets:
+        raise InvalidInput("no_budget", _("%(year)s 年%(scheme)s没有基金预算，请先设定预算")
+                           % {"year": year, "scheme": payment.SCHEME_NAMES.get(scheme, scheme)})
+    fund = Decimal(0)
+    for b in budgets:
+        share = _inpatient_share(b, lines)
+        part = b.amount * (1 - b.withholding_rate) * share
+        lines.append(f"{b.community.name} 预算 v{b.version} {b.amount:,.2f}元 × (1 − 质量保证金 "
+                     f"{b.withholding_rate:.2%}) × 住院占比 {share:.2%} = {payment.money(part):,.2f}元")
+        fund += part
+    growth = budgets[0].growth_rate
+    return payment.money(fund), growth
+
+
+def _fund_ratio(year: int, scheme: str, lines: list[str]) -> Decimal:
+    """The fund's share of inpatient total cost, from the prior year's discharges (else this year's, else 1)."""
+    for y in (year - 1, year):
+        c = reads.load_year(y, reads.payment_version())
+        cost = sum((c.cost[i] for i in range(len(c)) if c.scheme[i] == scheme), Decimal(0))
+        fund = sum((c.fund[i] for i in range(len(c)) if c.scheme[i] == scheme), Decimal(0))
+        if cost > 0 and fund > 0:
+            ratio = (fund / cost).quantize(Decimal("0.0001"))
+            lines.append(f"{y} 年出院病例基金支付占医疗总费用 {ratio:.2%}：可分配总费用 = 住院基金 ÷ {ratio:.4f}")
+            return ratio
+    lines.append("无基金支付比例数据：按基金口径计算点值")
+    return Decimal(1)
+
+
+def _save_point(year: int, scheme: str, **fields) -> DipPointValue:
+    obj, _created = DipPointValue.objects.update_or_create(year=year, scheme=scheme, defaults=fields)
+    return obj
+
+
+def _check_scheme(scheme: str) -> None:
+    if scheme not in payment.SCHEMES:
+        raise InvalidInput("invalid_scheme", _("险种应为 resident（城乡居民）或 employee（职工）"), field="scheme")
+
+
+def estimate_point_value(year: int, scheme: str, *, actor: Actor) -> dict:
+    """The year's estimated point value: inpatient budget ÷ expected total points (see the module)."""
+    permissions.check(actor, "insurance.set_rates", None)
+    _check_scheme(scheme)
+    if not DipGroup.objects.filter(year=year).exists():
+        raise InvalidInput("no_groups", _("%(year)s 年还没有DIP病种，请先生成病种") % {"year": year})
+    lines: list[str] = []
+    fund, growth = inpatient_fund(year, scheme, lines)
+    ratio = _fund_ratio(year, scheme, lines)
+    points, n = total_points(year - 1, scheme, year)
+    if n:
+        expected = (points * (1 + growth)).quantize(payment.CENT)
+        lines.append(f"预计总分值 = 上年 {n} 例按本年病种计分 {points:,.2f} × (1 + 增长率 {growth:.2%}) "
+                     f"= {expected:,.2f}")
+    else:
+        points, n = total_points(year, scheme, year)
+        expected = points
+        lines.append(f"上年无病例：预计总分值取本年已出院 {n} 例的分值 {expected:,.2f}")
+    if expected <= 0:
+        raise InvalidInput("no_points", _("没有可计分的病例，无法估算点值"))
+    value = (fund / ratio / expected).quantize(Decimal("0.0001"))
+    lines.append(f"预估点值 = {fund:,.2f} ÷ {ratio:.4f} ÷ {expected:,.2f} = {value:.4f} 元/分")
+    with transaction.atomic():
+        pv = _save_point(year, scheme, estimated=value, total_points=expected)
+        audit.record(actor, "estimate_point_value", "dippointvalue", pv.pk, year=year, scheme=scheme, value=str(value))
+    return {"year": year, "scheme": scheme, "estimated": str(value), "expected_points": str(expected),
+            "fund": str(fund), "explanation": lines}
+
+
+def settle_point_value(year: int, scheme: str, *, actor: Actor, fund: Decimal | None = None) -> dict:
+    """The year-end point value: the inpatient fund (``fund``, default the budget's inpatient part) ÷ the actual
+    total points of the year's cases."""
+    permissions.check(actor, "insurance.set_rates", None)
+    _check_scheme(scheme)
+    if not DipGroup.objects.filter(year=year).exists():
+        raise InvalidInput("no_groups", _("%(year)s 年还没有DIP病种，请先生成病种") % {"year": year})
+    lines: list[str] = []
+    if fund is None:
+        fund, _growth = inpatient_fund(year, scheme, lines)
+    else:
+        lines.append(f"实际可用于住院付费的基金 {fund:,.2f}元")
+    ratio = _fund_ratio(year, scheme, lines)
+    points, n = total_points(year, scheme, year)
+    if points <= 0:
+        raise InvalidInput("no_points", _("没有可计分的病例，无法清算点值"))
+    value = (fund / ratio / points).quantize(Decimal("0.0001"))
+    lines.append(f"实际总分值 {n} 例共 {points:,.2f}；"
+                 f"清算点值 = {fund:,.2f} ÷ {ratio:.4f} ÷ {points:,.2f} = {value:.4f} 元/分")
+    existing = DipPointValue.objects.filter(year=year, scheme=scheme).first()
+    with transaction.atomic():
+        pv = _save_point(year, scheme, settled=value, total_points=points,
+                         estimated=existing.estimated if existing else value)
+        audit.record(actor, "settle_point_value", "dippointvalue", pv.pk, year=year, scheme=scheme, value=str(value))
+    return {"year": year, "scheme": scheme, "settled": str(value), "total_points": str(points), "fund": str(fund),
+            "explanation": lines}
+
