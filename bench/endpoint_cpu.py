@@ -48,6 +48,7 @@ def main() -> None:
     ap.add_argument("--only", default="", help="comma-separated substrings of endpoint names")
     ap.add_argument("--profile", default="", help="cProfile this endpoint (exact name) and print the top")
     ap.add_argument("--top", type=int, default=35)
+    ap.add_argument("--json", help="append {endpoint: [CPU ms, …]} of this run to this file (one line per run)")
     ap.add_argument("--sql", action="store_true", help="print each endpoint's queries of one request, slowest first")
     ap.add_argument("--sort", default="cumulative")
     ap.add_argument("--setup", action="store_true", help="create the bench logins first (http_load's set-up)")
@@ -97,7 +98,10 @@ def main() -> None:
             s.save()
         clients[key] = c
         qs = scope_for(user).filter(Resident.objects.all())
-        rows = list(qs.order_by("?").values_list("name", "id_number")[:200]) if key != "center" else []
+        # the same terms for every tree and run: ids drawn with a fixed seed, kept where in scope
+        top = Resident.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        pick = random.Random(key).sample(range(1, top + 1), min(top, 20000)) if key != "center" else []
+        rows = list(qs.filter(id__in=pick).order_by("id").values_list("name", "id_number")[:200])
         terms[key] = {"names": [n[:2] for n, _ in rows if len(n) >= 2][:50], "ids": [i for _, i in rows if i][:50]}
 
     def get(who, path, htmx=False):
@@ -137,15 +141,30 @@ def main() -> None:
 
     print(f"{a.db}: {Resident.objects.count():,} residents; load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; {a.rounds} rounds after {a.warmup} warm-up")
-    print(f"{'endpoint [login]':30} {'CPU p50':>8} {'CPU p95':>8} {'wall p50':>9} {'wall p95':>9}  bytes")
+    print(f"{'endpoint [login]':30} {'CPU p50':>8} {'CPU p95':>8} {'PG mean':>8} {'wall p50':>9} {'wall p95':>9}"
+          "  bytes")
     totals = []
+    samples: dict[str, list[float]] = {}
+    def pg_ticks() -> int:
+        """CPU clock ticks (user + system) of this connection's PostgreSQL backend so far (same machine)."""
+        from django.db import connection
+
+        connection.ensure_connection()
+        pid = connection.connection.info.backend_pid
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+
+    tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
+    pg_ms: dict[str, float] = {}
     for name, run in endpoints.items():
+        rng.seed(name)  # the same search terms in the same order for every tree
         for _ in range(a.warmup):
             r = run()
             if r.status_code != 200:
                 raise SystemExit(f"{name}: status {r.status_code} {getattr(r, 'url', '')}")
         cpu, wall = [], []
-        prof = cProfile.Profile() if a.profile else None
+        prof = cProfile.Profile(time.process_time) if a.profile else None  # CPU time, not waits
+        t0 = pg_ticks()
         for _ in range(a.rounds):
             c0, w0 = time.process_time(), time.perf_counter()
             if prof:
@@ -155,7 +174,9 @@ def main() -> None:
                 prof.disable()
             cpu.append((time.process_time() - c0) * 1000)
             wall.append((time.perf_counter() - w0) * 1000)
+        pg_ms[name] = (pg_ticks() - t0) * tick_ms / a.rounds
         totals.append(statistics.median(cpu))
+        samples[name] = cpu
         if a.sql:
             from django.db import connection
 
@@ -171,14 +192,21 @@ def main() -> None:
             with connection.execute_wrapper(wrapper):
                 run()
             print(f"  {len(timed)} queries, {sum(t for t, _ in timed):.1f} ms")
-            for t, sql in sorted(timed, reverse=True)[:8]:
+            for t, sql in (timed if os.environ.get('YGT_SQL_ALL') else sorted(timed, reverse=True)[:8]):
                 print(f"  {t:7.1f} ms  {sql[:300]}")
-        print(f"{name:30} {statistics.median(cpu):8.1f} {_pct(cpu, 0.95):8.1f} {statistics.median(wall):9.1f} "
+        print(f"{name:30} {statistics.median(cpu):8.1f} {_pct(cpu, 0.95):8.1f} {pg_ms[name]:8.1f} "
+              f"{statistics.median(wall):9.1f} "
               f"{_pct(wall, 0.95):9.1f}  {len(r.content):,}", flush=True)
         if prof:
             pstats.Stats(prof).strip_dirs().sort_stats(a.sort).print_stats(a.top)
     if len(totals) > 1:
         print(f"{'mean of the medians':30} {statistics.mean(totals):8.1f}")
+    if a.json:
+        import json
+
+        with open(a.json, "a") as out:
+            out.write(json.dumps({"src": sys.modules["yigongti"].__file__, "load": os.getloadavg()[0],
+                                  "cpu": samples, "pg": pg_ms}) + "\n")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,9 @@ from those cases (``weights.compute_weights``), sets the rates and the budgets, 
   effect, saved as a Simulation) — the figure the target is about;
 * the vectorised computation alone (arrays loaded once: two ``simulation.pay`` passes and the per-member sums);
 * the baseline: the same two passes as a Python loop, one ``payment.drg_payment`` call per case and pass, over
-  dicts already in memory (its loading is not charged to it).
+  dicts already in memory (its loading is not charged to it);
+* and, for reference, ``weights.price_cases`` (every discharge priced by DRG and DIP with its explanation,
+  written as CasePayment rows).
 """
 
 from __future__ import annotations
@@ -164,7 +166,7 @@ def run(reps: int) -> None:
     vec = []
     for _ in range(max(reps, 3)):
         t = time.perf_counter()
-        b, s = simulation.compare(cases, base, scen)
+        _b, s = simulation.compare(cases, base, scen)
         vec.append(time.perf_counter() - t)
     # the baseline's data: ORM-free dicts (not timed), its terms as the pure function's dataclasses
     yc = reads.load_year(YEAR, VERSION, facilities=facilities)
@@ -183,15 +185,19 @@ def run(reps: int) -> None:
     fac_index = {f: i for i, f in enumerate(cases.facilities)}
     worst = max(abs(float(v[1]) - s[fac_index[f]]) for f, v in loop.items())
     total = float(sum(v[1] for v in loop.values()))
+    t = time.perf_counter()
+    priced = weights.price_cases(YEAR, actor=actor, version=VERSION)
+    price_s = time.perf_counter() - t
     community = MedicalCommunity.objects.get()
     print(f"{len(cases):,} discharges of {YEAR}, {len(cases.facilities)} members of {community.name}; "
           f"{np.count_nonzero(cases.drg >= 0):,} grouped with a weight")
-    print(f"{'figure':44} {'seconds':>9}")
-    print(f"{'run_simulation end to end (median of ' + str(reps) + ')':44} {sorted(times)[len(times) // 2]:9.3f}"
+    print(f"{'figure':52} {'seconds':>9}")
+    print(f"{'run_simulation end to end (median of ' + str(reps) + ')':52} {sorted(times)[len(times) // 2]:9.3f}"
           f"   target ≤ {TARGET_S:.0f} s")
-    print(f"{'  of which loading the year (last run)':44} {res['seconds']['load']:9.3f}")
-    print(f"{'vectorised compute, 2 passes (median)':44} {sorted(vec)[len(vec) // 2]:9.4f}")
-    print(f"{'baseline: Python loop, 2 passes':44} {loop_s:9.3f}")
+    print(f"{'  of which loading the year (last run)':52} {res['seconds']['load']:9.3f}")
+    print(f"{'vectorised compute, 2 passes (median)':52} {sorted(vec)[len(vec) // 2]:9.4f}")
+    print(f"{'baseline: Python loop, 2 passes':52} {loop_s:9.3f}")
+    print(f"{'price_cases (DRG + DIP, ' + format(2 * priced['cases'], ',') + ' CasePayment rows)':52} {price_s:9.3f}")
     print(f"baseline ÷ vectorised compute = {loop_s / sorted(vec)[len(vec) // 2]:.0f}×; "
           f"baseline ÷ end to end = {loop_s / sorted(times)[len(times) // 2]:.1f}×")
     print(f"scenario total {total:,.2f} yuan; largest per-member difference loop vs arrays {worst:.2f} yuan; "

@@ -118,7 +118,8 @@ def test_the_demo_countys_insurance_year_is_plausible(transactional_db):
     from yigongti.orgs.models import Region
 
     county = queries._region_area(Region.objects.get(level="county"))
-    cards = {c.indicator.code: c.value for c in queries.figures(county, parse_period(f"{year}-{TODAY.month - 1:02d}-ytd"))}
+    ytd = parse_period(f"{year}-{TODAY.month - 1:02d}-ytd")
+    cards = {c.indicator.code: c.value for c in queries.figures(county, ytd)}
     for code in ("INS_EXEC", "INS_GAP", "INS_CMI", "INS_GR_SHARE", "INS_OUT"):
         assert cards[code].value is not None, (code, cards[code].extra)
     assert cards["INS_GAP"].value > 0

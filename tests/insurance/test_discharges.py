@@ -56,8 +56,10 @@ def test_a_main_diagnosis_not_valid_as_main_is_named():
 
 
 def test_a_procedure_not_in_the_versions_table_is_named():
-    problems = problems_of(fields(procedures=[CHOLECYSTECTOMY, UNKNOWN_PROCEDURE]), pack_for(V11))
-    assert problems == [f"手术操作 {UNKNOWN_PROCEDURE} 不在CHS-DRG 1.1的手术操作编码表（ICD-9-CM-3）中"]
+    problems = problems_of(fields(procedures=[CHOLECYSTECTOMY, UNKNOWN_PROCEDURE]), pack_for(V20))
+    assert problems == [f"手术操作 {UNKNOWN_PROCEDURE} 不在CHS-DRG 2.0的手术操作编码表（ICD-9-CM-3）中"]
+    # 1.1 lists only the procedures that group: a well-formed code outside its lists does not block grouping
+    assert problems_of(fields(procedures=[CHOLECYSTECTOMY, UNKNOWN_PROCEDURE]), pack_for(V11)) == []
 
 
 def test_a_newborn_without_birth_weight_cannot_group():

@@ -50,8 +50,10 @@ def text(result) -> str:
 
 def test_both_versions_load_with_their_declared_counts(p20, p11):
     assert VERSIONS == (V20, V11)
-    assert p20.counts == {"mdc": 26, "adrg": 409, "drg": 634, "mcc": 4477, "cc": 8009, "cce": 27143}
-    assert p11.counts == {"mdc": 26, "adrg": 376, "drg": 628, "mcc": 4678, "cc": 16568, "cce": 28302}
+    assert p20.counts == {"mdc": 26, "adrg": 409, "drg": 634, "mcc": 4477, "cc": 8009, "cce": 27143,
+                          "mdc_rows": 29615, "adrg_rows": 62210, "zd_invalid": 1849, "ss_invalid": 1822}
+    assert p11.counts == {"mdc": 26, "adrg": 376, "drg": 628, "mcc": 4678, "cc": 16568, "cce": 28302,
+                          "mdc_rows": 29673, "adrg_rows": 59554, "zd_invalid": 0, "ss_invalid": 0}
     assert len(p20.checksum) == 64 and p20.checksum != p11.checksum
     assert pack_for(V20) is p20  # loaded once per process
 
@@ -69,6 +71,42 @@ def test_pack_attributes_answer_from_the_tables(p20):
     assert p20.known_diagnosis("Z37.000x001") and not p20.valid_diagnosis("Z37.000x001")  # only as other diagnosis
 
 
+def _shape(pack, adrg):
+    return [[("|".join(x.kind for x in r.alts) if r.alts else r.kind) for r in alt]
+            for alt in pack.rules[adrg].alternatives]
+
+
+@pytest.mark.parametrize(("version", "adrg", "shape"), [
+    (V20, "BB2", [["main_dx", "main_proc"]]),  # 包含以下主要诊断 + 包含以下主要手术或操作
+    (V20, "AC1", [["any_proc", "any_proc"]]),  # 同时包含以下手术或操作 … 和 …
+    (V20, "AH2", [["other_dx|any_proc", "any_proc"]]),  # 入组条件：（其他诊断或手术或操作 1）+手术或操作 2
+    (V20, "IB1", [["main_dx", "main_proc"], ["main_proc"], ["any_proc", "any_proc"]]),  # 入组条件 1/2/3
+    (V20, "OF1", [["main_dx", "main_proc"], ["main_dx", "other_dx", "main_proc"]]),  # 主要诊断 1 / 2 + 其他诊断
+    (V20, "WB3", [["main_dx|other_dx", "main_proc"]]),  # （主要诊断或其他诊断）+主要手术或操作
+    (V20, "WJ1", [["main_proc"]]),  # 包含 WB1、WB2、WB3 的所有主要手术或操作
+    (V20, "WR2", [["main_dx"], ["other_dx"]]),  # 包含以下主要诊断 / 或包含以下其他诊断
+    (V20, "OR1", [["other_dx"]]),  # 包含以下其他诊断
+    (V20, "PS1", [["any_dx"]]),  # 包含以下主要诊断或其他诊断
+    (V20, "SB1", [["or_proc"]]),  # 包含全部手术或操作
+    (V20, "ZZ1", [["no_or_proc"]]),  # 符合 MDCZ 诊断表，且无手术或操作
+    (V11, "JA1", [["main_dx", "any_proc", "any_proc"], ["main_dx", "any_proc", "any_proc", "any_proc"]]),  # 手术表
+    (V11, "IB1", [["main_dx", "any_proc", "any_proc"]]),  # 包含以下主要诊断 + 同时包含以下手术 … 和 …
+    (V11, "YC1", [["any_dx", "or_proc"]]),  # 包含以下诊断 + 全部手术
+    (V11, "ZZ1", [["no_or_proc"]]),  # 符合 MDCZ 主诊表，且无手术
+])
+def test_each_condition_form_of_the_tables_is_read(version, adrg, shape):
+    pack = pack_for(version)
+    assert _shape(pack, adrg) == shape
+    assert all(r.codes or r.alts or r.kind in ("or_proc", "no_or_proc")
+               for alt in pack.rules[adrg].alternatives for r in alt)
+
+
+def test_wj1_takes_the_main_procedures_of_wb1_to_wb3(p20):
+    wb = set().union(*(r.codes for a in ("WB1", "WB2", "WB3") for alt in p20.rules[a].alternatives for r in alt
+                       if r.kind == "main_proc"))
+    assert p20.procedures_of("WJ1") == wb and wb
+
+
 def test_a_pack_missing_one_mcc_row_is_refused(tmp_path):
     copy = tmp_path / "CHS_DRG_20"
     shutil.copytree(pack_dir(V20), copy)
@@ -76,6 +114,16 @@ def test_a_pack_missing_one_mcc_row_is_refused(tmp_path):
     lines = mcc.read_text(encoding="utf-8").splitlines(keepends=True)
     mcc.write_text("".join(lines[:10] + lines[11:]), encoding="utf-8")
     with pytest.raises(RulePackError, match=r"mcc 应为 4,477 实为 4,476"):
+        load_pack(copy)
+
+
+def test_a_pack_missing_one_code_of_an_adrg_list_is_refused(tmp_path):
+    copy = tmp_path / "CHS_DRG_11"
+    shutil.copytree(pack_dir(V11), copy)
+    target = next((copy / "ADRG").glob("FR1_*.dat"))
+    lines = target.read_text(encoding="utf-8").splitlines(keepends=True)
+    target.write_text("".join(lines[:1] + lines[2:]), encoding="utf-8")
+    with pytest.raises(RulePackError, match=r"adrg_rows 应为 59,554 实为 59,553"):
         load_pack(copy)
 
 
@@ -299,6 +347,13 @@ def test_an_operating_room_procedure_foreign_to_the_main_diagnosis(p20):
     assert r.status == UNGROUPABLE and r.mdc == "MDCF" and "歧义组 QY" in r.reason
 
 
+def test_a_non_or_adrg_takes_a_procedure_that_is_surgery_elsewhere(p20):
+    # 88.4100 (脑动脉造影) is in BM1 (神经介入检查术, non-OR) and in a surgical ADRG of another MDC
+    assert "88.4100" in p20.or_procedures and "88.4100" in p20.procedures_of("BM1")
+    r = group(p20, case("G91.000x002", procs=("88.4100",)))
+    assert (r.status, r.adrg, r.drg) == (GROUPED, "BM1", "BM15")
+
+
 def test_no_diagnosis(p20):
     assert group(p20, Case("t", "1", 50, ())).reason == "缺主要诊断"
 
@@ -367,6 +422,7 @@ def test_batch_command_on_parquet_with_a_rules_directory(tmp_path):
     src = tmp_path / "cases.parquet"
     table = {k: [r[k] for r in ROWS] for k in ROWS[0]}
     table["age_years"] = [int(v) for v in table["age_years"]]  # typed columns are read as well
+    table["diagnoses"] = [v.split("|") for v in table["diagnoses"]]  # and codes as list<string>
     pq.write_table(pa.table(table), src)
     out = tmp_path / "groups.parquet"
     res = CliRunner().invoke(_cli(), ["drg", "group", "--rules", str(pack_dir(V20)), "--input", str(src),

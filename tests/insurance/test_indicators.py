@@ -157,6 +157,8 @@ def test_the_officers_home_panel_shows_execution_the_forecast_and_lists_to_compl
     assert Discharge.objects.exclude(problems=[]).count() == 1
     panel = fund_panel(as_(officer))
     ids = [i.testid for i in panel.items]
-    assert ids == ["insurance-execution", "insurance-forecast", "insurance-incomplete"]
+    assert ids == ["insurance-execution", "insurance-forecast", "insurance-n08", "insurance-incomplete"]
+    months = [(YEAR, m) for m in range(1, POSTED_MONTHS + 1)]
+    assert panel.items[2].value == f"{fund.ledger_in_county_share(cast.community, months)}%"
     assert panel.items[1].tone == "danger"  # the world's budget runs out
     assert fund_panel(as_(cast.village_doctor)) is None

@@ -150,6 +150,7 @@ def test_price_cases_writes_a_drg_payment_for_every_discharge(cast):
     drg = {p.discharge_id: p for p in CasePayment.objects.filter(method="drg")}
     assert drg[a.pk].amount == D("20000.00")  # 2.0 × 10,000
     assert drg[b.pk].amount == D("4500.00") and drg[b.pk].grassroots
+    assert any("同病同付" in line for line in drg[b.pk].explanation)
     assert drg[c.pk].status == "ungroupable" and drg[c.pk].amount == 0
     assert CasePayment.objects.filter(method="dip").count() == 3  # no DIP groups yet: flagged
     weights.price_cases(YEAR, actor=as_(officer(cast)))  # again: replaced, not doubled
@@ -213,3 +214,27 @@ def test_api_rates_put_refuses_a_doctor_and_bad_input_as_problem_json(cast, logi
     resp = client.put(f"/api/v1/insurance/payment/rates/{YEAR}", body, content_type="application/json")
     assert resp.status_code == 200 and resp.json()[0]["rate"] == "10000.00"
     assert client.get(f"/api/v1/insurance/payment/rates/{YEAR}").json()[0]["level"] == "county"
+
+
+@pytest.mark.django_db
+def test_every_payment_page_and_api_read_answers_every_role_without_a_server_error(cast, login, client):
+    from yigongti.insurance import simulation
+
+    terms()
+    discharge(cast, cast.county_hospital, 5000)
+    o = officer(cast)
+    sim = simulation.run_simulation(YEAR, {}, actor=as_(o))
+    pages = ["/insurance/payment/", f"/insurance/payment/?year={YEAR}&q=FV", "/insurance/payment/dip/",
+             "/insurance/payment/dip/?kind=core", "/insurance/efficiency/", "/insurance/simulation/",
+             f"/insurance/simulation/{sim['id']}/", "/insurance/payment/?year=abc"]
+    apis = [f"/api/v1/insurance/payment/{p}" for p in (
+        f"weights/{YEAR}", f"rates/{YEAR}", f"dip/{YEAR}/groups", f"dip/{YEAR}/point-values",
+        f"efficiency/{YEAR}", "efficiency/0", "simulations", f"simulations/{sim['id']}")]
+    for user, allowed in ((o, True), (cast.manager, True), (cast.bureau, True), (cast.city, True),
+                          (cast.county_doctor, False), (cast.village_doctor, False), (cast.auditor, False)):
+        login(user)
+        for url in pages + apis:
+            status = client.get(url).status_code
+            bad = url.endswith(("year=abc", "efficiency/0"))
+            expected = ({200, 404} if allowed else {403, 404}) | ({400, 422} if bad else set())
+            assert status in expected, (user.username, url, status)

@@ -527,7 +527,8 @@ def test_every_settlement_page_and_endpoint_answers_every_role_without_a_server_
     pages = ["/insurance/settlement/", _url(), _url(PAST + 5), f"/insurance/settlement/{s.pk}/statement/{h}.xlsx",
              f"/insurance/settlement/{s.pk}/statement/{h}.pdf", f"/insurance/settlement/{s.pk}/summary.xlsx",
              f"/insurance/settlement/{s.pk + 1}/summary.xlsx"]
-    apis = [f"{API}/preview", f"{API}", f"{API}/{s.pk}", f"{API}/{s.pk}/statement/{h}.pdf", f"{API}/{s.pk}/summary.xlsx"]
+    apis = [f"{API}/preview", f"{API}", f"{API}/{s.pk}", f"{API}/{s.pk}/statement/{h}.pdf",
+            f"{API}/{s.pk}/summary.xlsx"]
     readers = who in ("officer", "manager", "bureau", "city")
     for url in pages + apis:
         r = client.get(url)
@@ -538,3 +539,25 @@ def test_every_settlement_page_and_endpoint_answers_every_role_without_a_server_
             assert r.status_code in (403, 404), url
         elif url not in (pages[2], pages[-1]):
             assert r.status_code == 200, (url, r.status_code)
+
+
+def test_the_preview_reads_the_posted_months_of_the_ledger_and_says_so(year_world, cast):
+    from yigongti.insurance.queries import settlement as q
+
+    LedgerEntry.objects.create(community=cast.community, year=PAST, month=2, scheme="resident",
+                               facility=cast.county_hospital, facility_code=cast.county_hospital.code, level="county",
+                               settlement_type="inpatient", cases=2, fund_paid=D("700"))
+    pv = q.preview(year_world)
+    assert pv.figures.source == "ledger" and pv.outcome.spend == D("700.00")
+    assert "已过账的 2 月" in pv.explanation[0]
+    assert q.year_figures(cast.community, PAST, "resident").spend.total == D("90000")  # the close: every settlement
+
+
+def test_formula_numbers_are_kept_to_what_the_allocation_rows_store(year_world, cast, officer):
+    with pytest.raises(InvalidInput) as e:
+        allocate(D("100"), MEMBERS, "performance", {"scores": {"A01": "1e30", "B01": 1, "B02": 1, "D01": 1}})
+    assert "过大" in e.value.message
+    scores = {f.code: "33.3333333" for f in cast.community.members.all()}
+    s = st.close_year(year_world, "performance", {"scores": scores}, actor=as_(officer))
+    assert {a.basis for a in s.allocations.all()} == {D("33.333333")}
+    assert st.normalise_formula("workload", {"inpatient_factor": "10.0000001"}, MEMBERS)["inpatient_factor"] == "10"

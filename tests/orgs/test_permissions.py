@@ -70,7 +70,7 @@ VERB_TABLE: dict[str, tuple[str, frozenset[str]]] = {
     "insurance.set_rates": ("none", frozenset({R.INSURANCE_OFFICER})),
     "insurance.group_cases": ("none", frozenset({R.INSURANCE_OFFICER})),
     "insurance.simulate": ("none", frozenset({R.INSURANCE_OFFICER, R.COMMUNITY_MANAGER, R.BUREAU})),
-    "insurance.code_discharge": ("none", frozenset({R.DOCTOR, R.NURSE, R.FACILITY_ADMIN})),
+    "insurance.code_discharge": ("none", frozenset({R.DOCTOR, R.FACILITY_ADMIN})),
     "insurance.file_out_of_county": ("none", frozenset({R.INSURANCE_OFFICER, R.DOCTOR})),
     "insurance.settle_pay_later": ("none", frozenset({R.INSURANCE_OFFICER, R.FACILITY_ADMIN})),
     "insurance.open_pay_later": ("none", frozenset({R.INSURANCE_OFFICER, R.DOCTOR, R.NURSE, R.FACILITY_ADMIN})),
@@ -82,7 +82,7 @@ READ_TABLE: dict[str, frozenset[str]] = {
     C.DEMOGRAPHICS: ALL - {R.AUDITOR},
     C.CONTACT: frozenset({R.FACILITY_ADMIN, R.DOCTOR, R.NURSE, R.VILLAGE_DOCTOR, R.DISPATCHER, R.PUBLIC_HEALTH}),
     C.CLINICAL: CLINICIANS,
-    C.SETTLEMENT: frozenset({R.DOCTOR, R.INSURANCE_OFFICER}),
+    C.SETTLEMENT: frozenset({R.DOCTOR, R.INSURANCE_OFFICER, R.FACILITY_ADMIN}),
     C.REFERRAL: CLINICIANS,
     C.AUDIT_LOG: frozenset({R.AUDITOR}),
 }

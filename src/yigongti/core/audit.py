@@ -16,7 +16,9 @@ role): docs/audit.md.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
@@ -204,38 +206,71 @@ def _anchor_every() -> int:
     return max(int(getattr(settings, "YIGONGTI_AUDIT_ANCHOR_EVERY", 100)), 1)
 
 
+_pending: contextvars.ContextVar[list[AuditEvent] | None] = contextvars.ContextVar("audit_pending", default=None)
+
+
 def record(who, action: str, object_type: str, object_id: object = "", **detail) -> AuditEvent:
     """Append one event. ``who`` is a request, a user or an Actor.
 
     Three statements (lock the head, insert, move the head) and an HMAC; every N-th event also appends
-    the head to the witness file once the transaction has committed (no query)."""
+    the head to the witness file once the transaction has committed (no query). Inside ``batch()`` the event
+    is appended when the block ends (the returned event has no ``seq`` yet)."""
     actor = actor_of(who)
+    ev = AuditEvent(
+        actor_id=actor.user_id,
+        actor=actor.username,
+        role=actor.role,
+        facility_id=actor.facility_id,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id)[:64],
+        detail=json.loads(json.dumps(detail, ensure_ascii=False, default=str)),
+        ip=actor.ip,
+        user_agent=actor.user_agent,
+    )
+    pending = _pending.get()
+    if pending is not None:
+        pending.append(ev)
+        return ev
+    _append([ev])
+    return ev
+
+
+@contextlib.contextmanager
+def batch() -> Iterator[None]:
+    """Append the events recorded in the block together when it ends (also when it raises): the same events,
+    with consecutive sequence numbers, under one lock of the head and one move of it instead of one each — a
+    home page that reads three panels of patients writes its three events in one transaction. Nested, the
+    outermost block appends."""
+    if _pending.get() is not None:
+        yield
+        return
+    pending: list[AuditEvent] = []
+    token = _pending.set(pending)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+        if pending:
+            _append(pending)
+
+
+def _append(events: list[AuditEvent]) -> None:
     ring = keyring()
     with transaction.atomic():
         head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
-        ev = AuditEvent(
-            seq=head.last_seq + 1,
-            at=timezone.now(),
-            actor_id=actor.user_id,
-            actor=actor.username,
-            role=actor.role,
-            facility_id=actor.facility_id,
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id)[:64],
-            detail=json.loads(json.dumps(detail, ensure_ascii=False, default=str)),
-            ip=actor.ip,
-            user_agent=actor.user_agent,
-            prev_hash=head.last_hash,
-            key_id=ring.current_id,
-        )
-        ev.hash = keyed_hash(ring.current, ev.prev_hash, ev)
-        ev.save(force_insert=True)
-        AuditHead.objects.filter(pk=1).update(last_seq=ev.seq, last_hash=ev.hash)
-    if ev.seq % _anchor_every() == 0:
-        seq, digest, at = ev.seq, ev.hash, ev.at
-        transaction.on_commit(lambda: _anchor_quietly(seq, digest, at))
-    return ev
+        seq, prev = head.last_seq, head.last_hash
+        for ev in events:
+            seq += 1
+            ev.seq, ev.at, ev.prev_hash, ev.key_id = seq, timezone.now(), prev, ring.current_id
+            ev.hash = keyed_hash(ring.current, ev.prev_hash, ev)
+            ev.save(force_insert=True)
+            prev = ev.hash
+        AuditHead.objects.filter(pk=1).update(last_seq=seq, last_hash=prev)
+    every = _anchor_every()
+    for ev in events:
+        if ev.seq % every == 0:
+            transaction.on_commit(functools.partial(_anchor_quietly, ev.seq, ev.hash, ev.at))
 
 
 def seal_legacy(event_model=AuditEvent, head_model=AuditHead) -> object | None:

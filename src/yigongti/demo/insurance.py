@@ -145,6 +145,7 @@ def admit_after_birth() -> int:
     n = 0
     for e in Encounter.objects.filter(type="inpatient", admit_date__lt=F("resident__birth_date")).select_related(
             "resident"):
+        assert e.resident is not None  # the filter joins it
         los = (e.discharge_date - e.admit_date) if e.discharge_date else None
         e.admit_date = e.resident.birth_date
         if los is not None:
@@ -193,7 +194,7 @@ def code_stays(ctx: DemoContext, rng) -> dict:
         if icd not in MEDICAL:
             continue  # not one of the demo's conditions: left as it is
         county = care_level(ftype).value == "county"
-        los = max((discharge - admit).days, 1)
+        los = max((discharge - admit).days, 1) if discharge else 1
         age_days = (admit - birth).days if birth else 9999
         national = icd
         if icd == "O80" and not (sex == "F" and 15 * 365 <= age_days < 50 * 365):
@@ -203,10 +204,10 @@ def code_stays(ctx: DemoContext, rng) -> dict:
         extra: dict = {}
         seq = seqs.get(eid, 0)
 
-        def add_dx(code: str, _eid=eid) -> None:
+        def add_dx(code: str, name: str = "", _eid=eid) -> None:
             nonlocal seq
             seq += 1
-            new_dx.append((_eid, seq, code, codes.name(code)))
+            new_dx.append((_eid, seq, code, name or codes.name(code)))
 
         def add_proc(code: str, surgery_flag: bool = False, _eid=eid, _admit=admit) -> None:
             new_proc.append((_eid, code, codes.name(code), surgery_flag, _admit + dt.timedelta(days=1)))
@@ -234,7 +235,10 @@ def code_stays(ctx: DemoContext, rng) -> dict:
         elif icd == "I25.1" and county and rng.random() < 0.18:
             add_proc(_pick(rng, pci, 0.7))
         if icd == "O80":
-            add_dx(outcome[0])  # 单胎活产: the delivery's outcome, which the delivery ADRG (OR1) asks for
+            # 单胎活产, the delivery's outcome, which the delivery ADRG (OR1) asks for: its 医保版 code is longer than
+            # the encounter's diagnosis column, which keeps the national code; the list is coded with the full one
+            add_dx(DELIVERY_OUTCOME[:5], "单胎活产")
+            extra["coded"] = {DELIVERY_OUTCOME[:5]: outcome[0]}
             if rng.random() < 0.15:
                 add_proc(_pick(rng, perineal, 0.5))
         if icd in RESPIRATORY and county and old:
@@ -283,14 +287,23 @@ def code_stays(ctx: DemoContext, rng) -> dict:
 
 
 def complete_lists(extras: dict[int, dict]) -> int:
-    """The settlement lists' fields the encounter does not carry: ventilation hours, birth weights, modes."""
+    """The settlement lists' fields the encounter does not carry: ventilation hours, birth weights, modes, and
+    the 医保版 codes too long for the encounter's rows (the list is then marked coded: a later sync keeps it)."""
+    from django.utils import timezone
+
     from yigongti.insurance.models import Discharge
 
+    now = timezone.now()
     rows = list(Discharge.objects.filter(encounter_id__in=[e for e, x in extras.items() if x]))
     for d in rows:
         for k, v in extras[d.encounter_id].items():
-            setattr(d, k, v)
-    Discharge.objects.bulk_update(rows, ["ventilation_hours", "birth_weight_g", "discharge_mode"], batch_size=500)
+            if k == "coded":
+                d.diagnoses = [v.get(c, c) for c in d.diagnoses]
+                d.coded_at = now
+            else:
+                setattr(d, k, v)
+    Discharge.objects.bulk_update(rows, ["ventilation_hours", "birth_weight_g", "discharge_mode", "diagnoses",
+                                         "coded_at"], batch_size=500)
     return len(rows)
 
 
@@ -437,7 +450,7 @@ def ledger_and_budgets(ctx: DemoContext, *, actor: Actor) -> dict:
         ledger.post_month(community, year, m, actor=actor)
     out: dict = {}
     for scheme in budgets.SCHEMES:
-        actual = _spend(community, year - 1, scheme)
+        actual = _money(_spend(community, year - 1, scheme))
         target = _money(actual * PRIOR_BUDGET_FACTOR[scheme])
         growth = Decimal("0.05")
         prior = budgets.set_budget(community, year - 1, scheme, {

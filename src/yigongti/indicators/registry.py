@@ -31,7 +31,7 @@ def register(ind: Indicator, figure: Figure) -> None:
     if not (ind.definition and ind.definition_en and ind.name_en):
         raise ValueError(f"{ind.code}: a contributed indicator needs its definition in Chinese and English")
     INDICATORS[ind.code] = ind
-    queries.REGISTRY_FIGURES[ind.code] = figure
+    queries.REGISTRY_FIGURES[ind.code] = figure  # type: ignore[assignment]  # (Area, Period) -> Value
     queries.ALIASES.setdefault(ind.code, [])
     if ind.code not in queries.DISPLAY_ORDER:
         queries.DISPLAY_ORDER.append(ind.code)

@@ -19,6 +19,7 @@ class InsuranceConfig(AppConfig):
                                               Role.CITY)
 
         menu.register(pgettext_lazy("menu", "医保基金"), "insurance:ledger", order=120, visible=fund_readers)
+        menu.register(pgettext_lazy("menu", "DRG/DIP支付"), "insurance:payment", order=122, visible=fund_readers)
 
         def settlement_readers(u) -> bool:  # settlement lists, filings, pay-later: person-level settlement data
             from yigongti.orgs.permissions import Category, can_read

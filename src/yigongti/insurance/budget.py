@@ -197,7 +197,9 @@ def set_budget(community: MedicalCommunity, year: int, scheme: str, inputs: Budg
     else:
         monthly = split_prealloc(to_allocate, proposal["prior_months"] if data.prealloc == "seasonal" else None)
     with transaction.atomic():
-        latest = (Budget.objects.select_for_update().filter(community=community, year=year, scheme=scheme)
+        # the community's row is the lock: two officers saving at once get versions n and n + 1
+        MedicalCommunity.objects.select_for_update().filter(pk=community.pk).first()
+        latest = (Budget.objects.filter(community=community, year=year, scheme=scheme)
                   .aggregate(v=Max("version"))["v"]) or 0
         closed = Budget.objects.filter(community=community, year=year, scheme=scheme,
                                        status=BudgetStatus.CLOSED).exists()

@@ -39,7 +39,11 @@ def read_rows(path: Path) -> Iterator[dict[str, str]]:
             header = reader.fieldnames or []
         except UnicodeDecodeError:
             raise InputError(f"{path.name} 不是 UTF-8 编码的 CSV") from None
-        _check_columns(path, header)
+        try:
+            _check_columns(path, header)
+        except InputError:
+            fh.close()
+            raise
         try:
             with fh:
                 for row in reader:
@@ -56,7 +60,16 @@ def read_rows(path: Path) -> Iterator[dict[str, str]]:
     _check_columns(path, table.column_names)
     columns = {name: table.column(name).to_pylist() for name in table.column_names}
     for i in range(table.num_rows):
-        yield {name: "" if values[i] is None else str(values[i]) for name, values in columns.items()}
+        yield {name: _text(values[i]) for name, values in columns.items()}
+
+
+def _text(value: object) -> str:
+    """A Parquet value as CSV text; a list column (codes as list<string>) is joined with "|"."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return "|".join(str(v) for v in value if v is not None)
+    return str(value)
 
 
 def _check_columns(path: Path, columns: Sequence[str]) -> None:
@@ -67,6 +80,8 @@ def _check_columns(path: Path, columns: Sequence[str]) -> None:
 
 def _int(value: str, name: str, *, optional: bool = False) -> int | None:
     v = value.strip()
+    if v.lower() in ("nan", "none", "null"):  # a missing value as pandas or pyarrow writes it
+        v = ""
     if not v:
         if optional:
             return None
@@ -88,7 +103,8 @@ def case_from_row(row: dict[str, str]):  # -> Case (import kept lazy for the CLI
         sex = sex[:-2]
     if sex not in ("1", "2"):
         raise ValueError(f"sex 应为 1（男）或 2（女），实为 {sex!r}")
-    diagnoses = tuple(d.strip() for d in row["diagnoses"].split("|") if d.strip())
+    # ICD-10 医保版 codes start with an upper-case letter ("i21.000x005" is a typing slip, not another code)
+    diagnoses = tuple(d[:1].upper() + d[1:] for d in (d.strip() for d in row["diagnoses"].split("|")) if d)
     return Case(case_id=row["case_id"].strip(), sex=sex, age_years=_int(row["age_years"], "age_years") or 0,
                 diagnoses=diagnoses,
                 procedures=tuple(p.strip() for p in row["procedures"].split("|") if p.strip()),

@@ -23,6 +23,8 @@ from typing import Any, Protocol
 from django.db import transaction
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from pydantic import Field, field_validator
 
 from yigongti.core import audit
@@ -350,10 +352,10 @@ class DischargeInput(Input):
         return None if isinstance(v, str) and not v.strip() else v
 
 
-FIELD_LABELS = {"diagnoses": "诊断编码格式不正确", "procedures": "手术操作编码格式不正确",
-                "ventilation_hours": "呼吸机使用时长应为 0–8784 的整数（小时）",
-                "birth_weight_g": "出生体重应为正整数（克）", "discharge_mode": "请选择离院方式",
-                "special_review": "特病单议应为是或否"}
+FIELD_LABELS = {"diagnoses": gettext_lazy("诊断编码格式不正确"), "procedures": gettext_lazy("手术操作编码格式不正确"),
+                "ventilation_hours": gettext_lazy("呼吸机使用时长应为 0–8784 的整数（小时）"),
+                "birth_weight_g": gettext_lazy("出生体重应为正整数（克）"),
+                "discharge_mode": gettext_lazy("请选择离院方式"), "special_review": gettext_lazy("特病单议应为是或否")}
 
 
 def parse_discharge_input(data: DischargeInput | Mapping[str, Any]) -> DischargeInput:
@@ -364,15 +366,15 @@ def parse_discharge_input(data: DischargeInput | Mapping[str, Any]) -> Discharge
         codes = _codes(raw.get(name)) if raw.get(name) is not None else []
         bad = [c for c in codes if isinstance(c, str) and not CODE_RE.match(c)] if isinstance(codes, list) else []
         if bad:
-            errors[name] = [f"{FIELD_LABELS[name]}：{'、'.join(bad[:5])}"]
+            errors[name] = [f"{FIELD_LABELS[name]}: {', '.join(bad[:5])}"]
     inp = None
     try:
         inp = DischargeInput.parse(data)
     except InvalidInput as e:
         for k in e.errors:
-            errors.setdefault(k, [FIELD_LABELS.get(k, e.errors[k][0])])
+            errors.setdefault(k, [str(FIELD_LABELS.get(k, e.errors[k][0]))])
     if inp is not None and inp.discharge_mode is not None and inp.discharge_mode not in Discharge.DischargeMode.values:
-        errors["discharge_mode"] = [FIELD_LABELS["discharge_mode"]]
+        errors["discharge_mode"] = [str(FIELD_LABELS["discharge_mode"])]
     if errors or inp is None:
         first = next(iter(errors))
         raise InvalidInput("invalid_input", errors[first][0], field=first, errors=errors)
@@ -417,7 +419,7 @@ def group_discharges(*, actor: Actor, version: str | None = None, ids: Sequence[
     qs = Discharge.objects.all() if ids is None else Discharge.objects.filter(pk__in=list(ids))
     chosen = versions() if version is None else (version,)
     if version is not None and version not in versions():
-        raise InvalidInput("unknown_version", f"未知的分组方案版本：{version}", field="version")
+        raise InvalidInput("unknown_version", _("未知的分组方案版本：%(v)s") % {"v": version}, field="version")
     summaries: list[GroupSummary] = []
     rows = list(qs.order_by("pk"))
     with transaction.atomic():

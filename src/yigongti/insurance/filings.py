@@ -14,6 +14,8 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from pydantic import Field, field_validator
 
 from yigongti.core import audit
@@ -144,15 +146,17 @@ class FilingInput(Input):
         return None if isinstance(v, str) and not v.strip() else v
 
 
-MESSAGES = {"resident": "请选择居民", "referral": "转诊单无效", "hospital": "转往医院名称过长",
-            "reason": "原因过长", "valid_from": "日期格式应为 YYYY-MM-DD", "valid_until": "日期格式应为 YYYY-MM-DD"}
+MESSAGES = {"resident": gettext_lazy("请选择居民"), "referral": gettext_lazy("转诊单无效"),
+            "hospital": gettext_lazy("转往医院名称过长"), "reason": gettext_lazy("原因过长"),
+            "valid_from": gettext_lazy("日期格式应为 YYYY-MM-DD"),
+            "valid_until": gettext_lazy("日期格式应为 YYYY-MM-DD")}
 
 
 def _parse(data: FilingInput | Mapping[str, Any]) -> FilingInput:
     try:
         return FilingInput.parse(data)
     except InvalidInput as e:
-        errors = {k: [MESSAGES.get(k, v[0])] for k, v in e.errors.items()}
+        errors = {k: [str(MESSAGES.get(k, v[0]))] for k, v in e.errors.items()}
         first = next(iter(errors))
         raise InvalidInput("invalid_input", errors[first][0], field=first, errors=errors) from None
 
@@ -168,9 +172,9 @@ def _referral_out(actor: Actor, pk: int) -> Referral:
         r = None
     if r is None:
         audit.record(actor, "denied", "referral", pk, attempted="insurance.file_out_of_county")
-        raise NotFound("转诊单不存在或无权访问")
+        raise NotFound(_("转诊单不存在或无权访问"))
     if r.direction != Direction.UP or r.to_facility_id is not None or not r.to_external:
-        raise InvalidInput("not_out_of_county", "只有转往县外医院的上转转诊单可以办理转外就医备案", field="referral")
+        raise InvalidInput("not_out_of_county", _("只有转往县外医院的上转转诊单可以办理转外就医备案"), field="referral")
     return r
 
 
@@ -180,22 +184,22 @@ def file_out_of_county(data: FilingInput | Mapping[str, Any], *, actor: Actor) -
     referral = _referral_out(actor, inp.referral) if inp.referral is not None else None
     resident_id = referral.resident_id if referral is not None else inp.resident
     if resident_id is None:
-        raise InvalidInput("invalid_input", "请选择居民", field="resident")
+        raise InvalidInput("invalid_input", _("请选择居民"), field="resident")
     resident = Resident.objects.filter(pk=resident_id).first()
     if resident is None or not (actor.is_system or scope_for(actor.user).contains(resident.area_code)):
         audit.record(actor, "denied", "resident", resident_id, attempted="insurance.file_out_of_county")
-        raise NotFound("居民档案不存在或不在您的管辖范围内")
+        raise NotFound(_("居民档案不存在或不在您的管辖范围内"))
     check(actor, "insurance.file_out_of_county", resident)
     errors: dict[str, list[str]] = {}
     hospital = inp.hospital or (referral.to_external if referral else "")
     if not hospital:
-        errors["hospital"] = ["请填写转往医院"]
+        errors["hospital"] = [_("请填写转往医院")]
     start = inp.valid_from or (referral.submitted_at.date() if referral and referral.submitted_at else None) \
         or timezone.localdate()
     until = inp.valid_until or start + dt.timedelta(days=FILING_VALID_DAYS)
     check_date(start, errors, "valid_from", PLANNED, "有效期起")
     if until < start:
-        errors["valid_until"] = ["有效期止不能早于有效期起"]
+        errors["valid_until"] = [_("有效期止不能早于有效期起")]
     if errors:
         first = next(iter(errors))
         raise InvalidInput("invalid_input", errors[first][0], field=first, errors=errors)
@@ -215,7 +219,7 @@ def revoke_filing(filing: OutOfCountyFiling, *, actor: Actor, reason: str = "") 
     with transaction.atomic():
         f = OutOfCountyFiling.objects.select_for_update().get(pk=filing.pk)
         if f.status == Status.REVOKED:
-            raise Conflict("already_revoked", "该备案已撤销")
+            raise Conflict("already_revoked", _("该备案已撤销"))
         f.status = Status.REVOKED
         f.save(update_fields=["status"])
         audit.record(actor, "revoke", "out_of_county_filing", f.pk, resident=f.resident_id, reason=reason[:200])

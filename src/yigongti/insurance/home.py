@@ -1,8 +1,9 @@
 """The insurance app's panel of the home page (registered with ``orgs.home`` in ``apps.py``).
 
 The insurance officer (and the community's managers, who read the fund's aggregates) sees the year's budget
-execution so far, the forecast's warning when the budget will not hold, and the number of discharges whose
-settlement list (结算清单) still has problems that block grouping. Aggregates only: no patient is named, so
+execution so far against the time elapsed, the forecast's warning when the budget will not hold, the ledger's
+in-county share (N08, linked to the indicator, whose engine gives the same figure) and the number of discharges
+whose settlement list (结算清单) still has problems that block grouping. Aggregates only: no patient is named, so
 nothing here is audited."""
 
 from __future__ import annotations
@@ -52,8 +53,8 @@ def fund_panel(actor: Actor) -> Panel | None:
     spend = sum(spent, Decimal(0))
     if amount:
         share = (spend / amount * 100).quantize(Decimal("0.1"))
-        months = indicators.posted(community, [(year, m) for m in range(1, 13)])
-        pace = (Decimal(len(months)) / 12 * 100).quantize(Decimal("0.1"))
+        done = indicators.posted(community, [(year, m) for m in range(1, 13)])
+        pace = (Decimal(len(done)) / 12 * 100).quantize(Decimal("0.1"))
         items.append(Item(_("预算执行（%(y)s 年）") % {"y": year}, ledger, f"{share}%",
                           note=_("已支出 %(s)s 万元 / 预算 %(a)s 万元 · 时间进度 %(p)s%%")
                           % {"s": _wan(spend), "a": _wan(amount), "p": pace},
@@ -72,6 +73,12 @@ def fund_panel(actor: Actor) -> Panel | None:
     else:
         items.append(Item(_("%(y)s 年预算尚未设定") % {"y": year}, reverse("insurance:budget"), tone="warning",
                           testid="insurance-no-budget"))
+    posted = indicators.posted(community, [(year, m) for m in range(1, 13)])
+    n08 = indicators.ledger_in_county_share(community, posted) if posted else None
+    if n08 is not None:  # N08 from the ledger: the indicators engine gives the same figure
+        items.append(Item(_("县域内基金支出占比（N08）"), reverse("indicators:detail", args=["N08"])
+                          + f"?period={year}-{posted[-1][1]:02d}-ytd", f"{n08}%", note=_("台账口径，不含定点药店"),
+                          tone="success" if n08 >= 80 else "warning", testid="insurance-n08"))
     members = Discharge.objects.filter(facility__community=community, discharge_date__year=year)
     open_lists = members.exclude(problems=[]).count()
     if open_lists:

@@ -151,7 +151,7 @@ class YearSettlement(models.Model):
 class MemberAllocation(models.Model):
     settlement = models.ForeignKey(YearSettlement, models.CASCADE, related_name="allocations")
     facility = models.ForeignKey(Facility, models.PROTECT, related_name="+")
-    basis = models.DecimalField(_("分配基数"), max_digits=16, decimal_places=4)
+    basis = models.DecimalField(_("分配基数"), max_digits=18, decimal_places=6)
     share = models.DecimalField(_("分配比例"), max_digits=9, decimal_places=6)
     amount = models.DecimalField(_("分配金额"), **MONEY)
     figures = models.JSONField(_("成员数据"), default=dict, blank=True)  # the member's visits, discharges, fund paid
@@ -256,6 +256,9 @@ class Discharge(models.Model):
         indexes = [models.Index(fields=["facility", "discharge_date"], name="discharge_facility_date"),
                    models.Index(fields=["discharge_date"], name="discharge_date")]
 
+    def __str__(self) -> str:
+        return f"结算清单 #{self.pk} {self.discharge_date:%Y-%m-%d}"
+
 
 class GroupStatus(models.TextChoices):
     GROUPED = "grouped", _("已入组")
@@ -277,6 +280,9 @@ class CaseGroup(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["discharge", "version"], name="case_group_once")]
         indexes = [models.Index(fields=["version", "drg"], name="case_group_drg")]
+
+    def __str__(self) -> str:
+        return f"{self.version} {self.drg or self.get_status_display()}"
 
 
 class CasePayment(models.Model):
@@ -361,6 +367,9 @@ class OutOfCountyFiling(models.Model):
         verbose_name_plural = verbose_name
         indexes = [models.Index(fields=["resident", "valid_from"], name="filing_resident")]
 
+    def __str__(self) -> str:
+        return f"转外就医备案 #{self.pk} {self.hospital}"
+
 
 class PayLater(models.Model):
     """先诊疗后付费: an encounter treated before payment, and its status until settled."""
@@ -380,6 +389,9 @@ class PayLater(models.Model):
     class Meta:
         verbose_name = _("先诊疗后付费")
         verbose_name_plural = verbose_name
+
+    def __str__(self) -> str:
+        return f"先诊疗后付费 #{self.pk} {self.get_status_display()}"
 
 
 class Simulation(models.Model):

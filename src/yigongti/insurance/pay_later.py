@@ -14,6 +14,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from pydantic import Field, field_validator
 
 from yigongti.core import audit
@@ -90,14 +91,14 @@ def open_pay_later(encounter: Encounter, data: OpenInput | Mapping[str, Any] | N
     try:
         inp = OpenInput.parse(data or {})
     except InvalidInput:
-        raise InvalidInput("invalid_input", "应结日期格式应为 YYYY-MM-DD", field="due_date") from None
+        raise InvalidInput("invalid_input", _("应结日期格式应为 YYYY-MM-DD"), field="due_date") from None
     errors: dict[str, list[str]] = {}
     amount = default_amount(encounter)
     if inp.amount_due.strip():
         try:
             amount = parse_money(inp.amount_due) or Decimal(0)
         except ValueError as e:
-            errors["amount_due"] = [f"应付金额：{e}"]
+            errors["amount_due"] = [_("应付金额：%(e)s") % {"e": e}]
     end = encounter.discharge_date or encounter.admit_date
     due = inp.due_date or end + dt.timedelta(days=DUE_DAYS)
     check_date(due, errors, "due_date", PLANNED, "应结日期")
@@ -110,7 +111,7 @@ def open_pay_later(encounter: Encounter, data: OpenInput | Mapping[str, Any] | N
             audit.record(actor, "create", "pay_later", account.pk, resident=encounter.resident_id,
                          encounter=encounter.pk)
     except IntegrityError:
-        raise Conflict("already_open", "该就诊已办理先诊疗后付费") from None
+        raise Conflict("already_open", _("该就诊已办理先诊疗后付费")) from None
     return account
 
 
@@ -119,11 +120,11 @@ def settle_pay_later(account: PayLater, settlement_no: str, *, actor: Actor) -> 
     check(actor, "insurance.settle_pay_later", account)
     number = (settlement_no or "").strip()
     if not SETTLEMENT_NO_RE.match(number):
-        raise InvalidInput("invalid_input", "请填写结算流水号（4–40 位字母、数字）", field="settlement_no")
+        raise InvalidInput("invalid_input", _("请填写结算流水号（4–40 位字母、数字）"), field="settlement_no")
     with transaction.atomic():
         a = PayLater.objects.select_for_update().get(pk=account.pk)
         if a.status == Status.SETTLED:
-            raise Conflict("already_settled", "该先诊疗后付费已结清")
+            raise Conflict("already_settled", _("该先诊疗后付费已结清"))
         a.status, a.settlement_no, a.settled_at = Status.SETTLED, number, timezone.now()
         a.save(update_fields=["status", "settlement_no", "settled_at"])
         audit.record(actor, "settle", "pay_later", a.pk, resident=a.encounter.resident_id, settlement_no=number)

@@ -2,7 +2,7 @@
 
 The fund's budget, its rules, rates and weights, the rule packs, the reconciliation and the year's close are
 the insurance officer's (医保经办); the community's managers and the bureau may run simulations (they read
-aggregates, never patients). A discharge's settlement list is completed by the clinicians (or the facility
+aggregates, never patients). A discharge's settlement list is completed by the doctors (or the facility
 admin, for the coders) of the facility that discharged the patient. A 转外就医备案 is filed by the insurance
 officer or by a doctor (who refers the patient out); a pay-later account is settled by the insurance officer
 or the admin of the facility that treated the patient."""
@@ -17,7 +17,7 @@ from yigongti.orgs.permissions import has_role, verb
 R = Role
 OFFICER = {R.INSURANCE_OFFICER}
 ANALYSTS = {R.INSURANCE_OFFICER, R.COMMUNITY_MANAGER, R.BUREAU}
-CODERS = {R.DOCTOR, R.NURSE, R.FACILITY_ADMIN}
+CODERS = {R.DOCTOR, R.FACILITY_ADMIN}  # the treating doctor, the facility office (病案/医保办) that codes
 
 
 def _officer(user) -> bool:
@@ -64,7 +64,7 @@ def can_simulate(user, obj) -> bool:
     return has_role(user, *ANALYSTS)
 
 
-@verb("insurance.code_discharge", _("只有出院机构的医生、护士或机构管理员可以填写结算清单"))
+@verb("insurance.code_discharge", _("只有出院机构的医生或机构管理员可以填写结算清单"))
 def can_code_discharge(user, discharge) -> bool:
     if not has_role(user, *CODERS) or user.facility_id is None:
         return False

@@ -67,6 +67,8 @@ ZERO = Decimal("0.00")
 ONE = Decimal(1)
 DEFAULT_INPATIENT_FACTOR = Decimal(3)
 SHARE_TOLERANCE = Decimal("0.000001")
+BASIS_PLACES = Decimal("0.000001")  # a score or a share to six places (MemberAllocation.basis)
+MAX_SCORE = Decimal(1_000_000)
 METHODS = ("workload", "performance", "fixed")
 WORKLOAD_BASES = ("workload", "fund_paid")
 
@@ -347,7 +349,9 @@ def _code_map(raw: Any, members: Sequence[Member], what: str) -> dict[str, Decim
         d = _dec(v, _("%(code)s 的%(what)s") % {"code": k, "what": what}, "bad_formula")
         if d < 0:
             raise _bad(_("%(code)s 的%(what)s不能为负") % {"code": k, "what": what})
-        out[str(k)] = d
+        if d > MAX_SCORE:
+            raise _bad(_("%(code)s 的%(what)s过大（不超过 %(max)s）") % {"code": k, "what": what, "max": MAX_SCORE})
+        out[str(k)] = d.quantize(BASIS_PLACES, rounding=ROUND_HALF_UP)
     return out
 
 
@@ -368,7 +372,8 @@ def normalise_formula(method: str, formula: Any, members: Sequence[Member]) -> d
         factor = _dec(formula.get("inpatient_factor", DEFAULT_INPATIENT_FACTOR), _("住院人次折算系数"), "bad_formula")
         if not 0 <= factor <= 1000:
             raise _bad(_("住院人次折算系数应在 0 到 1000 之间"))
-        return {"basis": basis, "inpatient_factor": str(factor)} if basis == "workload" else {"basis": basis}
+        factor = factor.quantize(BASIS_PLACES, rounding=ROUND_HALF_UP).normalize()
+        return {"basis": basis, "inpatient_factor": f"{factor:f}"} if basis == "workload" else {"basis": basis}
     if method == "performance":
         raw = formula.get("scores", formula)
         scores = _code_map(raw, members, _("绩效得分"))

@@ -105,23 +105,6 @@ def pay(c: Cases, t: Terms) -> np.ndarray:
     return np.where(insured & c.special, c.cost, amount)
 
 
-def arrays_from(cases: reads.YearCases, drgs: list[str]) -> Cases:
-    index = {d: i for i, d in enumerate(drgs)}
-    fac_ids = sorted(set(cases.facility))
-    fac_index = {f: i for i, f in enumerate(fac_ids)}
-    n = len(cases)
-    return Cases(
-        facility=np.fromiter((fac_index[f] for f in cases.facility), np.int32, n),
-        level=np.fromiter((LEVEL_INDEX.get(lv, 1) for lv in cases.level), np.int8, n),
-        scheme=np.fromiter((SCHEME_INDEX.get(s, -1) for s in cases.scheme), np.int8, n),
-        drg=np.fromiter((index.get(d, -1) if g else -1 for d, g in zip(cases.drg, cases.grouped, strict=True)),
-                        np.int32, n),
-        cost=np.fromiter((float(x) for x in cases.cost), np.float64, n),
-        fund=np.fromiter((float(x) for x in cases.fund), np.float64, n),
-        special=np.fromiter(cases.special, np.bool_, n),
-        facilities=fac_ids, drgs=drgs)
-
-
 def terms_from(weights: list[tuple[str, float, float, bool]],
                rates: list[tuple[str, str, float, float, float]]) -> Terms:
     """``weights``: (drg, weight, avg_cost, grassroots); ``rates``: (level, scheme, rate, high, low)."""
@@ -203,7 +186,8 @@ def apply_parameters(params: Mapping[str, Any], base: Terms, drgs: list[str],
         x = _pct(value, f"weight_pct.{key}", errors)
         k = str(key).strip().upper()
         if k.startswith("MDC:"):
-            mask = np.array([mdc_of.get(d, d[:1]) == k[4:] for d in drgs], np.bool_)
+            letter = k[4:].removeprefix("MDC")
+            mask = np.array([mdc_of.get(d, d[:1]).removeprefix("MDC") == letter for d in drgs], np.bool_)
         elif k.startswith("ADRG:"):
             mask = np.array([adrg_of.get(d, d[:3]) == k[5:] for d in drgs], np.bool_)
         else:
@@ -278,9 +262,8 @@ def year_arrays(year: int, version: str, facilities, drgs: list[str]) -> tuple[C
                                        discharge__discharge_date__range=(first, last),
                                        discharge__facility_id__in=fac_ids)
     drg_of = dict(grouped.values_list("discharge_id", "drg").order_by())
-    mdc_of, adrg_of = {}, {}
-    for drg, mdc, adrg in grouped.values_list("drg", "mdc", "adrg").distinct().order_by():
-        mdc_of[drg], adrg_of[drg] = mdc, adrg
+    # a CHS-DRG code carries its ADRG (first three characters) and MDC (first letter)
+    mdc_of, adrg_of = {d: d[:1] for d in drgs}, {d: d[:3] for d in drgs}
     index = {d: i for i, d in enumerate(drgs)}
     present = sorted({r[1] for r in rows})
     fac_index = {f: i for i, f in enumerate(present)}

@@ -177,7 +177,7 @@ def member_statement_pdf(s: YearSettlement, a: MemberAllocation, generated: dt.d
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     from yigongti.indicators.reports import _cjk_font  # the one registration of the embeddable Chinese font
 
@@ -185,8 +185,8 @@ def member_statement_pdf(s: YearSettlement, a: MemberAllocation, generated: dt.d
     on = generated or timezone.localdate()
     title = ParagraphStyle("t", fontName=font, fontSize=16, leading=22, alignment=1, spaceAfter=2)
     subtitle = ParagraphStyle("st", fontName=font, fontSize=10, leading=14, alignment=1)
-    h2 = ParagraphStyle("h", fontName=font, fontSize=11, leading=15, spaceBefore=6, spaceAfter=3)
-    body = ParagraphStyle("b", fontName=font, fontSize=9, leading=12)
+    h2 = ParagraphStyle("h", fontName=font, fontSize=11, leading=14, spaceBefore=4, spaceAfter=2)
+    body = ParagraphStyle("b", fontName=font, fontSize=9, leading=11.5)
     num = ParagraphStyle("n", parent=body, alignment=2)
 
     def esc(text: Any) -> str:
@@ -196,7 +196,8 @@ def member_statement_pdf(s: YearSettlement, a: MemberAllocation, generated: dt.d
         t = Table([[Paragraph(esc(k), body), Paragraph(esc(v), num)] for k, v in rows], colWidths=[70 * mm, 100 * mm])
         t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
                                ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#EEF4F8")),
-                               ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+                               ("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("TOPPADDING", (0, 0), (-1, -1), 1),
+                               ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]))
         return t
 
     story = [Paragraph(esc(title_of(s)), title), Paragraph(esc(_("成员单位清算单")), subtitle),
@@ -208,13 +209,12 @@ def member_statement_pdf(s: YearSettlement, a: MemberAllocation, generated: dt.d
     story += [Paragraph(esc(f"{i}. {line}"), body) for i, line in enumerate(rule_lines(s), start=1)]
     story.append(Paragraph(esc(_("四、计算说明")), h2))
     story += [Paragraph(esc(f"{i}. {line}"), body) for i, line in enumerate(s.explanation or [], start=1)]
-    story += [Spacer(1, 4 * mm), Paragraph(esc(closed_line(s)), body), Spacer(1, 8 * mm)]
     sign = Table([[Paragraph(esc(_("医保经办机构（盖章）")), body), Paragraph(esc(_("医共体牵头医院（盖章）")), body),
                    Paragraph(esc(_("成员单位（盖章）")), body)],
-                  [Paragraph(esc(_("日期：")), body)] * 3], colWidths=[57 * mm] * 3, rowHeights=[18 * mm, 8 * mm])
-    story.append(sign)
+                  [Paragraph(esc(_("日期：")), body)] * 3], colWidths=[57 * mm] * 3, rowHeights=[16 * mm, 7 * mm])
     generated_line = _("生成日期：%(y)s年%(m)s月%(d)s日") % {"y": on.year, "m": on.month, "d": on.day}
-    story.append(Paragraph(esc(generated_line), body))
+    story.append(KeepTogether([Spacer(1, 3 * mm), Paragraph(esc(closed_line(s)), body), Spacer(1, 4 * mm), sign,
+                               Paragraph(esc(generated_line), body)]))
     buf = io.BytesIO()
     SimpleDocTemplate(buf, pagesize=A4, title=f"{title_of(s)} {a.facility.name}", author=s.budget.community.name,
                       leftMargin=18 * mm, rightMargin=18 * mm, topMargin=15 * mm, bottomMargin=15 * mm).build(story)

@@ -103,16 +103,18 @@ class Home:
 
 
 def home_for(actor: Actor) -> Home:
-    """The panels of this reader's home page, to-dos first, each built by the app that owns the data."""
+    """The panels of this reader's home page, to-dos first, each built by the app that owns the data. The
+    panels' audit events (one per panel that shows patients) are appended together at the end."""
     built: list[Panel] = []
-    for reg in sorted(PANELS.values(), key=lambda r: (r.order, r.key)):
-        try:
-            panel = reg.build(actor)
-        except Exception:  # one app's panel must not take the home page down
-            log.exception("home panel %s failed", reg.key)
-            continue
-        if panel is not None:
-            built.append(panel)
+    with audit.batch():
+        for reg in sorted(PANELS.values(), key=lambda r: (r.order, r.key)):
+            try:
+                panel = reg.build(actor)
+            except Exception:  # one app's panel must not take the home page down
+                log.exception("home panel %s failed", reg.key)
+                continue
+            if panel is not None:
+                built.append(panel)
     return Home(todos=[p for p in built if p.kind == TODO], stats=[p for p in built if p.kind == STATS],
                 totals=[p for p in built if p.kind == TOTALS])
 

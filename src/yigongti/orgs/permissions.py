@@ -123,7 +123,7 @@ READS: dict[str, frozenset[str]] = {
     R.CITY: frozenset({Category.DEMOGRAPHICS}),
     R.BUREAU: frozenset({Category.DEMOGRAPHICS}),
     R.COMMUNITY_MANAGER: frozenset({Category.DEMOGRAPHICS}),
-    R.FACILITY_ADMIN: frozenset({Category.DEMOGRAPHICS, Category.CONTACT}),
+    R.FACILITY_ADMIN: frozenset({Category.DEMOGRAPHICS, Category.CONTACT, Category.SETTLEMENT}),  # its own settlement lists
     R.DOCTOR: frozenset({Category.DEMOGRAPHICS, Category.CONTACT, Category.CLINICAL, Category.REFERRAL,
                          Category.SETTLEMENT}),
     R.NURSE: frozenset({Category.DEMOGRAPHICS, Category.CONTACT, Category.CLINICAL, Category.REFERRAL}),

@@ -62,7 +62,7 @@ def incoming_panel(actor: Actor) -> Panel | None:
     user = _reader(actor)
     if user is None:
         return None
-    page = queries.my_referrals(actor, "todo", 1, LIMIT)  # audited there
+    page = queries.my_referrals(actor, "todo", 1, LIMIT, brief=True)  # audited there
     items = []
     for r in page.items:
         if r.status == Status.DRAFT:

@@ -219,10 +219,13 @@ def _center_queue_qs(actor: Actor, tab: str, f: ReferralFilter | None) -> QueryS
 
 
 def center_queue(actor: Actor, tab: str = "pending", page: int = 1, size: int = 25,
-                 f: ReferralFilter | None = None) -> Page:
+                 f: ReferralFilter | None = None, *, brief: bool = False) -> Page:
     """The referral center's queue: unanswered referrals of the whole community, green channel first, then
-    the longest waiting; other tabs show what was answered today, the overdue and all."""
+    the longest waiting; other tabs show what was answered today, the overdue and all. ``brief``: without the
+    receiving department and the staff (the queue page does not show them)."""
     qs = _center_queue_qs(actor, tab, f)
+    if brief:
+        qs = qs.prefetch_related(None)
     result = slice_page(_ByIds(qs), page, size, count=qs.count())
     audit.record(actor, "list", "referral", "", tab=tab, query=f.as_dict() if f else {},
                  ids=[r.pk for r in result.items])
@@ -255,9 +258,12 @@ def _my_referrals_qs(actor: Actor, box: str, f: ReferralFilter | None) -> QueryS
 
 
 def my_referrals(actor: Actor, box: str = "todo", page: int = 1, size: int = 25,
-                 f: ReferralFilter | None = None) -> Page:
-    """A facility's referrals: ``todo`` (to receive, check in, follow up), ``in`` (received), ``out`` (sent)."""
+                 f: ReferralFilter | None = None, *, brief: bool = False) -> Page:
+    """A facility's referrals: ``todo`` (to receive, check in, follow up), ``in`` (received), ``out`` (sent).
+    ``brief``: without the receiving department and the staff (the home page's lines do not show them)."""
     qs = _my_referrals_qs(actor, box, f)
+    if brief:
+        qs = qs.prefetch_related(None)
     result = slice_page(_ByIds(qs), page, size, count=qs.count())
     audit.record(actor, "list", "referral", "", box=box, query=f.as_dict() if f else {},
                  ids=[r.pk for r in result.items])
@@ -443,7 +449,8 @@ def awaiting_answer(actor: Actor, limit: int = 8) -> tuple[list[Referral], int]:
     user = actor.user
     if user is None or not user.facility_id or not can_read(user, Category.REFERRAL):
         return [], 0
-    qs = _with_related(Referral.objects.filter(from_facility_id=user.facility_id, status=Status.SUBMITTED))
+    qs = Referral.objects.filter(from_facility_id=user.facility_id, status=Status.SUBMITTED).select_related(
+        *LIST_JOINED)  # the home page's lines: patient, diagnosis, where to
     rows = _ByIds(qs.order_by("priority", "submitted_at"))[:limit]
     audit.record(actor, "list", "referral", "", box="awaiting_answer", ids=[r.pk for r in rows])
     return rows, qs.count()

@@ -153,7 +153,7 @@ def center_queue(request):
         raise Forbidden(_("只有转诊服务中心的工作人员可以打开转诊中心工作台"))
     tab = request.GET.get("tab", "pending")
     f = queries.ReferralFilter.from_query(request.GET)
-    page = queries.center_queue(Actor.from_request(request), tab, paginate_params(request), f=f)
+    page = queries.center_queue(Actor.from_request(request), tab, paginate_params(request), f=f, brief=True)
     ctx = {"page": page, "tab": tab, "f": f, "export_limit": EXPORT_LIMIT,
            "export_query": urlencode({"tab": tab, **f.as_dict()})}
     if not request.htmx or request.htmx.boosted:  # the whole page: tab counts and the filter (HTMX: the rows only)

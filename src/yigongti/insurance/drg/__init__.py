@@ -1,8 +1,14 @@
 """CHS-DRG grouping driven by the national tables (rule packs in ``insurance/rules``), pure Python, no Django.
 
-    pack = load_pack(path)            # verifies the version's declared counts; RulePackError if they differ
-    result = group(pack, case)        # GroupResult with its trace
+    pack = pack_for("CHS-DRG 2.0")    # the shipped pack, loaded and checked once per process (see VERSIONS)
+    pack = load_pack(path)            # any pack directory; RulePackError if its counts differ from the declared
+    result = group(pack, case)        # GroupResult(status "grouped"/"ungroupable", mdc, adrg, drg, trace, reason)
     results = group_many(pack, cases)
+
+A pack answers ``version``, ``mdc_names``/``adrg_names``/``drg_names``, ``counts``, ``checksum`` (sha256 of the
+files read), ``main_diagnoses_of(adrg)``, ``procedures_of(adrg)``, ``mcc``, ``cc``, ``valid_diagnosis(code)`` (valid
+as a main diagnosis), ``known_diagnosis(code)``, ``valid_procedure(code)``, ``mdcs_of_diagnosis``. Packs are only
+read while grouping, so one pack serves any number of threads.
 """
 
 from __future__ import annotations

@@ -32,8 +32,6 @@ from .rulepack import (
 from .types import GROUPED, UNGROUPABLE, Case, GroupResult
 
 _EMPTY: frozenset[str] = frozenset()
-_SUFFIX_WORDS = {"1": "伴严重并发症或合并症（MCC）", "3": "伴并发症或合并症", "5": "不伴（严重）并发症或合并症",
-                 "9": "不按并发症或合并症细分"}
 NEWBORN_MAX_DAYS = 28
 _SEXED = frozenset(("MDCM", "MDCN", "MDCO"))
 _SPECIAL = frozenset(("MDCA", "MDCP", "MDCY", "MDCZ"))
@@ -54,10 +52,10 @@ class _CaseView:
     def __init__(self, main: str, others: tuple[str, ...], procs: tuple[str, ...], age_days: int | None) -> None:
         self.main = main
         self.others = others
-        self.other_set = frozenset(others)
+        self.other_set = frozenset(others) if others else _EMPTY
         self.main_proc = procs[0] if procs else ""
         self.procs = procs
-        self.proc_set = frozenset(procs)
+        self.proc_set = frozenset(procs) if procs else _EMPTY
         self.age_days = age_days
 
 
@@ -156,14 +154,15 @@ def _candidates(ix: MdcIndex, v: _CaseView) -> list[str]:
 
 def _within_mdc(pack: RulePack, mdc: str, v: _CaseView, trace: list[str],
                 windows: dict[str, tuple[int, int]]) -> tuple[str, str]:
-    """(adrg, "") when an ADRG of the MDC takes the case, else ("", reason). Surgical ADRGs first; a main
-    procedure that is operating-room surgery but fits no surgical ADRG of the MDC makes the case ambiguous."""
+    """(adrg, "") when an ADRG of the MDC takes the case, else ("", reason). Surgical ADRGs first, then the
+    non-OR ones; a main procedure that is operating-room surgery but fits neither makes the case ambiguous
+    rather than medical."""
     ix = pack.mdc_index[mdc]
-    surgical_done = False
+    procedural_done = False
     is_or = v.main_proc in pack.or_procedures
     for a in _candidates(ix, v):
-        if not surgical_done and a not in ix.surgical:
-            surgical_done = True
+        if not procedural_done and a in ix.medical:
+            procedural_done = True
             if is_or:
                 break
         i = _match_adrg(pack, a, v, windows)
@@ -172,7 +171,7 @@ def _within_mdc(pack: RulePack, mdc: str, v: _CaseView, trace: list[str],
             return a, ""
     if is_or:
         return "", (f"主要手术或操作 {v.main_proc} {pack.procedure_names.get(v.main_proc, '')} 是手术室手术，"
-                    f"但 {mdc} 没有收它的手术 ADRG（与主要诊断不符，歧义组 QY）")
+                    f"但 {mdc} 没有收它的手术或操作 ADRG（与主要诊断不符，歧义组 QY）")
     return "", f"{mdc} 中没有 ADRG 的条件与本病例相符"
 
 
@@ -197,20 +196,6 @@ def _complication(pack: RulePack, v: _CaseView, trace: list[str]) -> str:
         elif not level:
             level = "CC"
     return level
-
-
-def _suffix(available: str, level: str) -> str:
-    if "9" in available:
-        return "9"
-    if level == "MCC":
-        for s in "135":
-            if s in available:
-                return s
-    if level == "CC":
-        for s in "35":
-            if s in available:
-                return s
-    return "5" if "5" in available else available[-1]
 
 
 def group(pack: RulePack, case: Case) -> GroupResult:
@@ -282,8 +267,8 @@ def group(pack: RulePack, case: Case) -> GroupResult:
     if not_main:
         trace.append(f"主要手术或操作 {procs[0]} 不能作为主要手术（{pack.version} 非主要手术表），不按手术入组")
     if case.los_days < 0 or case.ventilation_hours < 0:
-        return _ungroupable(pack, case, trace, f"住院天数（{case.los_days}）或呼吸机时长（{case.ventilation_hours} 小时）"
-                            "为负数")
+        return _ungroupable(pack, case, trace,
+                            f"住院天数（{case.los_days}）或呼吸机时长（{case.ventilation_hours} 小时）为负数")
     if 0 < case.ventilation_hours < 96 and not pack.ventilation_96h.isdisjoint(procs):
         code = min(pack.ventilation_96h.intersection(procs))
         return _ungroupable(pack, case, trace, f"有创呼吸机 {case.ventilation_hours} 小时，与编码 {code}"
@@ -327,8 +312,8 @@ def group(pack: RulePack, case: Case) -> GroupResult:
         else:
             trace.append(f"{who}未入 MDCP 的任何 ADRG（{why}），按主要诊断分组")
     # 3. HIV
-    if not adrg and "MDCY" in pack.mdc_names:
-        hiv = pack.mdc_diagnoses["MDCY"]
+    hiv = pack.mdc_diagnoses.get("MDCY", _EMPTY)
+    if not adrg and (main in hiv or not hiv.isdisjoint(v.other_set)):
         hit = main if main in hiv else (min(hiv & v.other_set) if not hiv.isdisjoint(v.other_set) else "")
         if hit:
             sub = []
@@ -366,26 +351,18 @@ def group(pack: RulePack, case: Case) -> GroupResult:
         if not body:
             return _ungroupable(pack, case, trace, f"主要诊断 {main} 只属 {'、'.join(mdcs)}，病例不符合其入组条件")
         mdc = body[0]
-        sexword = {"MDCM": "（男性）", "MDCN": "（女性）", "MDCO": "（女性）"}.get(mdc, "")
-        trace.append(f"{main_words} 属 {mdc} {pack.mdc_names[mdc]}{sexword}")
+        trace.append(main_words + pack.mdc_words[mdc])
         a, why = _within_mdc(pack, mdc, v, trace, windows)
         if not a:
             return _ungroupable(pack, case, trace, why, mdc=mdc)
         adrg = a
 
     # DRG by complications
-    available = pack.drg_suffixes[adrg]
-    if available == "9":
-        suffix, level = "9", ""
-        trace.append(f"DRG {adrg}9 {pack.drg_names[adrg + '9']}：{_SUFFIX_WORDS['9']}")
-    else:
-        level = _complication(pack, v, trace)
-        suffix = _suffix(available, level)
-        drg = adrg + suffix
-        trace.append(f"DRG {drg} {pack.drg_names[drg]}：" + (f"有 {level}" if level else "无 MCC/CC")
-                     + f"（{adrg} 细分 {'/'.join(available)}）")
-    return GroupResult(case.case_id, pack.version, GROUPED, mdc=mdc, adrg=adrg, drg=adrg + suffix,
-                       trace=tuple(trace), complication=level)
+    level = "" if pack.drg_suffixes[adrg] == "9" else _complication(pack, v, trace)
+    drg, line = pack.drg_lines[adrg, level]
+    trace.append(line)
+    # positional: a frozen dataclass's keyword construction costs as much as a third of the grouping
+    return GroupResult(case.case_id, pack.version, GROUPED, mdc, adrg, drg, tuple(trace), level)
 
 
 def group_many(pack: RulePack, cases: Iterable[Case]) -> list[GroupResult]:

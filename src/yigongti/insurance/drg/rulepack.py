@@ -25,9 +25,13 @@ V11 = "CHS-DRG 1.1"
 # The counts each version's publication (or, for 1.1, the shipped transcription) declares. A pack whose tables
 # count differently is refused: a truncated or edited copy must not group cases silently.
 DECLARED_COUNTS: dict[str, dict[str, int]] = {
-    V20: {"mdc": 26, "adrg": 409, "drg": 634, "mcc": 4477, "cc": 8009, "cce": 27143},
+    # the publication's figures, then the shipped files' own (code rows of MDC/ and ADRG/, the two invalid lists),
+    # so that a row deleted from any file is noticed
+    V20: {"mdc": 26, "adrg": 409, "drg": 634, "mcc": 4477, "cc": 8009, "cce": 27143,
+          "mdc_rows": 29615, "adrg_rows": 62210, "zd_invalid": 1849, "ss_invalid": 1822},
     # 1.1: what the transcription holds (unique MCC/CC codes; CCE = (exclusion table, main diagnosis) pairs)
-    V11: {"mdc": 26, "adrg": 376, "drg": 628, "mcc": 4678, "cc": 16568, "cce": 28302},
+    V11: {"mdc": 26, "adrg": 376, "drg": 628, "mcc": 4678, "cc": 16568, "cce": 28302,
+          "mdc_rows": 29673, "adrg_rows": 59554, "zd_invalid": 0, "ss_invalid": 0},
 }
 
 _DX = r"[A-Z]\d{2}(?:\.[0-9x]{1,4}(?:x\d{3})?)?(?:\+[A-Z]\d{2}(?:\.[0-9x]{1,4})?\*?)?\*?"
@@ -77,7 +81,7 @@ class MdcIndex:
     diagnosis, any procedure or other diagnosis of a list); ADRGs with none are always tried."""
 
     rank: dict[str, int]  # ADRG → its place in the order (surgical A–J first, then K–Q, then R–Z)
-    surgical: frozenset[str]
+    medical: frozenset[str]  # R–Z
     by_main_proc: dict[str, tuple[str, ...]]
     by_main_dx: dict[str, tuple[str, ...]]
     by_any_proc: dict[str, tuple[str, ...]]
@@ -120,6 +124,9 @@ class RulePack:
     # case to pre-MDC wherever it stands in the list (the 1.1 table names 96.7201 as a "main" procedure).
     pre_mdc_rules: dict[str, Rule] = field(default_factory=dict)
     mdc_index: dict[str, MdcIndex] = field(default_factory=dict)
+    # the DRG line of the trace, worded once per (ADRG, complication level): (drg, line)
+    drg_lines: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    mdc_words: dict[str, str] = field(default_factory=dict)  # " 属 MDCF 循环系统疾病及功能障碍"
     _main_dx_of: dict[str, frozenset[str]] = field(default_factory=dict)
     _procs_of: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -161,6 +168,7 @@ class _Reader:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.sha = hashlib.sha256()
+        self.rows = {"mdc_rows": 0, "adrg_rows": 0}  # code rows of the MDC/ and ADRG/ files
 
     def text(self, rel: str | Path) -> str:
         path = self.root / rel
@@ -333,6 +341,7 @@ def _read_mdc_dir(reader: _Reader, mdc_names: dict[str, str], dx_names: dict[str
             n = _norm(h)
             if n and not n.startswith("包含"):
                 region = n
+            reader.rows["mdc_rows"] += len(items)
             for c, name in items:
                 codes.add(c)
                 dx_names.setdefault(c, name)
@@ -359,6 +368,7 @@ def _read_adrg_dir(reader: _Reader, adrg_names: dict[str, str], dx_names: dict[s
     for adrg in adrg_names:
         sections = _sections(reader.text(Path("ADRG") / files[adrg]))
         for _, items in sections:
+            reader.rows["adrg_rows"] += len(items)
             for c, name in items:
                 (proc_names if PROC_RE.match(c) else dx_names).setdefault(c, name)
         rule, r = _parse_rule(adrg, sections, adrg_names)
@@ -464,7 +474,8 @@ def load_pack(path: str | Path, version: str | None = None) -> RulePack:
         dx_names.setdefault(c, "")
 
     counts = {"mdc": len(raw["mdc_names"]), "adrg": len(raw["adrg_names"]), "drg": len(raw["drg_names"]),
-              "mcc": len(raw["mcc"]), "cc": len(raw["cc"]), "cce": raw["cce_rows"]}
+              "mcc": len(raw["mcc"]), "cc": len(raw["cc"]), "cce": raw["cce_rows"], **reader.rows,
+              "zd_invalid": len(raw["zd"]), "ss_invalid": len(raw["ss"])}
     wrong = [f"{k} 应为 {declared[k]:,} 实为 {counts.get(k, 0):,}" for k in declared if counts.get(k) != declared[k]]
     if wrong:
         raise RulePackError(f"规则包 {root} 与 {version} 声明的行数不符，拒绝加载：{'；'.join(wrong)}")
@@ -500,6 +511,19 @@ def _index(pack: RulePack) -> None:
     missing = [a for a in pack.adrg_names if a not in pack.drg_suffixes]
     if missing:
         raise RulePackError(f"ADRG 没有对应的 DRG：{'、'.join(missing[:5])}")
+    for mdc, name in pack.mdc_names.items():
+        sex = {"MDCM": "（男性）", "MDCN": "（女性）", "MDCO": "（女性）"}.get(mdc, "")
+        pack.mdc_words[mdc] = f" 属 {mdc} {name}{sex}"
+    for adrg, available in pack.drg_suffixes.items():
+        for level in ("MCC", "CC", ""):
+            suffix = drg_suffix(available, level)
+            drg = adrg + suffix
+            if suffix == "9":
+                line = f"DRG {drg} {pack.drg_names[drg]}：不按并发症或合并症细分"
+            else:
+                line = (f"DRG {drg} {pack.drg_names[drg]}：" + (f"有 {level}" if level else "无 MCC/CC")
+                        + f"（{adrg} 细分 {'/'.join(available)}）")
+            pack.drg_lines[adrg, level] = (drg, line)
 
     or_procs: set[str] = set()
     for adrg, rule in pack.rules.items():
@@ -584,7 +608,23 @@ def _mdc_index(adrgs: tuple[str, ...], rules: dict[str, Rule]) -> MdcIndex:
     def freeze(m: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
         return {k: tuple(v) for k, v in m.items()}
 
-    return MdcIndex(rank={a: i for i, a in enumerate(ordered)}, surgical=frozenset(a for a in ordered
-                                                                                  if group_of(a) == 0),
+    return MdcIndex(rank={a: i for i, a in enumerate(ordered)}, medical=frozenset(a for a in ordered
+                                                                                 if group_of(a) == 2),
                     by_main_proc=freeze(maps[MAIN_PROC]), by_main_dx=freeze(maps[MAIN_DX]),
                     by_any_proc=freeze(maps[ANY_PROC]), by_other_dx=freeze(maps[OTHER_DX]), always=tuple(always))
+
+
+def drg_suffix(available: str, level: str) -> str:
+    """The DRG suffix for a complication level ("MCC", "CC", "") among the suffixes an ADRG has: 9 when not
+    split; an MCC takes 1 (else 3, else 5); a CC takes 3 (else 5); none takes 5."""
+    if "9" in available:
+        return "9"
+    if level == "MCC":
+        for s in "135":
+            if s in available:
+                return s
+    if level == "CC":
+        for s in "35":
+            if s in available:
+                return s
+    return "5" if "5" in available else available[-1]

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yigongti.core.actor import Actor
 from yigongti.core.carelevel import care_level
-from yigongti.core.errors import Forbidden, NotFound
+from yigongti.core.errors import Forbidden, InvalidInput, NotFound
 from yigongti.orgs.models import Facility, MedicalCommunity, Role
 
 from ..models import (
@@ -77,6 +77,8 @@ def payment_version() -> str:
 
 
 def year_range(year: int) -> tuple[dt.date, dt.date]:
+    if not 2000 <= year <= 2100:
+        raise InvalidInput("invalid_year", _("年度应在 2000 到 2100 之间"), field="year")
     return dt.date(year, 1, 1), dt.date(year, 12, 31)
 
 

@@ -110,13 +110,21 @@ def member_stubs(community: MedicalCommunity) -> list[Member]:
     return [Member(f.pk, f.code, f.name) for f in members_of(community)]
 
 
-def year_figures(community: MedicalCommunity, year: int, scheme: str) -> YearFigures:
+def year_figures(community: MedicalCommunity, year: int, scheme: str, *, posted_only: bool = False) -> YearFigures:
     """The fund's spend of the year and scheme and each member's figures: from the ledger when all twelve months
-    of the year are posted, else straight from the settlements (``settlement_figures``), saying so."""
+    of the year are posted, else straight from the settlements (``settlement_figures``), saying so.
+
+    ``posted_only`` (the preview on a page, which must not aggregate a county's year of settlements in the
+    request): the ledger's posted months whenever there are some, saying which."""
     posted = sorted(set(LedgerEntry.objects.filter(community=community, year=year)
                         .values_list("month", flat=True).distinct()))
     if posted == list(range(1, 13)):
         return ledger_figures(community, year, scheme)
+    if posted and posted_only:
+        figures = ledger_figures(community, year, scheme)
+        figures.notes = [_("预览按基金台账已过账的 %(months)s 月计算，未过账月份未计入；清算时按医保结算明细计算全年")
+                         % {"months": "、".join(str(m) for m in posted)}]
+        return figures
     figures = settlement_figures(community, year, scheme)
     if posted:
         figures.notes.append(_("基金台账本年度仅过账 %(months)s 月，按医保结算明细直接计算")
@@ -189,8 +197,9 @@ class Preview:
 
 
 def preview(budget: Budget) -> Preview:
-    """What closing the budget's year would give with today's figures (nothing is written)."""
-    figures = year_figures(budget.community, budget.year, budget.scheme)
+    """What closing the budget's year would give with today's figures (nothing is written): the ledger's posted
+    months when there are some (see ``year_figures``)."""
+    figures = year_figures(budget.community, budget.year, budget.scheme, posted_only=True)
     rules = Rules.of_budget(budget)
     return Preview(budget, figures, rules, compute_settlement(budget.amount, figures.spend, rules))
 

@@ -43,7 +43,8 @@ def _overview_context(request, year: int, version: str, **extra) -> dict:
     page = slice_page(q.weights_of(actor, year, version, search), paginate_params(request), PAGE_SIZE)
     page.count = q.weights_of(actor, year, version, search).count()
     grassroots = list(q.weights_of(actor, year, version).filter(grassroots=True).values_list("drg", flat=True))
-    return {"year": year, "version": version, "rates": q.rates_of(actor, year), "page": page, "q": search,
+    rates = [(r, payment.LEVEL_NAMES.get(r.level, r.level)) for r in q.rates_of(actor, year)]
+    return {"year": year, "version": version, "rates": rates, "page": page, "q": search,
             "grassroots": grassroots, "levels": [("", payment.LEVEL_NAMES[""])] + [
                 (lv, payment.LEVEL_NAMES[lv]) for lv in payment.LEVELS],
             "schemes": list(payment.SCHEME_NAMES.items()), "years": q.years_with_cases(),
