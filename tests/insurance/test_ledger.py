@@ -139,3 +139,14 @@ def test_the_ledger_page_speaks_english_too(posted, budget_of_year, login, setti
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     r = client.get(f"/insurance/?year={YEAR}", HTTP_ACCEPT_LANGUAGE="en")
     assert r.status_code == 200 and "Insurance fund ledger" in r.text and "The 15 costliest disease groups" in r.text
+
+
+def test_the_api_summary_and_forecast_carry_the_budget_and_the_tight_month(posted, budget_of_year, login):
+    client = login(posted.cast.bureau)
+    s = client.get(f"/api/v1/insurance/budget/ledger?year={YEAR}").json()
+    assert s["budget"]["version"] == 1 and Decimal(s["amount"]) == budget_of_year.amount
+    assert [m["month"] for m in s["months"]] == list(range(1, 13)) and len(s["groups"]) <= 15
+    f = client.get(f"/api/v1/insurance/budget/forecast?year={YEAR}").json()
+    # the world spends 10 % more than last year on a budget of +5 %: it runs out in December
+    assert f["runs_out_month"] == 12 and f["warning"] == "预计 12 月超出预算"
+    assert Decimal(f["low"]) <= Decimal(f["expected"]) <= Decimal(f["high"])

@@ -257,8 +257,9 @@ def grassroots_share(area, period) -> Value:
 
 
 def out_of_county_groups(community: MedicalCommunity, months: list[tuple[int, int]], limit: int = 15) -> list[dict]:
-    """The out-of-county fund spend of the months by disease group, the costliest first."""
-    return list(LedgerEntry.objects.filter(_months_q(months), community=community, level=OUT)
+    """The out-of-county fund spend of the months by disease group, the costliest first (settlements without a
+    diagnosis, mostly outpatient, left out)."""
+    return list(LedgerEntry.objects.filter(_months_q(months), community=community, level=OUT).exclude(group="")
                 .values("group").annotate(fund=Sum("fund_paid"), cases=Sum("cases")).order_by("-fund")[:limit])
 
 
@@ -273,7 +274,7 @@ def out_of_county_spend(area, period) -> Value:
     fund = LedgerEntry.objects.filter(_months_q(got), community=community, level=OUT) \
         .aggregate(s=Sum("fund_paid"))["s"] or Decimal(0)
     top = out_of_county_groups(community, got, TOP_GROUPS)
-    parts = [f"{r['group'] or '未分组'} {_q(Decimal(r['fund']) / 10000, 1)}万元" for r in top if r["fund"]]
+    parts = [f"{r['group']} {_q(Decimal(r['fund']) / 10000, 1)}万元" for r in top if r["fund"]]
     note = ("前三：" + "、".join(parts)) if parts else ""
     if len(got) < len(period.months):
         note = f"仅{_label(got)}已过账" + (f"；{note}" if note else "")

@@ -93,6 +93,7 @@ def read_statement(path, year: int, month: int) -> tuple[list[dict], list[tuple[
     bad: list[tuple[int, str, str]] = []
     seen: dict[str, int] = {}
     first = dt.date(year, month, 1)
+    date_label = _("结算日期")
     for i, row in enumerate(sheet.rows):
         number = i + 2
         no = uploads.cell_text(row[cols["settlement_no"]]) or ""
@@ -114,7 +115,7 @@ def read_statement(path, year: int, month: int) -> tuple[list[dict], list[tuple[
         if "settle_date" in cols:
             try:
                 settle = uploads.parse_date(row[cols["settle_date"]], earliest=dt.date(2000, 1, 1),
-                                            latest=dt.date.max, what=_("结算日期"))
+                                            latest=dt.date.max, what=date_label)
             except ValueError as e:
                 bad.append((number, no, str(e)))
                 continue

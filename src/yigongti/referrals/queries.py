@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Window
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -63,13 +63,25 @@ class _ByIds:
 
     def __init__(self, qs: QuerySet[Referral]):
         self.qs = qs
+        self.count: int | None = None  # the whole list's length, read with the ids (None if the page is empty)
 
     def __getitem__(self, window: slice) -> list[Referral]:
-        ids = list(self.qs.prefetch_related(None).values_list("pk", flat=True)[window])
-        if not ids:
+        pairs = list(self.qs.prefetch_related(None).annotate(_total=Window(Count("pk")))
+                     .values_list("pk", "_total")[window])
+        if not pairs:
             return []
+        self.count = pairs[0][1]
+        ids = [pk for pk, _n in pairs]
         rows = {r.pk: r for r in self.qs.filter(pk__in=ids).order_by()}
         return [rows[pk] for pk in ids if pk in rows]
+
+
+def _page(qs: QuerySet[Referral], page: int, size: int) -> Page:
+    """``slice_page`` of a referral list with its count, in two queries (ids and count, then the rows)."""
+    rows = _ByIds(qs)
+    result = slice_page(rows, page, size)
+    result.count = rows.count if rows.count is not None else qs.count()
+    return result
 FILTER_CHOICES_TTL = 300  # seconds: a facility new to the referral lists appears in the filter within five minutes
 
 
@@ -226,7 +238,7 @@ def center_queue(actor: Actor, tab: str = "pending", page: int = 1, size: int = 
     qs = _center_queue_qs(actor, tab, f)
     if brief:
         qs = qs.prefetch_related(None)
-    result = slice_page(_ByIds(qs), page, size, count=qs.count())
+    result = _page(qs, page, size)
     audit.record(actor, "list", "referral", "", tab=tab, query=f.as_dict() if f else {},
                  ids=[r.pk for r in result.items])
     return result
@@ -264,7 +276,7 @@ def my_referrals(actor: Actor, box: str = "todo", page: int = 1, size: int = 25,
     qs = _my_referrals_qs(actor, box, f)
     if brief:
         qs = qs.prefetch_related(None)
-    result = slice_page(_ByIds(qs), page, size, count=qs.count())
+    result = _page(qs, page, size)
     audit.record(actor, "list", "referral", "", box=box, query=f.as_dict() if f else {},
                  ids=[r.pk for r in result.items])
     return result
@@ -451,6 +463,7 @@ def awaiting_answer(actor: Actor, limit: int = 8) -> tuple[list[Referral], int]:
         return [], 0
     qs = Referral.objects.filter(from_facility_id=user.facility_id, status=Status.SUBMITTED).select_related(
         *LIST_JOINED)  # the home page's lines: patient, diagnosis, where to
-    rows = _ByIds(qs.order_by("priority", "submitted_at"))[:limit]
+    by_ids = _ByIds(qs.order_by("priority", "submitted_at"))
+    rows = by_ids[:limit]
     audit.record(actor, "list", "referral", "", box="awaiting_answer", ids=[r.pk for r in rows])
-    return rows, qs.count()
+    return rows, by_ids.count or 0

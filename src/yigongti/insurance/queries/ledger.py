@@ -34,6 +34,7 @@ LEVELS = [FacilityLevel.COUNTY, FacilityLevel.TOWNSHIP, FacilityLevel.VILLAGE, F
 SCHEMES = [InsuranceScheme.RESIDENT, InsuranceScheme.EMPLOYEE]
 TOP_GROUPS = 15
 CACHE_SECONDS = 24 * 3600
+CENT = Decimal("0.01")
 
 
 def is_fund_reader(user) -> bool:
@@ -88,8 +89,13 @@ def _monthly(community: MedicalCommunity, scheme: str, years: Q) -> dict[int, li
     rows = (LedgerEntry.objects.filter(years, community=community, scheme=scheme)
             .values("year", "month").annotate(fund=Sum("fund_paid")).order_by())
     for r in rows:
-        out.setdefault(r["year"], [Decimal(0)] * 12)[r["month"] - 1] = r["fund"] or Decimal(0)
+        out.setdefault(r["year"], [Decimal(0)] * 12)[r["month"] - 1] = _cents(r["fund"])
     return out
+
+
+def _cents(x) -> Decimal:
+    """A database sum as yuan to the cent (SQLite hands back sums with trailing digits)."""
+    return Decimal(x or 0).quantize(CENT)
 
 
 def _group_names(codes: list[str]) -> dict[str, str]:
@@ -127,7 +133,7 @@ def compute_summary(community: MedicalCommunity, year: int, scheme: str) -> dict
                 .order_by()}
     levels: list[dict[str, Any]] = []
     for lv in LEVELS:
-        fund: Decimal = by_level.get(lv.value, {}).get("fund") or Decimal(0)
+        fund = _cents(by_level.get(lv.value, {}).get("fund"))
         share = float(fund / to_date) if to_date else 0.0
         levels.append({"level": lv.value, "label": lv.label, "fund": fund,
                        "cases": by_level.get(lv.value, {}).get("cases") or 0, "share": share,
@@ -137,11 +143,12 @@ def compute_summary(community: MedicalCommunity, year: int, scheme: str) -> dict
                   .order_by("-fund", "group")[:TOP_GROUPS])
     names = _group_names([g["group"] for g in groups])
     for g in groups:
+        g["fund"], g["cost"] = _cents(g["fund"]), _cents(g["cost"])
         g["name"] = names.get(g["group"], "")
         g["share"] = float(g["fund"] / to_date) if to_date else 0.0
         g["pct"] = round(g["share"] * 100, 1)
     member_names = dict(Facility.objects.filter(community=community).values_list("pk", "name"))
-    members = [{"facility": member_names.get(r["facility"], ""), "fund": r["fund"], "cases": r["cases"]}
+    members = [{"facility": member_names.get(r["facility"], ""), "fund": _cents(r["fund"]), "cases": r["cases"]}
                for r in entries.exclude(facility=None).values("facility").annotate(fund=Sum("fund_paid"),
                                                                                    cases=Sum("cases"))
                .order_by("-fund")]
