@@ -110,6 +110,7 @@ def _build_world():
     token = ApiToken.objects.first()
     from yigongti.indicators.definitions import INDICATORS
 
+    ins = _insurance_world(c, users, enc)
     params = {
         # (namespace, url name, kwarg) or (None, None, kwarg) → value
         ("residents", None, "pk"): c.resident.pk,
@@ -124,21 +125,78 @@ def _build_world():
         ("referrals", None, "pk"): ref.pk, ("referrals", None, "action"): "accept",
         ("referrals", None, "fid"): follow_up.pk if follow_up else 1,
         ("indicators", None, "code"): next(iter(INDICATORS)), ("indicators", None, "fmt"): "xlsx",
+        ("insurance", None, "year"): ins["year"], ("insurance", None, "scheme"): "resident",
+        ("insurance", "simulation_detail", "pk"): ins["simulation"],
+        ("insurance", "case_detail", "pk"): ins["discharge"], ("insurance", "case_regroup", "pk"): ins["discharge"],
+        ("insurance", "filing_revoke", "pk"): ins["filing"], ("insurance", "pay_later_settle", "pk"): ins["pay_later"],
+        ("insurance", "reconcile_detail", "pk"): ins["reconciliation"],
+        ("insurance", None, "pk"): ins["settlement"], ("insurance", None, "facility_id"): ins["member"],
     }
     dept = Department.objects.create(facility=c.county_hospital, code="NK", name="神经内科", beds=20)
     api = {"facilities/{pk}": c.township_center.pk, "residents/imports/{pk}": committed.pk,
            "residents/imports/{pk}/rows": committed.pk, "residents/{pk}": c.resident.pk, "encounters/{pk}": enc.pk,
            "encounters/imports/{kind}/template": "settlements", "indicators/ranking/{code}": next(iter(INDICATORS)),
            "referrals/{pk}": ref.pk, "referrals/{pk}/capacity": ref.pk, "referrals/{pk}/print": ref.pk,
-           "referrals/{pk}/qr.svg": ref.pk}
+           "referrals/{pk}/qr.svg": ref.pk,
+           "insurance/budget/reconciliations/{pk}": ins["reconciliation"],
+           "insurance/budget/reconciliations/{pk}/lines": ins["reconciliation"],
+           "insurance/settlement/{pk}": ins["settlement"], "insurance/settlement/{pk}/summary.xlsx": ins["settlement"],
+           "insurance/cases/{pk}": ins["discharge"], "insurance/payment/weights/{year}": ins["year"],
+           "insurance/payment/rates/{year}": ins["year"], "insurance/payment/dip/{year}/groups": ins["year"],
+           "insurance/payment/dip/{year}/point-values": ins["year"],
+           "insurance/payment/efficiency/{year}": ins["year"],
+           "insurance/payment/simulations/{pk}": ins["simulation"]}
     for tail, v in api.items():
         params["api", "/api/v1/" + tail, re.search(r"\{(\w+)\}", tail).group(1)] = v
+    for fmt in ("xlsx", "pdf"):
+        tail = f"/api/v1/insurance/settlement/{{pk}}/statement/{{facility_id}}.{fmt}"
+        params["api", tail, "pk"], params["api", tail, "facility_id"] = ins["settlement"], ins["member"]
     params["api-query", "resident"] = c.resident.pk
     params["api-query", "department"] = dept.pk
     from yigongti.indicators.services import refresh_facts
 
     refresh_facts()
     return {"cast": c, "users": users, "params": params, "resident": c.resident, "referral": ref}
+
+
+def _insurance_world(c, users, enc) -> dict:
+    """A closed year with its members' allocation, a settlement list, a filing, a pay-later account, a
+    reconciliation and a saved simulation, so that every insurance page has a real object to show."""
+    from yigongti.encounters.models import Encounter, InsuranceSettlement
+    from yigongti.insurance import budget, ledger, settlement
+    from yigongti.insurance.discharges import sync_discharges
+    from yigongti.insurance.filings import file_out_of_county
+    from yigongti.insurance.models import Discharge, Reconciliation, Simulation
+    from yigongti.insurance.pay_later import open_pay_later
+
+    officer = as_(users[Role.INSURANCE_OFFICER])
+    year = 2025
+    stay = Encounter.objects.create(
+        resident=c.resident, area_code=c.resident.area_code, residence_county=c.county.code[:6],
+        facility=c.county_hospital, type="inpatient", admit_date=dt.date(year, 5, 3),
+        discharge_date=dt.date(year, 5, 9), main_icd10="J18.900", main_diagnosis="肺炎", total_cost="5200.00",
+        drug_cost="1800.00", insurance_paid="3600.00", self_pay="1600.00", scheme="resident")
+    InsuranceSettlement.objects.create(
+        settlement_no="W000000001", resident=c.resident, area_code=c.resident.area_code,
+        residence_county=c.county.code[:6], scheme="resident", type="inpatient", facility_code=c.county_hospital.code,
+        facility_county=c.county.code[:6], facility_level="county", admit_date=stay.admit_date,
+        discharge_date=stay.discharge_date, settle_date=stay.discharge_date, total_cost=stay.total_cost,
+        fund_paid=stay.insurance_paid, self_pay=stay.self_pay, main_icd10="J18.900", encounter=stay)
+    sync_discharges(year, actor=officer)
+    rules = {"prior_spend": "3400.00", "growth_rate": "0.05", "retained_share": "0.6", "overspend_cap": "0.1",
+             "overspend_share": "0.5"}
+    b = budget.set_budget(c.community, year, "resident", rules, actor=officer)
+    ledger.post_year(c.community, year, actor=officer)
+    closed = settlement.close_year(b, "fixed", {c.county_hospital.code: "1"}, actor=officer)
+    filing = file_out_of_county({"resident": c.resident.pk, "hospital": "湖南省人民医院", "reason": "疑难病例",
+                                 "valid_from": dt.date(2026, 9, 1), "valid_until": dt.date(2026, 12, 31)},
+                                actor=officer)
+    account = open_pay_later(enc, {"amount_due": "60.00", "due_date": dt.date(2026, 10, 1)}, actor=officer)
+    rec = Reconciliation.objects.create(community=c.community, year=year, month=5, file_name="statement.xlsx")
+    sim = Simulation.objects.create(name="费率下调", year=year, parameters={}, results={})
+    return {"year": year, "settlement": closed.pk, "member": c.county_hospital.pk, "simulation": sim.pk,
+            "discharge": Discharge.objects.get(encounter=stay).pk, "filing": filing.pk, "pay_later": account.pk,
+            "reconciliation": rec.pk}
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,21 @@ Groups, in the shape of the DIP 技术规范 (国家医疗保障按病种分值�
   ``COMB-I21-P`` (with a procedure: 手术操作) and ``COMB-I21-M`` (without: 保守治疗);
 * score (病种分值) = the group's mean total cost ÷ the mean total cost of all cases × 1000.
 
+Level factor (医疗机构等级系数), one per care level and year (``DipLevelFactor``), computed when the groups are
+built from the same cases, by indirect standardisation over the groups that are not 基层病种:
+
+    ratio(level)  = Σ total cost of the level's cases ÷ Σ their groups' mean cost (all levels together)
+    factor(level) = ratio(level) ÷ ratio(county), capped to [0.5, 1.0]   (the top level is 1)
+
+so a level whose stays cost 60 % of what the same groups cost on average at the county gets 0.6. A level with
+fewer than ``FACTOR_MIN_CASES`` such cases takes the default (county 1.0, township 0.6, village 0.5); the
+officer may set them (``set_level_factors``; a rebuild keeps what was set). Scaling every factor by one
+constant changes nothing that is paid: the point value divides by the same points. A 基层病种 has factor 1 at
+every level (同病同付).
+
+Case points (``payment.dip_points``) = score × factor, with the 费用偏差病例 rule (cost below 50 % or above 2 ×
+the group's mean cost × the factor).
+
 Point value (点值, yuan per point), one per scheme:
 
 * **estimated** at the start of the year = the year's inpatient budget for DIP ÷ the expected total points, where
@@ -16,18 +31,23 @@ Point value (点值, yuan per point), one per scheme:
     (``Budget.rules["inpatient_share"]`` when set, else the prior year's share of in-county inpatient fund
     spend in all fund spend of the county's insureds, else 0.6), then ÷ the fund's share of inpatient total cost
     (prior year's discharges; payment standards, like DRG ones, are in total-cost terms);
-  - expected points = the prior year's cases scored on this year's groups × (1 + the budget's growth rate),
-    or this year's cases when the prior year has none;
+  - expected points = the prior year's cases scored on this year's groups, factors and deviation rule
+    × (1 + the budget's growth rate), or this year's cases when the prior year has none;
 * **settled** at year end = the same inpatient fund (or the actual fund given) ÷ the actual total points of the
   year's cases.
+
+The points are summed over numpy arrays of one lean query per year (``queries.payment.dip_cases``) and the fund
+ratio is one aggregate: estimating a county year's point value takes a fraction of a second.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+
+import numpy as np
 
 from django.db import transaction
 from django.db.models import Sum
@@ -41,10 +61,15 @@ from yigongti.encounters.models import InsuranceSettlement
 from yigongti.orgs import permissions
 
 from . import payment
-from .models import Budget, DipGroup, DipPointValue
+from .models import Budget, Discharge, DipGroup, DipLevelFactor, DipPointValue
 from .queries import payment as reads
 
 THRESHOLD = 15
+FACTOR_MIN_CASES = 30
+FACTOR_MIN, FACTOR_MAX = Decimal("0.5"), Decimal("1.0")
+TOP_LEVEL = "county"
+DEFAULT_FACTORS = {"county": Decimal("1.0000"), "township": Decimal("0.6000"), "village": Decimal("0.5000")}
+FOUR = Decimal("0.0001")
 NO_PROCEDURE = "—"
 DEFAULT_INPATIENT_SHARE = Decimal("0.6")
 # 基层病种 (flagged on the groups, for the pages and the indicator): the same conditions as the default 基层病组
@@ -112,6 +137,77 @@ def groups_from_cases(cases: Iterable[tuple[str, str, Decimal]], *,
     return out, payment.money(overall)
 
 
+@dataclass(frozen=True)
+class LevelFactor:
+    level: str
+    factor: Decimal
+    source: str  # computed / default / set
+    cases: int
+    raw_ratio: Decimal | None
+
+
+def level_factors_from_cases(cases: Iterable[tuple[str, str, Decimal]], groups: Mapping[str, tuple[Decimal, bool]],
+                             *, min_cases: int = FACTOR_MIN_CASES) -> list[LevelFactor]:
+    """Pure: ``cases`` are (care level, DIP group code, total cost), ``groups`` code → (mean cost, 基层病种);
+    one factor per level of ``payment.LEVELS`` (see the module)."""
+    n: dict[str, int] = defaultdict(int)
+    cost: dict[str, Decimal] = defaultdict(Decimal)
+    expected: dict[str, Decimal] = defaultdict(Decimal)
+    for level, code, c in cases:
+        g = groups.get(code)
+        if g is None or g[1] or g[0] <= 0 or c <= 0:
+            continue
+        n[level] += 1
+        cost[level] += c
+        expected[level] += g[0]
+    raw = {lv: cost[lv] / expected[lv] for lv in payment.LEVELS if n[lv] >= min_cases and expected[lv] > 0}
+    top = raw.get(TOP_LEVEL) or (max(raw.values()) if raw else None)
+    out = []
+    for lv in payment.LEVELS:
+        if lv in raw and top:
+            f = min(max(raw[lv] / top, FACTOR_MIN), FACTOR_MAX).quantize(FOUR)
+            out.append(LevelFactor(lv, f, "computed", n[lv], raw[lv].quantize(FOUR)))
+        else:
+            out.append(LevelFactor(lv, DEFAULT_FACTORS[lv], "default", n[lv], None))
+    return out
+
+
+def level_factors(year: int) -> dict[str, Decimal]:
+    """The year's factor per care level (stored, else the defaults)."""
+    stored = dict(DipLevelFactor.objects.filter(year=year).values_list("level", "factor"))
+    return {lv: stored.get(lv, DEFAULT_FACTORS[lv]) for lv in payment.LEVELS}
+
+
+def set_level_factors(year: int, factors: Mapping[str, object], *, actor: Actor) -> dict[str, Decimal]:
+    """The officer sets some levels' factors (0.1–2); a later rebuild of the groups keeps them."""
+    permissions.check(actor, "insurance.set_rates", None)
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, Decimal] = {}
+    for level, value in factors.items():
+        if level not in payment.LEVELS:
+            errors.setdefault(f"factors.{level}", []).append(_("机构层级应为 county、township 或 village"))
+            continue
+        try:
+            d = Decimal(str(value).strip())
+        except ArithmeticError:
+            d = Decimal("NaN")
+        if not d.is_finite() or not Decimal("0.1") <= d <= Decimal(2):
+            errors.setdefault(f"factors.{level}", []).append(_("等级系数应在 0.1 到 2 之间"))
+            continue
+        clean[level] = d.quantize(FOUR)
+    if not clean and not errors:
+        errors["factors"] = [_("请至少填写一个等级系数")]
+    if errors:
+        first = next(iter(errors))
+        raise InvalidInput("invalid_factors", errors[first][0], field=first, errors=errors)
+    with transaction.atomic():
+        for level, f in clean.items():
+            DipLevelFactor.objects.update_or_create(year=year, level=level,
+                                                    defaults={"factor": f, "source": "set", "raw_ratio": None})
+        audit.record(actor, "set_level_factors", "diplevelfactor", str(year), **{k: str(v) for k, v in clean.items()})
+    return level_factors(year)
+
+
 def build_groups(year: int, *, actor: Actor, threshold: int = THRESHOLD) -> dict:
     """Build (replace) the year's DIP groups from its discharges."""
     permissions.check(actor, "insurance.set_rates", None)
@@ -128,27 +224,61 @@ def build_groups(year: int, *, actor: Actor, threshold: int = THRESHOLD) -> dict
             DipGroup(year=year, code=g.code, name=g.name, kind=g.kind, cases=g.cases, avg_cost=g.avg_cost,
                      score=g.score, grassroots=g.code.split("|")[0].removeprefix("COMB-")[:3] in GRASSROOTS_CATEGORIES)
             for g in groups], batch_size=1000)
-        audit.record(actor, "build_dip_groups", "dipgroup", str(year), groups=len(groups), threshold=threshold)
+        core_codes = {g.code for g in groups if g.kind == "core"}
+        means = {g.code: (g.avg_cost, g.code.split("|")[0].removeprefix("COMB-")[:3] in GRASSROOTS_CATEGORIES)
+                 for g in groups}
+        factors = level_factors_from_cases(
+            ((cases.level[i], group_code(cases.diagnosis[i], cases.procedure[i], core_codes), cases.cost[i])
+             for i in range(len(cases))), means)
+        kept = set(DipLevelFactor.objects.filter(year=year, source="set").values_list("level", flat=True))
+        DipLevelFactor.objects.filter(year=year).exclude(level__in=kept).delete()
+        DipLevelFactor.objects.bulk_create([
+            DipLevelFactor(year=year, level=f.level, factor=f.factor, source=f.source, cases=f.cases,
+                           raw_ratio=f.raw_ratio) for f in factors if f.level not in kept])
+        audit.record(actor, "build_dip_groups", "dipgroup", str(year), groups=len(groups), threshold=threshold,
+                     factors={f.level: str(f.factor) for f in factors if f.level not in kept})
     core = [g for g in groups if g.kind == "core"]
     return {"year": year, "groups": len(groups), "core": len(core), "combined": len(groups) - len(core),
             "core_cases": sum(g.cases for g in core), "cases": sum(g.cases for g in groups),
-            "overall_mean_cost": str(overall), "threshold": threshold}
+            "overall_mean_cost": str(overall), "threshold": threshold,
+            "level_factors": {lv: str(f) for lv, f in level_factors(year).items()}}
+
+
+def points_array(score: np.ndarray, factor: np.ndarray, cost: np.ndarray, avg: np.ndarray) -> np.ndarray:
+    """``payment.dip_points`` over arrays (NaN score: no group → 0 points)."""
+    base = np.where(np.isnan(score), 0.0, score) * factor
+    ref = avg * factor
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(ref > 0, cost / np.where(ref > 0, ref, 1.0), 1.0)
+    low, high = r < float(payment.DIP_LOW), r > float(payment.DIP_HIGH)
+    pts = np.where(low, r * base, np.where(high, (r - float(payment.DIP_HIGH) + 1) * base, base))
+    return np.round(pts, 4)
+
+
+def case_points(year: int, groups_year: int, *, ids: Iterable[int] | None = None) -> tuple[reads.DipCases,
+                                                                                          np.ndarray, list[str]]:
+    """The year's cases (all, or ``ids``) scored on the groups and level factors of ``groups_year``: the cases,
+    their points and their group codes ("" none)."""
+    groups = {g.code: g for g in DipGroup.objects.filter(year=groups_year)}
+    core = {c for c, g in groups.items() if g.kind == "core"}
+    factors = level_factors(groups_year)
+    c = reads.dip_cases(year, ids=ids)
+    codes = [group_code(d, p, core) for d, p in zip(c.diagnosis, c.procedure, strict=True)]
+    found = [groups.get(code) for code in codes]
+    score = np.fromiter((float(g.score) if g else np.nan for g in found), np.float64, len(found))
+    avg = np.fromiter((float(g.avg_cost) if g else 0.0 for g in found), np.float64, len(found))
+    factor = np.fromiter((1.0 if (g is None or g.grassroots) else float(factors.get(lv, 1)) for g, lv
+                          in zip(found, c.level, strict=True)), np.float64, len(found))
+    return c, points_array(score, factor, c.cost, avg), [code if g else "" for code, g in zip(codes, found,
+                                                                                             strict=True)]
 
 
 def total_points(year: int, scheme: str, groups_year: int) -> tuple[Decimal, int]:
-    """The points of the year's cases of one scheme, scored on the groups of ``groups_year``."""
-    groups = {g.code: (g.kind, g.score) for g in DipGroup.objects.filter(year=groups_year)}
-    core = {c for c, (k, _s) in groups.items() if k == "core"}
-    cases = reads.load_year(year, reads.payment_version(), codes=True)
-    points, n = Decimal(0), 0
-    for i in range(len(cases)):
-        if cases.scheme[i] != scheme:
-            continue
-        g = groups.get(group_code(cases.diagnosis[i], cases.procedure[i], core))
-        if g is not None:
-            points += g[1]
-            n += 1
-    return points, n
+    """The points of the year's cases of one scheme, scored on the groups (and level factors) of
+    ``groups_year``."""
+    c, pts, codes = case_points(year, groups_year)
+    mask = (c.scheme == scheme) & np.array([bool(x) for x in codes], np.bool_)
+    return Decimal(f"{float(pts[mask].sum()):.2f}"), int(mask.sum())
 
 
 def _budgets(year: int, scheme: str) -> list[Budget]:
@@ -197,9 +327,10 @@ def inpatient_fund(year: int, scheme: str, lines: list[str]) -> tuple[Decimal, D
 def _fund_ratio(year: int, scheme: str, lines: list[str]) -> Decimal:
     """The fund's share of inpatient total cost, from the prior year's discharges (else this year's, else 1)."""
     for y in (year - 1, year):
-        c = reads.load_year(y, reads.payment_version())
-        cost = sum((c.cost[i] for i in range(len(c)) if c.scheme[i] == scheme), Decimal(0))
-        fund = sum((c.fund[i] for i in range(len(c)) if c.scheme[i] == scheme), Decimal(0))
+        first, last = reads.year_range(y)
+        sums = Discharge.objects.filter(discharge_date__range=(first, last), facility__community__isnull=False,
+                                        scheme=scheme).aggregate(cost=Sum("total_cost"), fund=Sum("fund_paid"))
+        cost, fund = sums["cost"] or Decimal(0), sums["fund"] or Decimal(0)
         if cost > 0 and fund > 0:
             ratio = (fund / cost).quantize(Decimal("0.0001"))
             lines.append(f"{y} 年出院病例基金支付占医疗总费用 {ratio:.2%}：可分配总费用 = 住院基金 ÷ {ratio:.4f}")

@@ -344,6 +344,22 @@ class DipPointValue(models.Model):
         constraints = [models.UniqueConstraint(fields=["year", "scheme"], name="dip_point_once")]
 
 
+class DipLevelFactor(models.Model):
+    """The year's DIP 医疗机构等级系数 of one care level (county / township / village): computed from the
+    community's cases when the groups are built (``insurance.dip``), or set by the officer. 基层病种 are paid
+    with factor 1 at every level whatever this says (同病同付)."""
+
+    year = models.PositiveSmallIntegerField(_("年度"))
+    level = models.CharField(_("机构层级"), max_length=14)
+    factor = models.DecimalField(_("等级系数"), max_digits=6, decimal_places=4)
+    source = models.CharField(_("来源"), max_length=10, default="computed")  # computed / default / set
+    cases = models.IntegerField(_("测算病例数"), default=0)
+    raw_ratio = models.DecimalField(_("费用比（未封顶）"), max_digits=8, decimal_places=4, null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["year", "level"], name="dip_level_factor_once")]
+
+
 class OutOfCountyFiling(models.Model):
     """转外就医备案: a resident's filing for care outside the county (from a referral, or filed directly);
     settlements outside the county within its validity are reimbursed at the filed rate."""

@@ -17,8 +17,18 @@ DRG (按病组付费)
       the case is flagged (``status``) and settled by item after review.
     * Self-pay stays (scheme "none" or empty) are not paid by the fund.
 
-DIP (按病种分值付费)
-    amount = group score × point value (yuan per point); 特病单议 again by cost.
+DIP (按病种分值付费), in the shape of the DIP 技术规范:
+
+    case points = group score × level factor (医疗机构等级系数 of the treating facility's care level, see
+    ``insurance.dip``; 1 for a 基层病种 at every level: 同病同付), amount = case points × point value.
+
+    费用偏差病例, against the group's reference cost at the case's level = the group's mean total cost × the
+    same level factor (the spec's "同级别定点医疗机构该病种次均费用"):
+
+    * cost < ``DIP_LOW`` (50 %) of the reference: points = cost ÷ reference × group score × factor (that is,
+      paid about its cost: a stay far cheaper than its group's mean is not paid the mean);
+    * cost > ``DIP_HIGH`` (2 ×) the reference: points = (cost ÷ reference − 2 + 1) × group score × factor;
+    * 特病单议 again by cost. ``dip_points`` is the one formula the point value's total points also use.
 
 Money is ``Decimal`` to the cent; the simulation computes the same rules over numpy arrays
 (``insurance.simulation``), and its tests check that both agree.
@@ -34,6 +44,9 @@ CENT = Decimal("0.01")
 HIGH_OUTLIER_SHARE = Decimal("0.9")
 DEFAULT_HIGH = Decimal(3)
 DEFAULT_LOW = Decimal("0.4")
+DIP_LOW = Decimal("0.5")
+DIP_HIGH = Decimal(2)
+POINTS = Decimal("0.0001")
 GRASSROOTS_LEVEL = ""  # the rate row of the 基层病组
 LEVELS = ("county", "township", "village")
 SCHEMES = ("resident", "employee")
@@ -144,24 +157,56 @@ def drg_payment(*, drg: str, grouped: bool, cost: Decimal, level: str, scheme: s
     return Payment("drg", drg, PAID, standard, w, r, "", g, tuple(lines))
 
 
+def dip_points(*, score: Decimal, factor: Decimal = Decimal(1), cost: Decimal,
+               avg_cost: Decimal | None = None) -> tuple[Decimal, str, list[str]]:
+    """A case's DIP points: score × level factor, adjusted for a 费用偏差病例 (see the module); returns the
+    points, the outlier kind ("" / "low" / "high") and the reasoning."""
+    base = score * factor
+    lines = [f"病种分值 {score:.2f} × 等级系数 {factor:.4f} = {base:.4f} 分"] if factor != 1 else []
+    reference = (avg_cost or Decimal(0)) * factor
+    if reference > 0 and cost < DIP_LOW * reference:
+        points = (cost / reference * base).quantize(POINTS, rounding=ROUND_HALF_UP)
+        lines.append(f"实际费用 {_yuan(cost)} 低于本级别病种次均费用 {_yuan(reference)} 的 {DIP_LOW:.0%}，为费用偏差"
+                     f"（低）病例：病例分值 = {_yuan(cost)} ÷ {_yuan(reference)} × {base:.4f} = {points:.4f} 分")
+        return points, "low", lines
+    if reference > 0 and cost > DIP_HIGH * reference:
+        points = ((cost / reference - DIP_HIGH + 1) * base).quantize(POINTS, rounding=ROUND_HALF_UP)
+        lines.append(f"实际费用 {_yuan(cost)} 高于本级别病种次均费用 {_yuan(reference)} 的 {DIP_HIGH} 倍，为费用偏差"
+                     f"（高）病例：病例分值 = ({_yuan(cost)} ÷ {_yuan(reference)} − {DIP_HIGH} + 1) × {base:.4f} "
+                     f"= {points:.4f} 分")
+        return points, "high", lines
+    return base.quantize(POINTS, rounding=ROUND_HALF_UP), "", lines
+
+
 def dip_payment(*, group: str, score: Decimal | None, point_value: Decimal | None, cost: Decimal, scheme: str,
-                special_review: bool = False, settled: bool = False) -> Payment:
-    """What one discharge is paid by DIP: its group's score × the year's point value (the settled one when the
-    year is closed, else the estimate)."""
+                special_review: bool = False, settled: bool = False, factor: Decimal = Decimal(1),
+                avg_cost: Decimal | None = None, grassroots: bool = False, level: str = "") -> Payment:
+    """What one discharge is paid by DIP: its case points (group score × the level factor of ``level``, 1 for a
+    基层病种, adjusted for a 费用偏差病例 against ``avg_cost`` × factor) × the year's point value (the settled one
+    when the year is closed, else the estimate)."""
     cost = money(cost)
     if scheme not in SCHEMES:
         return Payment("dip", group or "—", SELF_PAY, Decimal(0), explanation=("自费病例（未参保），不由医保基金支付",))
     if special_review:
         return Payment("dip", group or "—", SPECIAL_REVIEW, cost, score or Decimal(0), point_value or Decimal(0),
+                       grassroots=grassroots,
                        explanation=(f"病种 {group or '—'}：特病单议病例，经专家评议后按实际费用 {_yuan(cost)} 支付",))
     if not group or score is None:
         return Payment("dip", group or "—", UNGROUPABLE, Decimal(0),
                        explanation=("病例没有DIP病种（缺主要诊断或本年度尚未生成病种目录），已标记",))
+    if grassroots:
+        factor = Decimal(1)
+    lines = [f"病种 {group}，分值 {score:.2f}"]
+    if grassroots:
+        lines.append(f"{group} 属于基层病种：在{LEVEL_NAMES.get(level, level or '各级')}机构治疗等级系数均为 1（同病同付）")
+    elif level:
+        lines.append(f"{LEVEL_NAMES.get(level, level)}医疗机构等级系数 {factor:.4f}")
+    points, outlier, more = dip_points(score=score, factor=factor, cost=cost, avg_cost=avg_cost)
+    lines += more
     if point_value is None:
-        return Payment("dip", group, NO_RATE, Decimal(0), score, Decimal(0),
-                       explanation=(f"病种 {group}，分值 {score:.2f}；{SCHEME_NAMES[scheme]}本年度尚无点值，已标记",))
-    amount = money(score * point_value)
+        lines.append(f"{SCHEME_NAMES[scheme]}本年度尚无点值，已标记")
+        return Payment("dip", group, NO_RATE, Decimal(0), points, Decimal(0), outlier, grassroots, tuple(lines))
+    amount = money(points * point_value)
     which = "清算点值" if settled else "预估点值"
-    lines = [f"病种 {group}，分值 {score:.2f}",
-             f"{which} {point_value:.4f} 元/分；支付 = {score:.2f} × {point_value:.4f} = {_yuan(amount)}"]
-    return Payment("dip", group, PAID, amount, score, point_value, explanation=tuple(lines))
+    lines.append(f"{which} {point_value:.4f} 元/分；支付 = {points:.4f} × {point_value:.4f} = {_yuan(amount)}")
+    return Payment("dip", group, PAID, amount, points, point_value, outlier, grassroots, tuple(lines))

@@ -8,10 +8,14 @@ officer, the bureau and the city the communities of their region."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import QuerySet
+import numpy as np
+from django.db.models import FloatField, QuerySet
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from yigongti.core.actor import Actor
@@ -108,18 +112,22 @@ class YearCases:
 
 
 def load_year(year: int, version: str, *, facilities: QuerySet[Facility] | None = None,
-              codes: bool = False) -> YearCases:
+              codes: bool = False, ids: Iterable[int] | None = None) -> YearCases:
     """Every discharge of the year (by discharge date) at ``facilities`` (default: every community member),
-    with its group under ``version`` (none: ungrouped). ``codes`` also loads the main diagnosis and
-    procedure (DIP needs them; the simulation does not)."""
+    or only ``ids`` among them, with its group under ``version`` (none: ungrouped). ``codes`` also loads the
+    main diagnosis and procedure (DIP needs them; the simulation does not)."""
     first, last = year_range(year)
     facilities = facilities if facilities is not None else Facility.objects.filter(community__isnull=False)
     qs = Discharge.objects.filter(discharge_date__range=(first, last), facility__in=facilities).order_by("pk")
+    cg = CaseGroup.objects.filter(version=version, discharge__discharge_date__range=(first, last),
+                                  discharge__facility__in=facilities)
+    if ids is not None:
+        ids = list(ids)
+        qs, cg = qs.filter(pk__in=ids), cg.filter(discharge_id__in=ids)
     cols = ["pk", "facility_id", "facility__type", "department", "scheme", "total_cost", "fund_paid", "los_days",
             "special_review"] + (["diagnoses", "procedures"] if codes else [])
-    groups = {d: (s == GroupStatus.GROUPED, drg, adrg, mdc) for d, drg, adrg, mdc, s in CaseGroup.objects.filter(
-        version=version, discharge__discharge_date__range=(first, last), discharge__facility__in=facilities,
-    ).values_list("discharge_id", "drg", "adrg", "mdc", "status")}
+    groups = {d: (s == GroupStatus.GROUPED, drg, adrg, mdc)
+              for d, drg, adrg, mdc, s in cg.values_list("discharge_id", "drg", "adrg", "mdc", "status")}
     out = YearCases(version)
     levels: dict[str, str] = {}
     none = (False, "", "", "")
@@ -147,6 +155,37 @@ def load_year(year: int, version: str, *, facilities: QuerySet[Facility] | None 
         out.adrg.append(g[2] if g[0] else "")
         out.mdc.append(g[3] if g[0] else "")
     return out
+
+
+@dataclass
+class DipCases:
+    """The year's discharges for DIP scoring: costs as a float array, the rest as columns."""
+
+    ids: list[int]
+    level: list[str]
+    scheme: np.ndarray  # str
+    cost: np.ndarray  # float yuan
+    diagnosis: list[str]  # main diagnosis, upper case ("" none)
+    procedure: list[str]  # main procedure ("" none)
+
+
+def dip_cases(year: int, *, ids: Iterable[int] | None = None) -> DipCases:
+    """Every discharge of the year at a community member (or ``ids`` among them) in one lean query: the
+    first diagnosis and procedure read out of the JSON lists and the cost cast to float in SQL."""
+    first, last = year_range(year)
+    qs = Discharge.objects.filter(discharge_date__range=(first, last), facility__community__isnull=False)
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    rows = list(qs.annotate(c=Cast("total_cost", FloatField()), dx=KT("diagnoses__0"), px=KT("procedures__0"))
+                .values_list("pk", "facility__type", "scheme", "c", "dx", "px").order_by("pk"))
+    levels: dict[str, str] = {}
+    for t in {r[1] for r in rows}:
+        levels[t] = care_level(t).value
+    return DipCases(ids=[r[0] for r in rows], level=[levels[r[1]] for r in rows],
+                    scheme=np.array([r[2] or "" for r in rows], dtype=object),
+                    cost=np.fromiter((r[3] or 0.0 for r in rows), np.float64, len(rows)),
+                    diagnosis=[(r[4] or "").strip().upper() for r in rows],
+                    procedure=[(r[5] or "").strip() for r in rows])
 
 
 # ---- the pages' reads ------------------------------------------------------------------------------------
