@@ -9,8 +9,8 @@ class InsuranceConfig(AppConfig):
 
     def ready(self) -> None:
         from yigongti.core import menu
-        from yigongti.orgs.permissions import has_role
         from yigongti.orgs.models import Role
+        from yigongti.orgs.permissions import has_role
 
         from . import permissions  # noqa: F401  (the insurance.* verbs)
 

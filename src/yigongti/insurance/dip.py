@@ -50,7 +50,7 @@ from decimal import Decimal
 import numpy as np
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
 
 from yigongti.core import audit
@@ -61,7 +61,7 @@ from yigongti.encounters.models import InsuranceSettlement
 from yigongti.orgs import permissions
 
 from . import payment
-from .models import Budget, Discharge, DipGroup, DipLevelFactor, DipPointValue
+from .models import Budget, DipGroup, DipLevelFactor, DipPointValue, Discharge, LedgerEntry
 from .queries import payment as reads
 
 THRESHOLD = 15
@@ -288,22 +288,34 @@ def _budgets(year: int, scheme: str) -> list[Budget]:
     return list(latest.values())
 
 
-def _inpatient_share(budget: Budget, lines: list[str]) -> Decimal:
+def ledger_inpatient_share(community_id: int, scheme: str, years: Iterable[int]) -> tuple[Decimal, int, int] | None:
+    """The share of the community's members' inpatient fund spend in all fund spend of its insureds, from the
+    ledger (one aggregate per year tried, first with data wins): (share, year, months posted)."""
+    for y in years:
+        s = LedgerEntry.objects.filter(community_id=community_id, scheme=scheme, year=y).aggregate(
+            whole=Sum("fund_paid"), months=Count("month", distinct=True),
+            inpatient=Sum("fund_paid", filter=Q(settlement_type="inpatient", facility__isnull=False)))
+        whole, inpatient = s["whole"] or Decimal(0), s["inpatient"] or Decimal(0)
+        if whole > 0 and inpatient > 0:
+            return (inpatient / whole).quantize(FOUR), y, int(s["months"] or 0)
+    return None
+
+
+def inpatient_share(budget: Budget, years: Iterable[int], lines: list[str]) -> Decimal:
+    """The inpatient share of a budget: the budget's rule ``inpatient_share`` when set, else the ledger's
+    share of the first of ``years`` posted (``ledger_inpatient_share``), else ``DEFAULT_INPATIENT_SHARE``;
+    the basis said in ``lines``."""
     rule = (budget.rules or {}).get("inpatient_share")
     if rule not in (None, ""):
         lines.append(f"{budget.community.name}：住院占比取预算规则 {Decimal(str(rule)):.2%}")
         return Decimal(str(rule))
-    county = budget.community.region.code[:6]
-    qs = InsuranceSettlement.objects.filter(residence_county=county, scheme=budget.scheme,
-                                            settle_date__year=budget.year - 1)
-    whole = qs.aggregate(s=Sum("fund_paid"))["s"] or Decimal(0)
-    inpatient = qs.filter(type="inpatient", facility_level__in=IN_COUNTY_LEVELS,
-                          facility_county=county).aggregate(s=Sum("fund_paid"))["s"] or Decimal(0)
-    if whole > 0 and inpatient > 0:
-        share = (inpatient / whole).quantize(Decimal("0.0001"))
-        lines.append(f"{budget.community.name}：住院占比取上年县内住院基金支出占比 {share:.2%}")
+    found = ledger_inpatient_share(budget.community_id, budget.scheme, years)
+    if found is not None:
+        share, y, months = found
+        lines.append(f"{budget.community.name}：住院占比取台账 {y} 年（已过账 {months} 个月）"
+                     f"成员单位住院基金支出占全部基金支出的比例 {share:.2%}")
         return share
-    lines.append(f"{budget.community.name}：无上年结算数据，住院占比取默认 {DEFAULT_INPATIENT_SHARE:.0%}")
+    lines.append(f"{budget.community.name}：台账无数据，住院占比取默认 {DEFAULT_INPATIENT_SHARE:.0%}")
     return DEFAULT_INPATIENT_SHARE
 
 
@@ -315,7 +327,7 @@ def inpatient_fund(year: int, scheme: str, lines: list[str]) -> tuple[Decimal, D
                            % {"year": year, "scheme": payment.SCHEME_NAMES.get(scheme, scheme)})
     fund = Decimal(0)
     for b in budgets:
-        share = _inpatient_share(b, lines)
+        share = inpatient_share(b, (year - 1, year), lines)
         part = b.amount * (1 - b.withholding_rate) * share
         lines.append(f"{b.community.name} 预算 v{b.version} {b.amount:,.2f}元 × (1 − 质量保证金 "
                      f"{b.withholding_rate:.2%}) × 住院占比 {share:.2%} = {payment.money(part):,.2f}元")

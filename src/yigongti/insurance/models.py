@@ -7,6 +7,7 @@ CHS-DRG version and its payment by DRG and by DIP; out-of-county filings (转外
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -15,8 +16,8 @@ from yigongti.encounters.models import Encounter, InsuranceScheme
 from yigongti.orgs.models import Facility, MedicalCommunity, User
 from yigongti.residents.models import Resident
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
-RATIO = {"max_digits": 7, "decimal_places": 4}  # 0.8500 = 85 %
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
+RATIO: dict[str, Any] = {"max_digits": 7, "decimal_places": 4}  # 0.8500 = 85 %
 
 
 class BudgetStatus(models.TextChoices):
@@ -82,6 +83,9 @@ class LedgerEntry(models.Model):
         verbose_name_plural = verbose_name
         indexes = [models.Index(fields=["community", "year", "month"], name="ledger_period")]
 
+    def __str__(self) -> str:
+        return f"{self.year}-{self.month:02d} {self.facility_code} {self.group}"
+
 
 class Reconciliation(models.Model):
     """A month's statement from the insurance agency (Excel), compared with the ledger."""
@@ -104,6 +108,9 @@ class Reconciliation(models.Model):
         verbose_name_plural = verbose_name
         ordering = ["-year", "-month", "-imported_at"]
 
+    def __str__(self) -> str:
+        return f"{self.year}-{self.month:02d} {self.file_name}"
+
 
 class ReconciliationLine(models.Model):
     class Kind(models.TextChoices):
@@ -119,6 +126,9 @@ class ReconciliationLine(models.Model):
     agency_amount = models.DecimalField(_("经办机构金额"), **MONEY, null=True, blank=True)
     ledger_amount = models.DecimalField(_("台账金额"), **MONEY, null=True, blank=True)
     message = models.CharField(_("说明"), max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.settlement_no}"
 
 
 class YearSettlement(models.Model):
@@ -147,6 +157,9 @@ class YearSettlement(models.Model):
         verbose_name = _("年度清算")
         verbose_name_plural = verbose_name
 
+    def __str__(self) -> str:
+        return f"{self.budget} {self.balance}"
+
 
 class MemberAllocation(models.Model):
     settlement = models.ForeignKey(YearSettlement, models.CASCADE, related_name="allocations")
@@ -158,6 +171,9 @@ class MemberAllocation(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["settlement", "facility"], name="allocation_once")]
+
+    def __str__(self) -> str:
+        return f"{self.facility_id} {self.amount}"
 
     @property
     def share_percent(self) -> str:
@@ -181,6 +197,9 @@ class RulePack(models.Model):
         verbose_name = _("分组方案")
         verbose_name_plural = verbose_name
 
+    def __str__(self) -> str:
+        return self.version
+
 
 class DrgWeight(models.Model):
     """A DRG's relative weight (and average cost and stay) under one version in one year, and whether it is
@@ -198,6 +217,9 @@ class DrgWeight(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["version", "year", "drg"], name="drg_weight_once")]
 
+    def __str__(self) -> str:
+        return f"{self.version} {self.year} {self.drg} {self.weight}"
+
 
 class DrgRate(models.Model):
     """Yuan per unit of weight, by year, care level and scheme (``level`` "" = the 基层病组 rate)."""
@@ -211,6 +233,9 @@ class DrgRate(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["year", "level", "scheme"], name="drg_rate_once")]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.level or '基层病组'} {self.scheme} {self.rate}"
 
 
 class Discharge(models.Model):
@@ -313,6 +338,9 @@ class CasePayment(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["discharge", "method"], name="case_payment_once")]
 
+    def __str__(self) -> str:
+        return f"{self.method} {self.group} {self.amount}"
+
 
 class DipGroup(models.Model):
     """A DIP group built from the community's own cases of a year: a core group (main diagnosis + procedure
@@ -330,6 +358,9 @@ class DipGroup(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["year", "code"], name="dip_group_once")]
 
+    def __str__(self) -> str:
+        return f"{self.year} {self.code}"
+
 
 class DipPointValue(models.Model):
     """The year's point value: estimated at the start (budget ÷ expected points), settled at the end."""
@@ -342,6 +373,9 @@ class DipPointValue(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["year", "scheme"], name="dip_point_once")]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.scheme} {self.estimated}"
 
 
 class DipLevelFactor(models.Model):
@@ -423,3 +457,6 @@ class Simulation(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name

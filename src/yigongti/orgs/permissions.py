@@ -123,7 +123,8 @@ READS: dict[str, frozenset[str]] = {
     R.CITY: frozenset({Category.DEMOGRAPHICS}),
     R.BUREAU: frozenset({Category.DEMOGRAPHICS}),
     R.COMMUNITY_MANAGER: frozenset({Category.DEMOGRAPHICS}),
-    R.FACILITY_ADMIN: frozenset({Category.DEMOGRAPHICS, Category.CONTACT, Category.SETTLEMENT}),  # its own settlement lists
+    # the facility admin: its own facility's settlement lists and pay-later accounts (医保办)
+    R.FACILITY_ADMIN: frozenset({Category.DEMOGRAPHICS, Category.CONTACT, Category.SETTLEMENT}),
     R.DOCTOR: frozenset({Category.DEMOGRAPHICS, Category.CONTACT, Category.CLINICAL, Category.REFERRAL,
                          Category.SETTLEMENT}),
     R.NURSE: frozenset({Category.DEMOGRAPHICS, Category.CONTACT, Category.CLINICAL, Category.REFERRAL}),
