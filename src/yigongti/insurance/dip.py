@@ -28,8 +28,9 @@ Point value (点值, yuan per point), one per scheme:
 
 * **estimated** at the start of the year = the year's inpatient budget for DIP ÷ the expected total points, where
   - inpatient budget = Σ budget amount (highest version per community) × (1 − 质量保证金比例) × inpatient share
-    (``Budget.rules["inpatient_share"]`` when set, else the prior year's share of in-county inpatient fund
-    spend in all fund spend of the county's insureds, else 0.6), then ÷ the fund's share of inpatient total cost
+    (``Budget.rules["inpatient_share"]`` when set, else from the ledger: the members' inpatient fund spend ÷
+    all fund spend of the community's insureds, the prior year's, else this year's posted months; else 0.6 —
+    the members' share, as the points are the members' cases), then ÷ the fund's share of inpatient total cost
     (prior year's discharges; payment standards, like DRG ones, are in total-cost terms);
   - expected points = the prior year's cases scored on this year's groups, factors and deviation rule
     × (1 + the budget's growth rate), or this year's cases when the prior year has none;
@@ -48,16 +49,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
-
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
 
 from yigongti.core import audit
 from yigongti.core.actor import Actor
-from yigongti.core.carelevel import IN_COUNTY_LEVELS
 from yigongti.core.errors import InvalidInput
-from yigongti.encounters.models import InsuranceSettlement
 from yigongti.orgs import permissions
 
 from . import payment

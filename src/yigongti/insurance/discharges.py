@@ -36,6 +36,7 @@ from yigongti.referrals.inputs import Input
 
 from .drg.types import UNGROUPABLE, Case, GroupResult
 from .models import CaseGroup, Discharge, RulePack
+from .weights import price_discharge
 
 NEWBORN_DAYS = 28  # 新生儿: CHS-DRG's MDCP and the list's birth-weight field apply up to 28 days of age
 BIRTH_WEIGHT_RANGE = (300, 8000)  # grams: outside this, a typing error rather than a baby
@@ -399,6 +400,7 @@ def update_discharge(discharge: Discharge, fields: DischargeInput | Mapping[str,
         d.save()
         audit.record(actor, "update", "discharge", d.pk, resident=d.resident_id, fields=changed)
         _group_rows([d], versions())
+        price_discharge(d, actor=actor)  # its CasePayment follows its new group
     return d
 
 
@@ -437,6 +439,7 @@ def regroup_discharge(discharge: Discharge, *, actor: Actor) -> list[GroupSummar
         d = Discharge.objects.get(pk=discharge.pk)
         summaries = _group_rows([d], versions())
         audit.record(actor, "group", "discharge", d.pk, resident=d.resident_id)
+        price_discharge(d, actor=actor)  # its CasePayment follows its new group
     return summaries
 
 

@@ -198,7 +198,8 @@ def dip_payment(*, group: str, score: Decimal | None, point_value: Decimal | Non
         factor = Decimal(1)
     lines = [f"病种 {group}，分值 {score:.2f}"]
     if grassroots:
-        lines.append(f"{group} 属于基层病种：在{LEVEL_NAMES.get(level, level or '各级')}机构治疗等级系数均为 1（同病同付）")
+        where = LEVEL_NAMES.get(level, level or "各级")
+        lines.append(f"{group} 属于基层病种：在{where}机构治疗等级系数均为 1（同病同付）")
     elif level:
         lines.append(f"{LEVEL_NAMES.get(level, level)}医疗机构等级系数 {factor:.4f}")
     points, outlier, more = dip_points(score=score, factor=factor, cost=cost, avg_cost=avg_cost)

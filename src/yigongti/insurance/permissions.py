@@ -80,7 +80,7 @@ def can_file_out_of_county(user, obj) -> bool:
 def can_open_pay_later(user, encounter) -> bool:
     if _officer(user):
         return True
-    if not has_role(user, *CODERS) or user.facility_id is None:
+    if not has_role(user, R.DOCTOR, R.NURSE, R.FACILITY_ADMIN) or user.facility_id is None:
         return False
     return encounter is None or encounter.facility_id == user.facility_id
 

@@ -18,7 +18,19 @@ Parameters (a JSON object; every key optional):
 * ``out_of_county_deduction``: the share of out-of-county fund spend deducted from the budget (0–1).
 
 The fund effect: Σ DRG payments (and their fund part, by the year's fund share of inpatient cost) against the
-year's budgets (highest version per community and scheme) less the out-of-county deduction."""
+INPATIENT part of the year's budgets (highest version per community and scheme):
+
+    inpatient available = (budget − out-of-county deduction) × inpatient share
+
+the inpatient share being the budget's rule ``inpatient_share`` when set, else the ledger's share of the
+members' inpatient fund spend in all fund spend of the community's insureds over the year's posted months,
+else the prior year's, else 0.6 (``dip.inpatient_share``); ``fund.basis`` says which, per budget. The whole
+budget's figures stay alongside.
+
+The out-of-county deduction's change (scenario − baseline, yuan) comes off the members too: it is spread over
+them in proportion to each member's share of the baseline DRG payments (the income it is taken from; a
+member without inpatient cases bears none), so the per-member table shows ``deduction_change`` and the net
+effect ``net_difference`` = income difference − its part of the deduction change."""
 
 from __future__ import annotations
 
@@ -281,18 +293,24 @@ def year_arrays(year: int, version: str, facilities, drgs: list[str]) -> tuple[C
 
 
 def fund_context(year: int, communities) -> dict[str, Any]:
-    """The year's budgets (highest version per community and scheme) and out-of-county fund spend."""
+    """The year's budgets (highest version per community and scheme): (amount, out-of-county fund spend,
+    deduction ratio, inpatient share), and the basis of each inpatient share in words."""
+    from .dip import inpatient_share
+
     latest: dict[tuple[int, str], Budget] = {}
     for b in Budget.objects.filter(year=year, community__in=communities).select_related("community__region") \
             .order_by("version"):
         latest[(b.community_id, b.scheme)] = b
-    rows = []
+    rows, basis = [], []
     for b in latest.values():
         out = InsuranceSettlement.objects.filter(
             residence_county=b.community.region.code[:6], scheme=b.scheme, settle_date__year=year,
             facility_level="out_of_county").aggregate(s=Sum("fund_paid"))["s"] or Decimal(0)
-        rows.append((float(b.amount), float(out), float(b.out_of_county_deduction)))
-    return {"budgets": rows}
+        lines: list[str] = []
+        share = inpatient_share(b, (year, year - 1), lines)
+        basis += [f"{payment.SCHEME_NAMES.get(b.scheme, b.scheme)} — {line}" for line in lines]
+        rows.append((float(b.amount), float(out), float(b.out_of_county_deduction), float(share)))
+    return {"budgets": rows, "basis": basis}
 
 
 def compare(cases: Cases, base: Terms, scen: Terms) -> tuple[np.ndarray, np.ndarray]:
@@ -309,14 +327,22 @@ def _fund_effect(ctx: dict, deduction: float | None, b_total: float, s_total: fl
     ded_b = sum(r[1] * r[2] for r in ctx["budgets"])
     ded_s = sum(r[1] * (deduction if deduction is not None else r[2]) for r in ctx["budgets"])
     avail_b, avail_s = budget - ded_b, budget - ded_s
+    # the inpatient part, budget by budget: (amount − its deduction) × its inpatient share
+    ip_b = sum((r[0] - r[1] * r[2]) * r[3] for r in ctx["budgets"])
+    ip_s = sum((r[0] - r[1] * (deduction if deduction is not None else r[2])) * r[3] for r in ctx["budgets"])
     fb, fs = b_total * fund_ratio, s_total * fund_ratio
     return {"budget": round(budget, 2), "out_of_county_spend": round(out_spend, 2),
             "deduction_baseline": round(ded_b, 2), "deduction_scenario": round(ded_s, 2),
             "available_baseline": round(avail_b, 2), "available_scenario": round(avail_s, 2),
+            "inpatient_share": round(ip_b / avail_b, 4) if avail_b > 0 else None,
+            "inpatient_baseline": round(ip_b, 2), "inpatient_scenario": round(ip_s, 2),
+            "basis": "inpatient", "basis_lines": list(ctx.get("basis", [])),
             "drg_baseline": round(b_total, 2), "drg_scenario": round(s_total, 2), "fund_ratio": round(fund_ratio, 4),
             "drg_fund_baseline": round(fb, 2), "drg_fund_scenario": round(fs, 2),
-            "share_baseline": round(fb / avail_b, 4) if avail_b > 0 else None,
-            "share_scenario": round(fs / avail_s, 4) if avail_s > 0 else None,
+            "share_baseline": round(fb / ip_b, 4) if ip_b > 0 else None,
+            "share_scenario": round(fs / ip_s, 4) if ip_s > 0 else None,
+            "whole_share_baseline": round(fb / avail_b, 4) if avail_b > 0 else None,
+            "whole_share_scenario": round(fs / avail_s, 4) if avail_s > 0 else None,
             "difference": round(fs - fb, 2)}
 
 
@@ -336,17 +362,25 @@ def simulate(year: int, parameters: Mapping[str, Any], *, facilities, communitie
     names = {f.pk: (f.short_name or f.name, f.care_level.value, str(f.care_level.label))
              for f in facilities.filter(pk__in=cases.facilities)}
     counts = np.bincount(cases.facility, minlength=len(cases.facilities))
-    members = []
-    for i, f in enumerate(cases.facilities):
-        name, level, label = names.get(f, ("?", "", ""))
-        members.append({"facility": f, "name": name, "level": level, "level_label": label, "cases": int(counts[i]),
-                        "baseline": round(float(b[i]), 2), "scenario": round(float(s[i]), 2),
-                        "difference": round(float(s[i] - b[i]), 2),
-                        "percent": round(float((s[i] - b[i]) / b[i] * 100), 2) if b[i] else None})
-    members.sort(key=lambda m: -m["baseline"])
     insured = cases.scheme >= 0
     cost, fund = float(cases.cost[insured].sum()), float(cases.fund[insured].sum())
     total_b, total_s = float(b.sum()), float(s.sum())
+    fund_effect = _fund_effect(fund_context(year, communities), deduction, total_b, total_s,
+                               fund / cost if cost else 1.0)
+    # the deduction's change, spread by each member's share of the baseline DRG payments (see the module)
+    ded_change = fund_effect["deduction_scenario"] - fund_effect["deduction_baseline"]
+    spread = b / total_b * ded_change if total_b > 0 else np.zeros(len(b))
+    members = []
+    for i, f in enumerate(cases.facilities):
+        name, level, label = names.get(f, ("?", "", ""))
+        net = float(s[i] - b[i] - spread[i])
+        members.append({"facility": f, "name": name, "level": level, "level_label": label, "cases": int(counts[i]),
+                        "baseline": round(float(b[i]), 2), "scenario": round(float(s[i]), 2),
+                        "difference": round(float(s[i] - b[i]), 2),
+                        "percent": round(float((s[i] - b[i]) / b[i] * 100), 2) if b[i] else None,
+                        "deduction_change": round(-float(spread[i]), 2), "net_difference": round(net, 2),
+                        "net_percent": round(net / float(b[i]) * 100, 2) if b[i] else None})
+    members.sort(key=lambda m: -m["baseline"])
     unpaid = int((insured & (cases.drg < 0) & ~cases.special).sum())
     return {
         "year": year, "version": version, "cases": len(cases), "unpaid_cases": unpaid,
@@ -354,9 +388,10 @@ def simulate(year: int, parameters: Mapping[str, Any], *, facilities, communitie
         "members": members,
         "total": {"baseline": round(total_b, 2), "scenario": round(total_s, 2),
                   "difference": round(total_s - total_b, 2),
-                  "percent": round((total_s - total_b) / total_b * 100, 2) if total_b else None},
-        "fund": _fund_effect(fund_context(year, communities), deduction, total_b, total_s,
-                             fund / cost if cost else 1.0),
+                  "percent": round((total_s - total_b) / total_b * 100, 2) if total_b else None,
+                  "deduction_change": round(-ded_change, 2) if total_b > 0 else 0.0,
+                  "net_difference": round(total_s - total_b - (ded_change if total_b > 0 else 0.0), 2)},
+        "fund": fund_effect,
         "seconds": {"load": round(loaded, 3), "total": round(time.perf_counter() - t0, 3)},
     }
 

@@ -27,7 +27,7 @@ from yigongti.core.errors import InvalidInput, collect
 from yigongti.orgs import permissions
 
 from . import payment
-from .models import CasePayment, DipGroup, DipPointValue, DrgRate, DrgWeight
+from .models import CasePayment, DipGroup, DipPointValue, Discharge, DrgRate, DrgWeight
 from .payment import Rate, Weight
 from .queries import payment as reads
 
@@ -261,38 +261,50 @@ def _insert_payments(rows: list[tuple]) -> None:
             cur.executemany(sql, rows[i:i + 5000])
 
 
-def price_cases(year: int, *, actor: Actor, version: str | None = None) -> dict:
-    """Price every discharge of the year by DRG (under ``version``, default the payment version) and by DIP
-    (the year's DIP groups and point values, when built), replacing the year's CasePayment rows."""
+def _payment_rows(year: int, version: str, *, ids: Iterable[int] | None = None
+                  ) -> tuple[reads.YearCases, list[tuple], dict[str, int], dict[str, Decimal]]:
+    """The CasePayment rows (DRG and DIP) of the year's discharges (all, or ``ids``), with counts and totals."""
     from . import dip
 
-    permissions.check(actor, "insurance.set_rates", None)
-    version = version or reads.payment_version()
-    cases = reads.load_year(year, version, codes=True)
-    if not len(cases):
-        raise InvalidInput("no_cases", _("%(year)s 年没有出院病例") % {"year": year})
+    cases = reads.load_year(year, version, codes=True, ids=ids)
     rates, weights = rate_table(year), weight_table(year, version)
     groups = {g.code: g for g in DipGroup.objects.filter(year=year)}
     core = {c for c, g in groups.items() if g.kind == "core"}
     points = {p.scheme: p for p in DipPointValue.objects.filter(year=year)}
+    factors = dip.level_factors(year)
     out: list[tuple] = []
     counts: dict[str, int] = defaultdict(int)
     totals = {"drg": Decimal(0), "dip": Decimal(0)}
     for i, pk in enumerate(cases.ids):
+        level = cases.level[i]
         p = payment.drg_payment(drg=cases.drg[i], grouped=cases.grouped[i], cost=cases.cost[i],
-                                level=cases.level[i], scheme=cases.scheme[i], weight=weights.get(cases.drg[i]),
+                                level=level, scheme=cases.scheme[i], weight=weights.get(cases.drg[i]),
                                 rates=rates, special_review=cases.special[i])
         code = dip.group_code(cases.diagnosis[i], cases.procedure[i], core) if groups else ""
         g, pv = groups.get(code), points.get(cases.scheme[i])
         value = (pv.settled if pv.settled is not None else pv.estimated) if pv else None
         q = payment.dip_payment(group=code if g else "", score=g.score if g else None, point_value=value,
                                 cost=cases.cost[i], scheme=cases.scheme[i], special_review=cases.special[i],
-                                settled=bool(pv and pv.settled is not None))
+                                settled=bool(pv and pv.settled is not None),
+                                factor=factors.get(level, Decimal(1)), avg_cost=g.avg_cost if g else None,
+                                grassroots=bool(g and g.grassroots), level=level)
         for r, v in ((p, version), (q, "")):
             counts[f"{r.method}:{r.status}"] += 1
             totals[r.method] += r.amount
             out.append((pk, r.method, v, r.group[:40], r.units, r.unit_price, r.outlier, r.grassroots, r.status,
                         r.amount, json.dumps(list(r.explanation), ensure_ascii=False)))
+    return cases, out, counts, totals
+
+
+def price_cases(year: int, *, actor: Actor, version: str | None = None) -> dict:
+    """Price every discharge of the year by DRG (under ``version``, default the payment version) and by DIP
+    (the year's DIP groups, level factors and point values, when built), replacing the year's CasePayment
+    rows."""
+    permissions.check(actor, "insurance.set_rates", None)
+    version = version or reads.payment_version()
+    cases, out, counts, totals = _payment_rows(year, version)
+    if not len(cases):
+        raise InvalidInput("no_cases", _("%(year)s 年没有出院病例") % {"year": year})
     with transaction.atomic():
         first, last = reads.year_range(year)
         CasePayment.objects.filter(discharge__discharge_date__range=(first, last),
@@ -301,3 +313,24 @@ def price_cases(year: int, *, actor: Actor, version: str | None = None) -> dict:
         audit.record(actor, "price_cases", "casepayment", str(year), version=version, cases=len(cases))
     return {"year": year, "version": version, "cases": len(cases), "counts": dict(counts),
             "drg_total": str(totals["drg"]), "dip_total": str(totals["dip"])}
+
+
+def price_discharge(discharge: Discharge, *, actor: Actor) -> list[CasePayment]:
+    """Price one discharge again (after it was recoded or regrouped) on its year's terms, replacing its
+    CasePayment rows — only when its year has been priced (``price_cases``), so that a year nobody priced yet
+    does not get a partial set. Its coder (insurance.code_discharge) or the officer may do it."""
+    if not any(permissions.allows(actor, verb, discharge)
+               for verb in ("insurance.code_discharge", "insurance.group_cases")):
+        permissions.check(actor, "insurance.set_rates", None)
+    year = discharge.discharge_date.year
+    first, last = reads.year_range(year)
+    if not CasePayment.objects.filter(discharge__discharge_date__range=(first, last)).exists():
+        return []
+    version = reads.payment_version()
+    with transaction.atomic():
+        _cases, out, _counts, _totals = _payment_rows(year, version, ids=[discharge.pk])
+        CasePayment.objects.filter(discharge_id=discharge.pk).delete()
+        _insert_payments(out)
+        audit.record(actor, "price_discharge", "casepayment", discharge.pk, year=year, version=version,
+                     resident=discharge.resident_id)
+    return list(CasePayment.objects.filter(discharge_id=discharge.pk).order_by("method"))

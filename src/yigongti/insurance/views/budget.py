@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from yigongti.core import exports, uploads
@@ -68,6 +69,22 @@ def bars(summary: dict[str, Any], width: int = 360, height: int = 150) -> dict[s
     return {"bars": out, "width": width, "height": height, "base": height - 14}
 
 
+# The national indicators the ledger feeds (the indicators app computes them from the same settlements).
+LEDGER_INDICATORS = [("N08", _lazy("县域内基金支出占比")), ("N09", _lazy("基层基金支出占比")),
+                     ("N10", _lazy("县域内住院人均费用")), ("N11", _lazy("县域内住院人次占比"))]
+
+
+def _indicator_links(community, year: int, posted: list[int]) -> dict[str, Any]:
+    """N08–N11 for the year so far (links to the indicator pages) and N08 as the ledger gives it."""
+    from .. import indicators
+
+    period = f"?period={year}-{posted[-1]:02d}-ytd" if posted else f"?period={year}"
+    done = indicators.posted(community, [(year, m) for m in posted])
+    return {"links": [(code, label, reverse("indicators:detail", args=[code]) + period)
+                      for code, label in LEDGER_INDICATORS],
+            "n08": indicators.ledger_in_county_share(community, done) if done else None}
+
+
 @login_required
 @domain_errors_as_pages
 def ledger(request: HttpRequest) -> HttpResponse:
@@ -78,6 +95,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
     return render(request, "insurance/ledger.html", {
         "community": community, "communities": q.visible_communities(request.user), "year": year,
         "scheme": scheme, "schemes": SCHEME_CHOICES, "years": years, "s": summary, "chart": bars(summary),
+        "indicators": _indicator_links(community, year, summary["posted"]),
         "can_post": can(request.user, "insurance.post_ledger"), "can_budget": can(request.user,
                                                                                   "insurance.set_budget")})
 
@@ -123,7 +141,19 @@ def _budget_context(request, community, year: int, scheme: str, form: dict | Non
             "scheme": scheme, "schemes": SCHEME_CHOICES, "proposal": proposal, "current": current,
             "versions": q.budgets_of(community, year, scheme), "all_budgets": q.budgets_of(community)[:40],
             "form": form, "errors": errors or {}, "can_budget": can(request.user, "insurance.set_budget"),
+            "pct": _percents(current),
             "prealloc_choices": [("seasonal", _("按上年各月")), ("even", _("平均（每月 1/12）"))]}
+
+
+RATE_FIELDS = ("growth_rate", "withholding_rate", "retained_share", "overspend_cap", "overspend_share",
+               "out_of_county_deduction")
+
+
+def _percents(b) -> dict[str, str]:
+    """The budget's rates (fractions) as percentages for reading: 0.0482 → "4.82"."""
+    if b is None:
+        return {}
+    return {f: f"{(Decimal(getattr(b, f)) * 100).quantize(Decimal('0.01')).normalize():f}" for f in RATE_FIELDS}
 
 
 @login_required
