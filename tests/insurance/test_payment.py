@@ -229,6 +229,7 @@ def test_every_payment_page_and_api_read_answers_every_role_without_a_server_err
              f"/insurance/simulation/{sim['id']}/", "/insurance/payment/?year=abc"]
     apis = [f"/api/v1/insurance/payment/{p}" for p in (
         f"weights/{YEAR}", f"rates/{YEAR}", f"dip/{YEAR}/groups", f"dip/{YEAR}/point-values",
+        f"dip/{YEAR}/level-factors",
         f"efficiency/{YEAR}", "efficiency/0", "simulations", f"simulations/{sim['id']}")]
     for user, allowed in ((o, True), (cast.manager, True), (cast.bureau, True), (cast.city, True),
                           (cast.county_doctor, False), (cast.village_doctor, False), (cast.auditor, False)):
@@ -238,3 +239,62 @@ def test_every_payment_page_and_api_read_answers_every_role_without_a_server_err
             bad = url.endswith(("year=abc", "efficiency/0"))
             expected = ({200, 404} if allowed else {403, 404}) | ({400, 422} if bad else set())
             assert status in expected, (user.username, url, status)
+
+
+# ---- a regrouped discharge is priced again -----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_recoded_and_regrouped_discharge_is_priced_again(cast):
+    import datetime as dt
+
+    from tests.insurance.fixtures_cases import PNEUMONIA, stay
+    from yigongti.insurance import discharges
+    from yigongti.insurance.models import CaseGroup, Discharge
+
+    o = as_(officer(cast))
+    e = stay(cast, "resident", cast.county_hospital, dt.date(YEAR, 3, 1), dt.date(YEAR, 3, 8), PNEUMONIA,
+             secondary=("I10.x00",), fund="4200")  # I10.x00 is no valid code: ungroupable
+    discharges.sync_discharges(actor=o)
+    discharges.group_discharges(actor=o)
+    DrgRate.objects.create(year=YEAR, level="county", scheme="resident", rate=D(10000))
+    weights.price_cases(YEAR, actor=o)
+    d = Discharge.objects.get(encounter=e)
+    assert CasePayment.objects.get(discharge=d, method="drg").status == "ungroupable"
+    discharges.update_discharge(d, {"diagnoses": PNEUMONIA}, actor=as_(cast.county_doctor))  # the coder fixes it
+    drg = CaseGroup.objects.get(discharge=d, version=V).drg
+    p = CasePayment.objects.get(discharge=d, method="drg")
+    assert drg and (p.group, p.status) == (drg, "no_weight")  # its new group, still without a weight
+    DrgWeight.objects.create(version=V, year=YEAR, drg=drg, weight=D("0.6"), avg_cost=D(6000))
+    discharges.regroup_discharge(d, actor=o)
+    p = CasePayment.objects.get(discharge=d, method="drg")
+    assert (p.status, p.amount) == ("paid", D("6000.00"))  # 0.6 × 10,000
+    assert CasePayment.objects.filter(discharge=d).count() == 2  # DRG and DIP, replaced not doubled
+
+
+@pytest.mark.django_db
+def test_a_discharge_of_a_year_nobody_priced_gets_no_payment_rows_when_recoded(cast):
+    d = discharge(cast, cast.county_hospital, 5000)
+    assert weights.price_discharge(d, actor=as_(officer(cast))) == []
+    assert not CasePayment.objects.exists()
+
+
+def test_dip_case_points_take_the_level_factor_and_the_cost_deviation_rule():
+    score, avg = D("1000.00"), D(5000)
+    assert payment.dip_points(score=score, factor=D("0.6"), cost=D(3000), avg_cost=avg)[:2] == (D("600.0000"), "")
+    pts, kind, _lines = payment.dip_points(score=score, factor=D("0.6"), cost=D(1200), avg_cost=avg)
+    assert kind == "low" and pts == (D(1200) / D(3000) * 600).quantize(D("0.0001"))  # below 50 % of 0.6 × 5,000
+    pts, kind, _l = payment.dip_points(score=score, cost=D(15000), avg_cost=avg)
+    assert kind == "high" and pts == D("2000.0000")  # (15,000 ÷ 5,000 − 2 + 1) × 1000
+
+
+def test_a_cheap_township_stay_of_a_grassroots_disease_is_not_paid_the_groups_mean():
+    kw = {"group": "J18|—", "score": D("1000.00"), "point_value": D("5"), "scheme": "resident",
+          "avg_cost": D(5000), "level": "township"}
+    normal = payment.dip_payment(cost=D(4000), factor=D("0.6"), grassroots=True, **kw)
+    assert normal.amount == D("5000.00") and normal.units == D(1000)  # 基层病种: factor 1 at every level
+    assert any("同病同付" in line for line in normal.explanation)
+    cheap = payment.dip_payment(cost=D(898), factor=D("0.6"), grassroots=True, **kw)
+    assert cheap.outlier == "low" and cheap.amount == D("898.00")  # 898 ÷ 5,000 × 1000 points × 5
+    other = payment.dip_payment(cost=D(3000), factor=D("0.6"), grassroots=False, **kw)
+    assert other.amount == D("3000.00") and other.units == D(600)  # not 基层: 0.6 × 1000 points

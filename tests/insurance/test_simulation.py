@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -122,7 +123,7 @@ def test_the_simulation_page_runs_and_lists_saved_runs(cast, year, login, client
     sim = Simulation.objects.get()
     assert sim.name == "县级费率+10%" and sim.parameters == {"rate_pct": {"county": 10.0}}
     page = client.get(f"/insurance/simulation/{sim.pk}/").content.decode()
-    assert "蓝山县中心医院" in page and "4000.00" in page
+    assert "蓝山县中心医院" in page and re.search(r">4,?000(\.00)?<", page)  # the county's +4,000
     assert "县级费率+10%" in client.get("/insurance/simulation/").content.decode()
     resp = client.post("/insurance/simulation/", {"year": YEAR, "rate_pct_county": "abc"})
     assert resp.status_code == 200 and "百分数" in resp.content.decode()
@@ -142,3 +143,33 @@ def test_the_api_runs_a_simulation_and_lists_it(cast, year, login, client):
     resp = client.post("/api/v1/insurance/payment/simulations", json.dumps(
         {"year": YEAR, "parameters": {"rate_pct": "x"}}), content_type="application/json")
     assert resp.status_code == 422 and resp["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.django_db
+def test_the_deduction_change_is_spread_over_the_members_and_the_inpatient_budget_is_the_basis(cast, year):
+    from yigongti.insurance.models import LedgerEntry
+
+    budget(cast, "1000000")  # deduction 30 % of out-of-county spend
+    r = cast.resident
+    InsuranceSettlement.objects.create(
+        settlement_no="OUT2", resident=r, area_code=r.area_code, residence_county=r.area_code[:6], type="inpatient",
+        facility_code="X1", facility_county="431100", facility_level="out_of_county", admit_date=dt.date(YEAR, 2, 1),
+        settle_date=dt.date(YEAR, 2, 5), total_cost=Decimal(50000), fund_paid=Decimal(20000))
+    for kind, facility, fund in (("inpatient", cast.county_hospital, "450"), ("outpatient", cast.county_hospital,
+                                                                              "550")):
+        LedgerEntry.objects.create(community=cast.community, year=YEAR, month=3, scheme="resident", facility=facility,
+                                   facility_code="x", level="county", settlement_type=kind, fund_paid=Decimal(fund))
+    res = simulation.run_simulation(YEAR, {"out_of_county_deduction": 0.8}, actor=as_(year["officer"]), save=False)
+    f, m = res["fund"], _members(res)
+    assert (f["deduction_baseline"], f["deduction_scenario"]) == (6000.0, 16000.0)
+    assert f["basis"] == "inpatient" and f["inpatient_share"] == 0.45
+    assert f["inpatient_baseline"] == pytest.approx((1000000 - 6000) * 0.45)
+    assert f["share_baseline"] == pytest.approx(f["drg_fund_baseline"] / f["inpatient_baseline"], abs=1e-4)
+    assert any("台账" in line for line in f["basis_lines"])
+    # the extra 10,000 deducted comes off the members by their share of the baseline DRG payments
+    county, township = m[cast.county_hospital.pk], m[cast.township_center.pk]
+    total = county["baseline"] + township["baseline"]
+    assert county["difference"] == township["difference"] == 0
+    assert county["deduction_change"] == pytest.approx(-10000 * county["baseline"] / total, abs=0.01)
+    assert county["net_difference"] + township["net_difference"] == pytest.approx(-10000.0, abs=0.02)
+    assert res["total"]["net_difference"] == pytest.approx(-10000.0)

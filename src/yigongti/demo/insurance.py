@@ -9,10 +9,10 @@ year, a closed prior year with its settlement), a few 转外就医备案 filings
    theirs, complications (CC/MCC) from ``pack.cc`` / ``pack.mcc`` for a share of the stays (more of them at the
    county hospital and in the elderly). Only codes valid under every shipped version are used, so a stay
    groups under 2.0 and 1.1 alike. The encounter's own rows are recoded (``main_icd10``, ``Diagnosis``,
-   ``Procedure``) so that the settlement list built from them (``discharges.sync_discharges``) says the same,
-   and a later sync changes nothing. About 2 % stay incomplete on purpose (a national code the coder did not
-   map, a procedure code not in the table, a newborn without its birth weight): the completeness check and
-   the ungroupable list have something to show.
+   ``Procedure``, 医保版 extension codes such as ``Z37.000x001`` in full) so that the settlement list built from
+   them (``discharges.sync_discharges``) says the same, and a later sync changes nothing. About 2 % stay
+   incomplete on purpose (a national code the coder did not map, a procedure code not in the table, a newborn
+   without its birth weight): the completeness check and the ungroupable list have something to show.
 2. Grouping under every version, weights from the community's cases, rates per level (the mean cost per unit
    of weight of the level's cases, so the year's DRG payments are near its costs), the default 基层病组 list,
    DIP groups, point values and the priced cases.
@@ -47,6 +47,8 @@ from yigongti.encounters.models import Diagnosis, Encounter, InsuranceSettlement
 from .bulk import load_rows, reset_sequences
 from .context import DemoContext
 from .encounters import IP_DX, IP_W
+
+DX_LENGTH = Diagnosis._meta.get_field("icd10").max_length or 16  # the encounter's diagnosis columns
 
 # the demo's main diagnoses → the ADRG whose main-diagnosis list codes the medical stay (prefix: the codes
 # that refine the national code; the 3-character category when none does)
@@ -95,7 +97,7 @@ class _Codes:
         self.listed = [frozenset().union(*(p.main_diagnoses_of(a) for a in p.adrg_names)) for p in self.packs]
 
     def ok_dx(self, c: str) -> bool:
-        return len(c) <= 10 and "+" not in c and "*" not in c and all(p.valid_diagnosis(c) for p in self.packs)
+        return len(c) <= DX_LENGTH and "+" not in c and "*" not in c and all(p.valid_diagnosis(c) for p in self.packs)
 
     def ok_proc(self, c: str) -> bool:
         return len(c) <= 12 and all(p.valid_procedure(c) for p in self.packs)
@@ -235,10 +237,7 @@ def code_stays(ctx: DemoContext, rng) -> dict:
         elif icd == "I25.1" and county and rng.random() < 0.18:
             add_proc(_pick(rng, pci, 0.7))
         if icd == "O80":
-            # 单胎活产, the delivery's outcome, which the delivery ADRG (OR1) asks for: its 医保版 code is longer than
-            # the encounter's diagnosis column, which keeps the national code; the list is coded with the full one
-            add_dx(DELIVERY_OUTCOME[:5], "单胎活产")
-            extra["coded"] = {DELIVERY_OUTCOME[:5]: outcome[0]}
+            add_dx(outcome[0], "单胎活产")  # the delivery's outcome, which the delivery ADRG (OR1) asks for
             if rng.random() < 0.15:
                 add_proc(_pick(rng, perineal, 0.5))
         if icd in RESPIRATORY and county and old:
@@ -287,23 +286,14 @@ def code_stays(ctx: DemoContext, rng) -> dict:
 
 
 def complete_lists(extras: dict[int, dict]) -> int:
-    """The settlement lists' fields the encounter does not carry: ventilation hours, birth weights, modes, and
-    the 医保版 codes too long for the encounter's rows (the list is then marked coded: a later sync keeps it)."""
-    from django.utils import timezone
-
+    """The settlement lists' fields the encounter does not carry: ventilation hours, birth weights, modes."""
     from yigongti.insurance.models import Discharge
 
-    now = timezone.now()
     rows = list(Discharge.objects.filter(encounter_id__in=[e for e, x in extras.items() if x]))
     for d in rows:
         for k, v in extras[d.encounter_id].items():
-            if k == "coded":
-                d.diagnoses = [v.get(c, c) for c in d.diagnoses]
-                d.coded_at = now
-            else:
-                setattr(d, k, v)
-    Discharge.objects.bulk_update(rows, ["ventilation_hours", "birth_weight_g", "discharge_mode", "diagnoses",
-                                         "coded_at"], batch_size=500)
+            setattr(d, k, v)
+    Discharge.objects.bulk_update(rows, ["ventilation_hours", "birth_weight_g", "discharge_mode"], batch_size=500)
     return len(rows)
 
 

@@ -57,7 +57,7 @@ class Encounter(models.Model):
     type = models.CharField(_("类别"), max_length=12, choices=EncounterType.choices)
     admit_date = models.DateField(_("就诊/入院日期"))
     discharge_date = models.DateField(_("出院日期"), null=True, blank=True)
-    main_icd10 = models.CharField(_("主要诊断(ICD-10)"), max_length=10, blank=True)
+    main_icd10 = models.CharField(_("主要诊断(ICD-10)"), max_length=16, blank=True)
     main_diagnosis = models.CharField(_("主要诊断名称"), max_length=60, blank=True)
     tcm = models.BooleanField(_("中医类诊疗"), default=False)
     total_cost = models.DecimalField(_("总费用"), **MONEY)
@@ -104,7 +104,7 @@ class Diagnosis(models.Model):
 
     encounter = models.ForeignKey(Encounter, models.CASCADE, related_name="diagnoses", verbose_name=_("就诊"))
     seq = models.PositiveSmallIntegerField(_("序号"), default=1)
-    icd10 = models.CharField(_("ICD-10"), max_length=10)
+    icd10 = models.CharField(_("ICD-10"), max_length=16)
     name = models.CharField(_("诊断名称"), max_length=60, blank=True)
 
     class Meta:
@@ -158,7 +158,7 @@ class InsuranceSettlement(models.Model):
     total_cost = models.DecimalField(_("医疗总费用"), max_digits=12, decimal_places=2)
     fund_paid = models.DecimalField(_("统筹基金支付"), max_digits=12, decimal_places=2)
     self_pay = models.DecimalField(_("个人支付"), max_digits=12, decimal_places=2, default=0)
-    main_icd10 = models.CharField(_("主要诊断"), max_length=10, blank=True)
+    main_icd10 = models.CharField(_("主要诊断"), max_length=16, blank=True)
     encounter = models.ForeignKey(Encounter, models.SET_NULL, null=True, blank=True, related_name="+",
                                   verbose_name=_("对应就诊"))
     # 冲销/退费: a reversal row carries the original's settlement number and the negated amounts; it cancels

@@ -22,8 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 from django.db import transaction
-from django.db.models import Max, Sum
-from django.db.models.functions import ExtractMonth
+from django.db.models import Case, IntegerField, Max, Sum, Value, When
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -52,16 +51,39 @@ def _cents(x: Decimal) -> Decimal:
     return x.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def monthly_spend(community: MedicalCommunity, year: int, scheme: str) -> list[Decimal]:
-    """The fund spend of the county's insureds in each month of a year (by settlement date), reversals netted."""
+def month_start(day: dt.date, months: int = 0) -> dt.date:
+    """The first day of the month ``months`` after ``day``'s month."""
+    n = day.year * 12 + day.month - 1 + months
+    return dt.date(n // 12, n % 12 + 1, 1)
+
+
+def month_index(start: dt.date, months: int, field: str = "settle_date"):
+    """The month of ``field`` counted from ``start``'s month (0 … months − 1), for rows already filtered to those
+    months: a CASE over the month boundaries, plain comparisons on every backend (``ExtractMonth`` is a Python
+    function called for every row on SQLite, most of the cost of a year's aggregate)."""
+    if months <= 1:
+        return Value(0, output_field=IntegerField())
+    return Case(*[When(**{f"{field}__lt": month_start(start, k + 1)}, then=Value(k)) for k in range(months - 1)],
+                default=Value(months - 1), output_field=IntegerField())
+
+
+def spend_by_month(community: MedicalCommunity, first_year: int, years: int, scheme: str) -> list[list[Decimal]]:
+    """The fund spend of the county's insureds in each month of ``years`` years from ``first_year`` (by
+    settlement date, reversals netted): one aggregate query, grouped by month in SQL."""
+    start = dt.date(first_year, 1, 1)
     rows = (InsuranceSettlement.objects
             .filter(residence_county=county_code(community), scheme=scheme,
-                    settle_date__gte=dt.date(year, 1, 1), settle_date__lt=dt.date(year + 1, 1, 1))
-            .annotate(m=ExtractMonth("settle_date")).values("m").annotate(fund=Sum("fund_paid")))
-    out = [Decimal(0)] * 12
+                    settle_date__gte=start, settle_date__lt=dt.date(first_year + years, 1, 1))
+            .annotate(i=month_index(start, 12 * years)).values("i").annotate(fund=Sum("fund_paid")).order_by())
+    out = [[Decimal(0)] * 12 for _ in range(years)]
     for r in rows:
-        out[r["m"] - 1] = r["fund"] or Decimal(0)
+        out[r["i"] // 12][r["i"] % 12] = r["fund"] or Decimal(0)
     return out
+
+
+def monthly_spend(community: MedicalCommunity, year: int, scheme: str) -> list[Decimal]:
+    """The fund spend of the county's insureds in each month of a year (by settlement date), reversals netted."""
+    return spend_by_month(community, year, 1, scheme)[0]
 
 
 def split_prealloc(total: Decimal, pattern: list[Decimal] | None = None) -> list[Decimal]:
@@ -79,8 +101,7 @@ def propose_budget(community: MedicalCommunity, year: int, scheme: str) -> dict[
     of the prior year over the year before it (when that year has settlements) and the proposed amount."""
     if not 2002 <= year <= 2100:
         raise InvalidInput("invalid_year", _("年度不正确"), field="year")
-    prior = monthly_spend(community, year - 1, scheme)
-    before = monthly_spend(community, year - 2, scheme)
+    before, prior = spend_by_month(community, year - 2, 2, scheme)
     prior_spend = sum(prior, Decimal(0))
     growth = DEFAULT_GROWTH
     basis = _("默认增长率 5%")
@@ -185,8 +206,12 @@ def set_budget(community: MedicalCommunity, year: int, scheme: str, inputs: Budg
     if not 2000 <= year <= 2100:
         raise InvalidInput("invalid_year", _("年度不正确"), field="year")
     data = inputs if isinstance(inputs, BudgetInput) else parse_input(inputs)
-    proposal = propose_budget(community, year, scheme)
-    prior_spend = data.prior_spend if data.prior_spend is not None else proposal["prior_spend"]
+    if year < 2002:  # as propose_budget (the prior years' spend must be reachable)
+        raise InvalidInput("invalid_year", _("年度不正确"), field="year")
+    # the prior year's months only when they are needed (its spend not given, or the seasonal split)
+    prior_months = monthly_spend(community, year - 1, scheme) \
+        if data.prior_spend is None or data.prealloc == "seasonal" else []
+    prior_spend = data.prior_spend if data.prior_spend is not None else _cents(sum(prior_months, Decimal(0)))
     amount = _cents(prior_spend * (1 + data.growth_rate))
     to_allocate = amount - _cents(amount * data.withholding_rate)
     if data.prealloc == "custom":
@@ -195,7 +220,7 @@ def set_budget(community: MedicalCommunity, year: int, scheme: str, inputs: Budg
             raise InvalidInput("prealloc_total", _("逐月预拨合计 %(sum)s 元，应等于预算扣除质量保证金后的 %(total)s 元")
                                % {"sum": sum(monthly), "total": to_allocate}, field="monthly")
     else:
-        monthly = split_prealloc(to_allocate, proposal["prior_months"] if data.prealloc == "seasonal" else None)
+        monthly = split_prealloc(to_allocate, prior_months if data.prealloc == "seasonal" else None)
     with transaction.atomic():
         # the community's row is the lock: two officers saving at once get versions n and n + 1
         MedicalCommunity.objects.select_for_update().filter(pk=community.pk).first()

@@ -17,10 +17,11 @@ from django.utils.translation import gettext as _
 from yigongti.core.actor import Actor
 from yigongti.orgs.home import TODO, Item, Panel
 from yigongti.orgs.models import Role
-from yigongti.orgs.permissions import has_role
+from yigongti.orgs.permissions import Category, can_read, has_role
 
 from . import indicators
 from .models import Discharge, LedgerEntry
+from .queries.cases import INCOMPLETE
 
 READERS = (Role.INSURANCE_OFFICER, Role.COMMUNITY_MANAGER)
 
@@ -80,9 +81,9 @@ def fund_panel(actor: Actor) -> Panel | None:
                           + f"?period={year}-{posted[-1][1]:02d}-ytd", f"{n08}%", note=_("台账口径，不含定点药店"),
                           tone="success" if n08 >= 80 else "warning", testid="insurance-n08"))
     members = Discharge.objects.filter(facility__community=community, discharge_date__year=year)
-    open_lists = members.exclude(problems=[]).count()
-    if open_lists:
-        items.append(Item(_("待完善的结算清单"), reverse("insurance:cases") + "?problems=1", open_lists,
+    open_lists = members.exclude(problems=[]).count() if can_read(user, Category.SETTLEMENT) else 0
+    if open_lists:  # only for a reader of the settlement lists (the managers read the fund, not the lists)
+        items.append(Item(_("待完善的结算清单"), reverse("insurance:cases") + f"?status={INCOMPLETE}", open_lists,
                           note=_("缺项导致无法入组"), tone="warning", testid="insurance-incomplete"))
     return Panel("insurance.fund", _("医保基金 · %(c)s") % {"c": community.name}, TODO, items, ledger,
                  _("暂无待办"))

@@ -25,7 +25,7 @@ import uuid
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Case, CharField, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce, ExtractMonth, NullIf, Substr
+from django.db.models.functions import Coalesce, NullIf, Substr
 from django.utils.translation import gettext as _
 
 from yigongti.core import audit
@@ -36,7 +36,7 @@ from yigongti.encounters.models import FacilityLevel, InsuranceSettlement, Settl
 from yigongti.orgs import permissions
 from yigongti.orgs.models import Facility, MedicalCommunity
 
-from .budget import county_code
+from .budget import county_code, month_index, month_start
 from .models import CaseGroup, GroupStatus, LedgerEntry, RulePack
 
 DEFAULT_PAYMENT_VERSION = "CHS-DRG 2.0"
@@ -91,16 +91,24 @@ def group_expression(version: str):
 
 
 def aggregate(community: MedicalCommunity, start: dt.date, end: dt.date, version: str | None = None) -> list[dict]:
-    """The ledger rows of the settlements settled in [start, end): one aggregate query, grouped by month."""
+    """The ledger rows of the settlements settled in [start, end): one aggregate query, grouped by month in SQL
+    (``m`` = the month's number 1–12; a range across a year's end repeats the numbers)."""
     version = version or payment_version()
     one = Case(When(reverses_no="", then=Value(1)), default=Value(-1), output_field=IntegerField())
-    return list(
+    first = month_start(start)
+    months = 0
+    while month_start(first, months) < end:
+        months += 1
+    rows = list(
         InsuranceSettlement.objects
         .filter(residence_county=county_code(community), settle_date__gte=start, settle_date__lt=end)
-        .annotate(m=ExtractMonth("settle_date"), lvl=level_expression(), grp=group_expression(version))
-        .values("m", "scheme", "facility_code", "lvl", "type", "grp")
+        .annotate(i=month_index(first, months), lvl=level_expression(), grp=group_expression(version))
+        .values("i", "scheme", "facility_code", "lvl", "type", "grp")
         .annotate(n=Sum(one), total=Sum("total_cost"), fund=Sum("fund_paid"))
         .order_by())
+    for r in rows:
+        r["m"] = (first.month - 1 + r.pop("i")) % 12 + 1
+    return rows
 
 
 def _entries(community: MedicalCommunity, year: int, rows: list[dict]) -> list[LedgerEntry]:

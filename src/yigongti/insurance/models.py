@@ -393,6 +393,9 @@ class DipLevelFactor(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["year", "level"], name="dip_level_factor_once")]
 
+    def __str__(self) -> str:
+        return f"{self.year} {self.level} 等级系数 {self.factor}"
+
 
 class OutOfCountyFiling(models.Model):
     """转外就医备案: a resident's filing for care outside the county (from a referral, or filed directly);

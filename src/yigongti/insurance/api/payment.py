@@ -173,6 +173,30 @@ def settle_point_value(request, year: int, scheme: str, payload: SettleIn):
     return dip.settle_point_value(year, scheme, actor=_actor(request), fund=payload.fund)
 
 
+class LevelFactorOut(Schema):
+    level: str
+    factor: Decimal
+    source: str = Field(description="computed 按本年病例测算 / default 默认 / set 经办设定")
+    cases: int
+    raw_ratio: Decimal | None
+
+
+class LevelFactorsIn(Schema):
+    factors: dict[str, str | float] = Field(description="{county|township|village: 等级系数 0.1–2}")
+
+
+@router.get("/dip/{int:year}/level-factors", response=list[LevelFactorOut])
+def list_level_factors(request, year: int):
+    """The year's DIP 医疗机构等级系数 (基层病种 always 1: 同病同付)."""
+    return q.level_factors_of(_actor(request), year)
+
+
+@router.put("/dip/{int:year}/level-factors", response=list[LevelFactorOut])
+def set_level_factors(request, year: int, payload: LevelFactorsIn):
+    dip.set_level_factors(year, payload.factors, actor=_actor(request))
+    return q.level_factors_of(_actor(request), year)
+
+
 @router.get("/efficiency/{int:year}")
 def get_efficiency(request, year: int, params: Query[VersionQuery]):
     """CMI, cost and time efficiency indices per facility and department; the 基层病组 share at grassroots."""

@@ -26,6 +26,7 @@ from yigongti.orgs.models import Facility, MedicalCommunity, Role
 from ..models import (
     CaseGroup,
     DipGroup,
+    DipLevelFactor,
     DipPointValue,
     Discharge,
     DrgRate,
@@ -214,6 +215,20 @@ def dip_groups_of(actor: Actor, year: int, kind: str = "") -> QuerySet[DipGroup]
 def point_values_of(actor: Actor, year: int) -> list[DipPointValue]:
     check_view(actor)
     return list(DipPointValue.objects.filter(year=year).order_by("scheme"))
+
+
+def level_factors_of(actor: Actor, year: int) -> list[dict]:
+    """The year's DIP 医疗机构等级系数 per care level (stored rows, else the defaults)."""
+    from ..dip import DEFAULT_FACTORS
+
+    check_view(actor)
+    stored = {f.level: f for f in DipLevelFactor.objects.filter(year=year)}
+    out = []
+    for level, default in DEFAULT_FACTORS.items():
+        f = stored.get(level)
+        out.append({"level": level, "factor": f.factor if f else default, "source": f.source if f else "default",
+                    "cases": f.cases if f else 0, "raw_ratio": f.raw_ratio if f else None})
+    return out
 
 
 def simulations_of(actor: Actor, year: int | None = None) -> QuerySet[Simulation]:

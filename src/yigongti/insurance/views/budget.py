@@ -141,7 +141,7 @@ def _budget_context(request, community, year: int, scheme: str, form: dict | Non
             "scheme": scheme, "schemes": SCHEME_CHOICES, "proposal": proposal, "current": current,
             "versions": q.budgets_of(community, year, scheme), "all_budgets": q.budgets_of(community)[:40],
             "form": form, "errors": errors or {}, "can_budget": can(request.user, "insurance.set_budget"),
-            "pct": _percents(current),
+            "pct": {**_percents(current), "proposal_growth": _pct(proposal["growth_rate"])},
             "prealloc_choices": [("seasonal", _("按上年各月")), ("even", _("平均（每月 1/12）"))]}
 
 
@@ -153,7 +153,11 @@ def _percents(b) -> dict[str, str]:
     """The budget's rates (fractions) as percentages for reading: 0.0482 → "4.82"."""
     if b is None:
         return {}
-    return {f: f"{(Decimal(getattr(b, f)) * 100).quantize(Decimal('0.01')).normalize():f}" for f in RATE_FIELDS}
+    return {f: _pct(getattr(b, f)) for f in RATE_FIELDS}
+
+
+def _pct(fraction: Any) -> str:
+    return f"{(Decimal(fraction) * 100).quantize(Decimal('0.01')).normalize():f}"
 
 
 @login_required

@@ -110,6 +110,10 @@ def dip_page(request):
                 out = dip.build_groups(year, actor=actor, threshold=int(raw))
                 messages.success(request, _("已生成 %(n)s 个病种（核心 %(c)s 个）")
                                  % {"n": out["groups"], "c": out["core"]})
+            elif action == "factors":
+                given = {lv: request.POST.get(f"factor_{lv}", "").strip() for lv in payment.LEVELS}
+                dip.set_level_factors(year, {lv: v for lv, v in given.items() if v}, actor=actor)
+                messages.success(request, _("已保存医疗机构等级系数"))
             elif action in ("estimate", "settle"):
                 fn = dip.estimate_point_value if action == "estimate" else dip.settle_point_value
                 out = fn(year, scheme, actor=actor)
@@ -122,6 +126,7 @@ def dip_page(request):
     page.count = q.dip_groups_of(actor, year, kind).count()
     return render(request, "insurance/dip.html", {
         "year": year, "kind": kind, "page": page, "points": q.point_values_of(actor, year),
+        "factors": [{**f, "name": payment.LEVEL_NAMES[f["level"]]} for f in q.level_factors_of(actor, year)],
         "schemes": list(payment.SCHEME_NAMES.items()), "threshold": dip.THRESHOLD,
         "can_edit": can(request.user, "insurance.set_rates"), "years": q.years_with_cases()})
 
