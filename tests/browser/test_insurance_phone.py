@@ -38,7 +38,8 @@ def _pages(year: int) -> list[tuple[str, str]]:
              ("/insurance/settlement/", "settlement"), (f"/insurance/settlement/{year}/resident/", "settlement"),
              ("/insurance/cases/", "cases"), ("/insurance/filings/", "filings"), ("/insurance/pay-later/", "pay_later"),
              (f"/insurance/payment/?year={year}", "payment"), (f"/insurance/payment/dip/?year={year}", "dip"),
-             (f"/insurance/efficiency/?year={year}", "efficiency"), (f"/insurance/simulation/?year={year}", "simulation")]
+             (f"/insurance/efficiency/?year={year}", "efficiency"),
+             (f"/insurance/simulation/?year={year}", "simulation")]
     if closed is not None:  # the demo's closed prior year
         pages.append((f"/insurance/settlement/{closed.budget.year}/{closed.budget.scheme}/", "settlement"))
     if discharge is not None:
