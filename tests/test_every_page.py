@@ -144,6 +144,7 @@ def _build_world():
            "insurance/cases/{pk}": ins["discharge"], "insurance/payment/weights/{year}": ins["year"],
            "insurance/payment/rates/{year}": ins["year"], "insurance/payment/dip/{year}/groups": ins["year"],
            "insurance/payment/dip/{year}/point-values": ins["year"],
+           "insurance/payment/dip/{year}/level-factors": ins["year"],
            "insurance/payment/efficiency/{year}": ins["year"],
            "insurance/payment/simulations/{pk}": ins["simulation"]}
     for tail, v in api.items():

@@ -19,12 +19,11 @@ class InsuranceConfig(AppConfig):
                                               Role.CITY)
 
         menu.register(pgettext_lazy("menu", "医保基金"), "insurance:ledger", order=120, visible=fund_readers)
-        menu.register(pgettext_lazy("menu", "DRG/DIP支付"), "insurance:payment", order=122, visible=fund_readers)
 
         def settlement_readers(u) -> bool:  # settlement lists, filings, pay-later: person-level settlement data
             from yigongti.orgs.permissions import Category, can_read
 
-            return can_read(u, Category.SETTLEMENT)
+            return can_read(u, Category.SETTLEMENT) and not fund_readers(u)  # (the fund's readers: its tab bar)
 
         menu.register(pgettext_lazy("menu", "结算清单"), "insurance:cases", order=121, visible=settlement_readers)
 

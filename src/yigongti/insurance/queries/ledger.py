@@ -14,6 +14,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from yigongti.core.errors import Forbidden, NotFound
@@ -112,7 +113,8 @@ def _group_names(codes: list[str]) -> dict[str, str]:
 
 def ledger_summary(community: MedicalCommunity, year: int, scheme: str) -> dict[str, Any]:
     """Every figure of the ledger page, cached under the community's ledger version."""
-    key = f"insurance:ledger-summary:{community.pk}:{year}:{scheme}:{ledger_version(community.pk)}"
+    key = (f"insurance:ledger-summary:{community.pk}:{year}:{scheme}:{ledger_version(community.pk)}:"
+           f"{get_language() or 'zh-hans'}")  # the warning and basis are sentences in the reader's language
     found = cache.get(key)
     if found is not None:
         return found
