@@ -23,7 +23,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from yigongti.core.errors import InvalidInput
-from yigongti.core.icd10 import ICD10_RE
+from yigongti.core.icd10 import ICD10_RE, normalise_icd10
 from yigongti.core.uploads import (
     DIGITS_LOST_MESSAGE,
     DateCellError,
@@ -234,7 +234,9 @@ class _Row:
         return n
 
     def icd10(self, f: str, required: bool = True) -> str:
-        s = self.text(f, required, 10).upper()
+        # 医保版 codes with their extension (Z37.000x001) fit the encounters' 16 characters; a death's cause is
+        # the underlying cause of death at 3–4 characters (its column is 10)
+        s = normalise_icd10(self.text(f, required, 10 if f == "cause_icd10" else 16))
         if s and not ICD10_RE.match(s):
             self._err(f, f"“{s}”不是有效的 ICD-10 编码")
         return s

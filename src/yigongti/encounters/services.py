@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from yigongti.core import audit
 from yigongti.core.actor import Actor
 from yigongti.core.errors import Forbidden, InvalidInput, collect
+from yigongti.core.icd10 import normalise_icd10
 from yigongti.core.scoping import scope_for
 from yigongti.core.validation import check_date, parse_money
 from yigongti.orgs.models import Facility
@@ -54,7 +55,7 @@ def record_encounter(data: dict, *, actor: Actor) -> Encounter:
     check_date(discharge, errors, "discharge_date", label="出院日期")
     if discharge is not None and isinstance(admit, dt.date) and discharge < admit:
         errors.setdefault("discharge_date", [_("出院日期早于入院日期")])
-    icd = (data.get("main_icd10") or "").strip().upper()
+    icd = normalise_icd10(data.get("main_icd10"))
     if icd and not ICD10_RE.match(icd):
         errors["main_icd10"] = [_("不是有效的 ICD-10 编码")]
     costs = {f: _money(data.get(f), f, errors) for f in COST_FIELDS}

@@ -12,6 +12,7 @@ from django.http import QueryDict
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from yigongti.core.errors import InvalidInput
+from yigongti.core.icd10 import normalise_icd10
 
 T = TypeVar("T", bound="Input")
 
@@ -95,7 +96,7 @@ class ReferralInput(Input):
     @field_validator("icd10", mode="before")
     @classmethod
     def _upper(cls, v: Any) -> Any:
-        return v.strip().upper() if isinstance(v, str) else v
+        return normalise_icd10(v) if isinstance(v, str) else v
 
     @field_validator("follow_up_dates", mode="before")
     @classmethod

@@ -163,7 +163,7 @@ class Referral(models.Model):
                                   verbose_name=_("接诊医生"))
     appointment_at = models.DateTimeField(_("预约时间"), null=True, blank=True)
     bed = models.CharField(_("床位"), max_length=40, blank=True)
-    icd10 = models.CharField(_("初步诊断(ICD-10)"), max_length=10)
+    icd10 = models.CharField(_("初步诊断(ICD-10)"), max_length=16)
     diagnosis = models.CharField(_("诊断名称"), max_length=60, blank=True)
     reason = models.TextField(_("转诊理由"))
     exams = models.TextField(_("检查检验结果"), blank=True)
