@@ -236,7 +236,7 @@ LOGGING = {
 # gunicorn workers): Redis when YIGONGTI_REDIS_URL names one, else files in the data directory.
 CACHES: dict[str, dict[str, Any]]
 if os.environ.get("YIGONGTI_REDIS_URL"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    CACHES = {"default": {"BACKEND": "yigongti.core.redis_cache.RedisCache",  # one client per pool
                           "LOCATION": os.environ["YIGONGTI_REDIS_URL"], "KEY_PREFIX": "ygt"}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",

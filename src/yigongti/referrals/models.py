@@ -295,6 +295,9 @@ class FollowUp(models.Model):
         verbose_name = _("转诊随访")
         verbose_name_plural = _("转诊随访")
         ordering = ["referral", "due_date"]
+        # the homes' "follow-ups due" panels read the planned ones by date
+        indexes = [models.Index(fields=["due_date"], condition=models.Q(status="planned"),
+                                name="followup_planned_due")]
 
     def __str__(self) -> str:
         return f"#{self.referral_id} {self.due_date:%Y-%m-%d} {self.status}"
