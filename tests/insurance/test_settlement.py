@@ -9,14 +9,14 @@ import datetime as dt
 import itertools
 import json
 import random
-import threading
 import time
 from decimal import Decimal as D
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from tests.cast import as_
+from tests.concurrency import race as _race
 from yigongti.core.audit import AuditEvent
 from yigongti.core.errors import Conflict, Forbidden, InvalidInput
 from yigongti.insurance import settlement as st
@@ -454,27 +454,6 @@ def test_the_api_close_is_refused_for_the_bureau(year_world, cast, client, login
 
 
 # ---- two closes at once (PostgreSQL) -----------------------------------------------------------------------------
-
-
-def _race(fns):
-    barrier = threading.Barrier(len(fns))
-    results: list = [None] * len(fns)
-
-    def run(i, fn):
-        try:
-            barrier.wait()
-            results[i] = fn()
-        except Exception as e:
-            results[i] = e
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(fns)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results
 
 
 @pytest.mark.postgres_only

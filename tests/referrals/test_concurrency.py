@@ -1,13 +1,13 @@
 """Two referral-center staff accepting the same referral at the same moment: exactly one succeeds, the other
 is told who took it. Real concurrent connections, so PostgreSQL only."""
 
-import threading
 import time
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from tests.cast import as_
+from tests.concurrency import race as _race
 from tests.referrals.conftest import up
 from yigongti.core.errors import Conflict
 from yigongti.referrals import services, workflow
@@ -21,27 +21,6 @@ def _postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite serialises every writer, so two connections cannot race "
                     "(run with DATABASE_URL=postgresql://…)")
-
-
-def _race(fns):
-    barrier = threading.Barrier(len(fns))
-    results: list = [None] * len(fns)
-
-    def run(i, fn):
-        try:
-            barrier.wait()
-            results[i] = fn()
-        except Exception as e:
-            results[i] = e
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(fns)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results
 
 
 def test_two_center_staff_accepting_at_once_exactly_one_wins_and_the_other_is_told_who(ref, monkeypatch):
