@@ -511,8 +511,10 @@ def build_insurance(ctx: DemoContext) -> None:
     """The demo step (see the module): after the encounters and referrals, before the indicator facts."""
     from yigongti.insurance.discharges import group_discharges, sync_discharges
     from yigongti.insurance.models import Discharge
+    from yigongti.insurance.rulepacks import register_packs
 
     actor, rng = _actor(), ctx.rng("insurance")
+    register_packs(actor=actor)  # both shipped versions, counts verified; 2.0 is the payment version
     t: dict[str, float] = {}  # CPU seconds of each part
     t0 = time.process_time()
     gap = fill_prior_gap(ctx)

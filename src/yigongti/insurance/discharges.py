@@ -35,7 +35,7 @@ from yigongti.orgs.permissions import allows, check
 from yigongti.referrals.inputs import Input
 
 from .drg.types import UNGROUPABLE, Case, GroupResult
-from .models import CaseGroup, Discharge, RulePack
+from .models import CaseGroup, Discharge
 from .weights import price_discharge
 
 NEWBORN_DAYS = 28  # 新生儿: CHS-DRG's MDCP and the list's birth-weight field apply up to 28 days of age
@@ -193,10 +193,10 @@ def versions() -> tuple[str, ...]:
 
 
 def payment_version() -> str:
-    """The version the region pays on: the rule pack marked for payment, else the newest shipped version."""
-    marked = RulePack.objects.filter(is_payment=True).values_list("version", flat=True).first()
-    known = versions()
-    return marked if marked in known else known[0]
+    """The version the region pays on (see ``rulepacks.payment_version``)."""
+    from .rulepacks import payment_version as registered
+
+    return registered()
 
 
 def pack_of(version: str) -> Any:

@@ -38,7 +38,7 @@ from yigongti.orgs import permissions
 from yigongti.orgs.models import Facility, MedicalCommunity
 
 from .budget import county_code, month_index, month_start
-from .models import CaseGroup, GroupStatus, LedgerEntry, RulePack
+from .models import CaseGroup, GroupStatus, LedgerEntry
 
 DEFAULT_PAYMENT_VERSION = "CHS-DRG 2.0"
 OUT = FacilityLevel.OUT_OF_COUNTY.value
@@ -47,9 +47,10 @@ GRASSROOTS = (FacilityLevel.TOWNSHIP.value, FacilityLevel.VILLAGE.value)
 
 
 def payment_version() -> str:
-    """The CHS-DRG version the region pays on (the rule pack marked for payment)."""
-    v = RulePack.objects.filter(is_payment=True).values_list("version", flat=True).first()
-    return v or DEFAULT_PAYMENT_VERSION
+    """The CHS-DRG version the region pays on (see ``rulepacks.payment_version``)."""
+    from .rulepacks import payment_version as registered
+
+    return registered()
 
 
 # --- the version of a community's ledger (keys the cached page figures) --------------------------------------

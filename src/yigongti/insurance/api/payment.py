@@ -12,7 +12,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from yigongti.core.actor import Actor
 
-from .. import dip, efficiency, simulation, weights
+from .. import dip, efficiency, rulepacks, simulation, weights
 from ..queries import payment as q
 
 router = Router(tags=["DRG/DIP支付与模拟"])
@@ -111,6 +111,36 @@ class SimulationRow(Schema):
 class SimulationOut(SimulationRow):
     parameters: dict
     results: dict
+
+
+class RulePackOut(Schema):
+    version: str
+    directory: str
+    checksum: str
+    counts: dict[str, int]
+    is_payment: bool
+    loaded_at: dt.datetime
+
+
+class PaymentVersionIn(Schema):
+    version: str = Field(max_length=40, description="已加载的分组版本，如 CHS-DRG 1.1")
+
+
+@router.get("/rule-packs", response=list[RulePackOut])
+def list_rule_packs(request):
+    """The registered CHS-DRG versions, their verified counts and checksum, and which one is paid on."""
+    return rulepacks.packs()
+
+
+@router.post("/rule-packs/register", response=list[RulePackOut])
+def register_rule_packs(request):
+    """Load and verify every shipped version (counts checked) and record it; the payment version is kept."""
+    return rulepacks.register_packs(actor=_actor(request))
+
+
+@router.put("/rule-packs/payment-version", response=RulePackOut)
+def set_payment_version(request, payload: PaymentVersionIn):
+    return rulepacks.set_payment_version(payload.version, actor=_actor(request))
 
 
 @router.get("/weights/{int:year}", response=list[WeightOut])

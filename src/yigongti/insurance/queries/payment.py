@@ -32,7 +32,6 @@ from ..models import (
     DrgRate,
     DrgWeight,
     GroupStatus,
-    RulePack,
     Simulation,
 )
 
@@ -76,9 +75,10 @@ def member_facilities(actor: Actor) -> QuerySet[Facility]:
 
 
 def payment_version() -> str:
-    """The version the community pays on (the rule pack flagged for payment), else CHS-DRG 2.0."""
-    pack = RulePack.objects.filter(is_payment=True).values_list("version", flat=True).first()
-    return pack or DEFAULT_VERSION
+    """The version the community pays on (see ``rulepacks.payment_version``)."""
+    from ..rulepacks import payment_version as registered
+
+    return registered()
 
 
 def year_range(year: int) -> tuple[dt.date, dt.date]:

@@ -20,7 +20,7 @@ from yigongti.core.paging import slice_page
 from yigongti.core.validation import parse_year
 from yigongti.orgs.permissions import can
 
-from .. import dip, efficiency, payment, weights
+from .. import dip, efficiency, payment, rulepacks, weights
 from ..queries import payment as q
 
 PAGE_SIZE = 50
@@ -48,7 +48,8 @@ def _overview_context(request, year: int, version: str, **extra) -> dict:
             "grassroots": grassroots, "levels": [("", payment.LEVEL_NAMES[""])] + [
                 (lv, payment.LEVEL_NAMES[lv]) for lv in payment.LEVELS],
             "schemes": list(payment.SCHEME_NAMES.items()), "years": q.years_with_cases(),
-            "can_edit": can(request.user, "insurance.set_rates"), "errors": {}, "form": {}, **extra}
+            "can_edit": can(request.user, "insurance.set_rates"), "errors": {}, "form": {},
+            "packs": rulepacks.packs(), "can_load_rules": can(request.user, "insurance.load_rules"), **extra}
 
 
 @login_required
@@ -66,6 +67,13 @@ def overview(request):
             elif action == "price":
                 out = weights.price_cases(year, actor=actor, version=version)
                 messages.success(request, _("已计算 %(n)s 例出院病例的DRG和DIP支付") % {"n": out["cases"]})
+            elif action == "register_packs":
+                done = rulepacks.register_packs(actor=actor)
+                messages.success(request, _("已校验并加载 %(n)s 个分组方案") % {"n": len(done)})
+            elif action == "set_payment_version":
+                chosen = rulepacks.set_payment_version(request.POST.get("pack", "")[:40], actor=actor)
+                messages.success(request, _("付费版本已设为 %(v)s") % {"v": chosen.version})
+                version = chosen.version
         except InvalidInput as e:
             messages.error(request, e.message)
         return redirect(f"{reverse('insurance:payment')}?year={year}&version={version}")
