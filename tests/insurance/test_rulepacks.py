@@ -59,7 +59,7 @@ def test_an_unknown_version_is_refused_and_nothing_changes(cast):
     with pytest.raises(InvalidInput, match="未加载的分组版本"):
         rulepacks.set_payment_version(V11, actor=o)  # nothing registered yet
     rulepacks.register_packs(actor=o)
-    with pytest.raises(InvalidInput, match="CHS-DRG 3.0"):
+    with pytest.raises(InvalidInput, match=r"CHS-DRG 3\.0"):
         rulepacks.set_payment_version("CHS-DRG 3.0", actor=o)
     assert _paying() == [V20]
 
@@ -70,7 +70,7 @@ def test_a_pack_refused_by_the_loader_is_a_chinese_error_and_saves_nothing(cast,
         raise RulePackError("drg 应为 634 实为 633")
 
     monkeypatch.setattr(rulepacks, "pack_for", broken)
-    with pytest.raises(InvalidInput, match="加载失败.*实为 633"):
+    with pytest.raises(InvalidInput, match=r"加载失败.*实为 633"):
         rulepacks.register_packs(actor=as_(officer(cast)))
     assert not RulePack.objects.exists()
 
