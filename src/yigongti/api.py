@@ -4,6 +4,7 @@ from yigongti.core.api_support import AUTH, ProblemAPI, install_problem_handlers
 from yigongti.encounters.api import router as encounters_router
 from yigongti.indicators.api import router as indicators_router
 from yigongti.insurance.api import router as insurance_router
+from yigongti.telemedicine.api import router as telemedicine_router
 from yigongti.orgs.api import router as orgs_router
 from yigongti.referrals.api import router as referrals_router
 from yigongti.residents.api import router as residents_router
@@ -26,3 +27,4 @@ api.add_router("/encounters", encounters_router)
 api.add_router("/indicators", indicators_router)
 api.add_router("/referrals", referrals_router)
 api.add_router("/insurance", insurance_router)
+api.add_router("/telemedicine", telemedicine_router)

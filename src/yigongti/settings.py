@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "yigongti.indicators",
     "yigongti.referrals",
     "yigongti.insurance",
+    "yigongti.telemedicine",
 ]
 
 MIDDLEWARE = [

@@ -26,6 +26,7 @@ urlpatterns = [
     path("indicators/", include("yigongti.indicators.urls")),
     path("referrals/", include("yigongti.referrals.urls")),
     path("insurance/", include("yigongti.insurance.urls")),
+    path("centers/", include("yigongti.telemedicine.urls")),
     path("audit/", include(audit_patterns)),
     path("inbox/", core_views.inbox, name="inbox"),
     path("admin/", admin.site.urls),
