@@ -379,7 +379,7 @@ def test_the_officer_closes_by_fixed_shares_in_the_page(year_world, cast, office
     amounts = {a.facility_id: a.amount for a in s.allocations.all()}
     assert amounts[cast.county_hospital.pk] == D("4200.00") and amounts[cast.township_center.pk] == D("1800.00")
     html = client.get(r["Location"]).content.decode()
-    assert "已清算" in html and "4200.00" in html
+    assert "已清算" in html and ">4,200.00</td>" in html  # the amount as the page shows it
     assert f"/insurance/settlement/{s.pk}/statement/{cast.county_hospital.pk}.pdf" in html
     assert f"/insurance/settlement/{s.pk}/summary.xlsx" in html
 

@@ -157,7 +157,7 @@ class BudgetInput(BaseModel):
             for key, value in rates.items():
                 try:
                     r = Decimal(str(value))
-                except Exception:
+                except (ArithmeticError, ValueError, TypeError):
                     raise ValueError(_("县外报销比例 %(key)s 不是数字") % {"key": key}) from None
                 if not Decimal(0) <= r <= Decimal(1):
                     raise ValueError(_("县外报销比例 %(key)s 应在 0 到 1 之间") % {"key": key})

@@ -51,11 +51,12 @@ def read_rows(path: Path) -> Iterator[dict[str, str]]:
         except (UnicodeDecodeError, csv.Error) as e:
             raise InputError(f"{path.name} 第 {reader.line_num} 行读不出：{e}") from None
         return
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
         table = pq.read_table(path)
-    except Exception as e:  # pyarrow raises several types for a damaged file
+    except (pa.ArrowException, OSError, ValueError) as e:  # ArrowInvalid, ArrowIOError … for a damaged file
         raise InputError(f"{path.name} 不是可读的 Parquet 文件：{e}") from None
     _check_columns(path, table.column_names)
     columns = {name: table.column(name).to_pylist() for name in table.column_names}

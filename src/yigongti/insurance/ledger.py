@@ -40,7 +40,6 @@ from yigongti.orgs.models import Facility, MedicalCommunity
 from .budget import county_code, month_index, month_start
 from .models import CaseGroup, GroupStatus, LedgerEntry
 
-DEFAULT_PAYMENT_VERSION = "CHS-DRG 2.0"
 OUT = FacilityLevel.OUT_OF_COUNTY.value
 PHARMACY = FacilityLevel.PHARMACY.value
 GRASSROOTS = (FacilityLevel.TOWNSHIP.value, FacilityLevel.VILLAGE.value)

@@ -102,11 +102,11 @@ def weights_from_cases(cases: Iterable[tuple[str, str, str, Decimal, int]], *,
 
 
 def _drg_names(version: str) -> dict[str, str]:
-    try:  # the grouper's shipped tables (another part of the app; absent, the names stay empty)
-        from .drg import pack_for
+    from .drg import RulePackError, pack_for
 
+    try:  # the grouper's shipped tables (a version that does not load: the names stay empty)
         return dict(pack_for(version).drg_names)
-    except Exception:
+    except RulePackError:
         return {}
 
 

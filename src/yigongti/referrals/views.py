@@ -18,10 +18,9 @@ from yigongti.core.actor import Actor
 from yigongti.core.errors import DomainError, Forbidden
 from yigongti.core.exports import EXPORT_LIMIT, list_xlsx_response
 from yigongti.core.idcard import looks_like_id_number
-from yigongti.core.pages import domain_errors_as_pages, hx_or_full, paginate_params
+from yigongti.core.pages import domain_errors_as_pages, hx_or_full, option_tags, paginate_params
 from yigongti.orgs.permissions import can
 from yigongti.residents.queries import ResidentFilter, get_resident_for, search_residents
-from yigongti.residents.views import option_tags
 
 from . import indicators, queries, services, sheet, workflow
 from .inputs import ReferralInput

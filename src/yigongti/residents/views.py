@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-import functools
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.shortcuts import redirect, render
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,7 +13,7 @@ from yigongti.core.actor import Actor
 from yigongti.core.errors import DomainError
 from yigongti.core.exports import list_xlsx_response
 from yigongti.core.idcard import IdNumberError, parse_id_number
-from yigongti.core.pages import domain_errors_as_pages, hx_or_full
+from yigongti.core.pages import domain_errors_as_pages, hx_or_full, option_tags
 from yigongti.core.paging import pager_context
 from yigongti.core.ratelimit import RateLimited
 from yigongti.core.scoping import scope_for
@@ -41,22 +38,6 @@ def _villages_in_scope(user) -> list[tuple[str, str]]:
                    villages.values_list("code", "name", "parent__name")]
         cache.set(key, choices, 600)
     return choices
-
-
-@functools.lru_cache(maxsize=256)
-def _options_html(choices: tuple[tuple[str, str], ...]) -> str:
-    return "".join(f'<option value="{escape(v)}">{escape(label)}</option>' for v, label in choices)
-
-
-def option_tags(choices, selected: str = "") -> str:
-    """The ``<option>`` elements of a filter select, as the template loop wrote them (the chosen one
-    ``selected``), rendered once per choice list (per process): a county's ~400 villages and facilities cost
-    a third of a search page's CPU when the template loop rendered them on every request."""
-    html = _options_html(tuple((str(v), str(label)) for v, label in choices))  # labels in the active language
-    if selected:
-        tag = f'<option value="{escape(selected)}">'
-        html = html.replace(tag, f'{tag[:-1]} selected>', 1)
-    return mark_safe(html)  # every value and label escaped above
 
 
 def id_number_warnings(raw: str | None) -> tuple[str, ...]:

@@ -100,13 +100,13 @@ def _cents(x) -> Decimal:
 
 
 def _group_names(codes: list[str]) -> dict[str, str]:
-    try:
-        from ..drg import pack_for
-        from ..ledger import payment_version
+    from ..drg import RulePackError, pack_for
+    from ..ledger import payment_version
 
+    try:
         names = pack_for(payment_version()).drg_names
         return {c: names.get(c, "") for c in codes}
-    except Exception:  # the grouper or its tables are not there: codes only
+    except RulePackError:  # the pack of the payment version does not load: codes only
         log.debug("no DRG names", exc_info=True)
         return {}
 

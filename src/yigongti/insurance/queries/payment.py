@@ -36,8 +36,6 @@ from ..models import (
 )
 
 READERS = {Role.INSURANCE_OFFICER, Role.COMMUNITY_MANAGER, Role.BUREAU, Role.CITY}
-DEFAULT_VERSION = "CHS-DRG 2.0"
-
 
 def can_view(user) -> bool:
     """Whether the user reads the fund's aggregates (payment, efficiency, DIP, simulations)."""
