@@ -139,8 +139,14 @@ def demo(population: int, seed: int, host: str, port: int):
     logins = build_demo(population=population, seed=seed, reset=True, progress=True)
     _print_logins(logins, accounts_file=os.path.join(os.environ.get("YIGONGTI_DATA_DIR", "var"), "demo-logins.tsv"))
     click.echo(f"\n打开 http://{host}:{port} 并用上面的账号登录 (open the URL and log in with an account above)\n")
-    ctx = click.get_current_context()
-    ctx.invoke(serve, host=host, port=port, workers=None, dev=False)
+    from yigongti.telemedicine.hl7.commands import start_demo_children, stop_children
+
+    children = start_demo_children(host)  # the HL7 listener and the worker (escalation timers), stopped with us
+    try:
+        ctx = click.get_current_context()
+        ctx.invoke(serve, host=host, port=port, workers=None, dev=False)
+    finally:
+        stop_children(children)
 
 
 @main.command()
@@ -289,6 +295,10 @@ main.add_command(_worker)
 from yigongti.insurance.commands import drg as _drg  # noqa: E402
 
 main.add_command(_drg)
+
+from yigongti.telemedicine.hl7.commands import hl7 as _hl7  # noqa: E402
+
+main.add_command(_hl7)
 
 
 @main.group()

@@ -257,6 +257,14 @@ FILE_UPLOAD_HANDLERS = ["yigongti.core.uploads.LimitedUploadHandler",
 YIGONGTI_PAGE_SIZE = 25
 YIGONGTI_MAX_PAGE_SIZE = 200
 
+# The imaging center's PACS: a separate Orthanc (scripts/orthanc start; `scripts/orthanc env` prints these).
+# Unset URL: the platform runs without it and the imaging pages say that the PACS is not configured.
+# YIGONGTI_ORTHANC_VIEWER_URL is the address users' browsers reach Orthanc at (its web viewer), default the URL.
+YIGONGTI_ORTHANC_URL = os.environ.get("YIGONGTI_ORTHANC_URL", "").rstrip("/")
+YIGONGTI_ORTHANC_USER = os.environ.get("YIGONGTI_ORTHANC_USER", "")
+YIGONGTI_ORTHANC_PASSWORD = os.environ.get("YIGONGTI_ORTHANC_PASSWORD", "")
+YIGONGTI_ORTHANC_VIEWER_URL = os.environ.get("YIGONGTI_ORTHANC_VIEWER_URL", YIGONGTI_ORTHANC_URL).rstrip("/")
+
 # Outside channels for notifications (an SMS or WeChat Work adapter is one more class here).
 YIGONGTI_NOTIFIERS = [p for p in os.environ.get(
     "YIGONGTI_NOTIFIERS", "yigongti.core.notify.ConsoleNotifier,yigongti.core.notify.FileNotifier").split(",") if p]

@@ -22,6 +22,7 @@ from .insurance import build_insurance
 from .orgs import build_facilities, build_regions, build_staff
 from .people import generate_people, load_people
 from .referrals import build_referrals
+from .telemedicine import build_telemedicine
 
 
 def demo_now(today: dt.date) -> dt.datetime:
@@ -48,7 +49,7 @@ def _orgs(ctx: DemoContext) -> None:
 
 
 STEPS = [_orgs, _people, build_accounts, build_encounters, build_index_imports, build_referrals, build_insurance,
-         refresh_indicator_facts]
+         build_telemedicine, refresh_indicator_facts]
 
 
 def build_demo(population: int = 450_000, seed: int = 1, reset: bool = True, progress: bool = False,

@@ -18,8 +18,12 @@ from . import importers, queries, services
 @domain_errors_as_pages
 def resident_timeline(request, pk: int):
     """A resident's encounters across village, township and county, and settlements outside the county."""
-    resident, page, outside = queries.resident_timeline(Actor.from_request(request), pk, paginate_params(request))
-    return render(request, "encounters/timeline.html", {"r": resident, "page": page, "outside": outside})
+    actor = Actor.from_request(request)
+    resident, page, outside = queries.resident_timeline(actor, pk, paginate_params(request))
+    from .timeline import sections_for  # the other apps' entries (reports …)
+
+    return render(request, "encounters/timeline.html", {"r": resident, "page": page, "outside": outside,
+                                                        "sections": sections_for(actor, resident)})
 
 
 @login_required

@@ -12,7 +12,7 @@ from typing import Any
 KIND_PANELS: dict[str, Callable[[Any, Any], dict]] = {}
 
 # modules of this app that have a ``register()`` called at start-up (each a helper's own file)
-MODULES = ["resident_panel", "indicators", "home", "critical", "pacs", "ecg", "lab", "pathology",
+MODULES = ["resident_panel", "indicators", "home", "critical", "imaging", "ecg", "lab", "pathology",
            "consultations", "devices"]
 
 

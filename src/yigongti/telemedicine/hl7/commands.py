@@ -1,0 +1,122 @@
+"""``yigongti hl7 listen`` (the MLLP listener for analysers and the LIS) and ``yigongti hl7 send FILE`` (send
+messages from a file, one ACK printed per message — for testing an interface)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+DEFAULT_PORT = 2575  # the IANA port of HL7 over MLLP
+
+
+def default_port() -> int:
+    return int(os.environ.get("YIGONGTI_HL7_PORT") or DEFAULT_PORT)
+
+
+def make_server(host: str, port: int):
+    """The listener applying messages through ``ingest`` (each connection's thread closes its database
+    connection when the sender hangs up; on SQLite messages are applied one at a time)."""
+    from django.db import connection
+
+    from .ingest import ingest
+    from .mllp import MllpServer
+
+    return MllpServer((host, port), ingest, on_close=_close_connection, serialize=connection.vendor == "sqlite")
+
+
+def _close_connection() -> None:
+    from django.db import connection
+
+    connection.close()  # this thread's own connection (the proxy resolves per thread)
+
+
+@click.group()
+def hl7():
+    """HL7 v2 (ORU^R01 lab results) over MLLP."""
+
+
+@hl7.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: all).")
+@click.option("--port", default=None, type=int, help=f"TCP port (default YIGONGTI_HL7_PORT, else {DEFAULT_PORT}).")
+def listen(host: str, port: int | None):
+    """Listen for ORU^R01 over MLLP and answer each message with an ACK."""
+    from yigongti.cli import _django
+
+    _django()
+    server = make_server(host, port or default_port())
+
+    def stop(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    click.echo(f"HL7 MLLP 监听 {host}:{server.port}（ORU^R01 → 检验结果）")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def split_messages(text: str) -> list[str]:
+    """Messages of a file: each begins with MSH (segments by CR or newlines), MLLP framing bytes ignored."""
+    text = text.replace("\x0b", "").replace("\x1c", "").replace("\r\n", "\n").replace("\r", "\n")
+    out: list[list[str]] = []
+    for line in text.split("\n"):
+        if not line.strip():
+            continue
+        if line.startswith("MSH") or not out:
+            out.append([])
+        out[-1].append(line)
+    return ["\r".join(m) + "\r" for m in out]
+
+
+@hl7.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=None, type=int, help=f"TCP port (default YIGONGTI_HL7_PORT, else {DEFAULT_PORT}).")
+def send(file: Path, host: str, port: int | None):
+    """Send the messages of FILE over MLLP; print each ACK's MSA. Exit 1 when one was not accepted."""
+    from .ack import ack_code, ack_text
+    from .mllp import MllpClient
+
+    messages = split_messages(file.read_text(encoding="utf-8"))
+    if not messages:
+        raise click.ClickException("文件中没有 HL7 消息")
+    failed = 0
+    with MllpClient(host, port or default_port()) as client:
+        for raw in messages:
+            ack = client.send(raw)
+            code = ack_code(ack)
+            failed += code != "AA"
+            click.echo(f"{code}\t{ack_text(ack)}")
+    sys.exit(1 if failed else 0)
+
+
+def start_demo_children(host: str = "127.0.0.1") -> list:
+    """``yigongti demo``: the HL7 listener (port YIGONGTI_HL7_PORT, default 2575) and ``yigongti worker`` (the
+    critical-value escalation and the other recurring jobs) as child processes."""
+    import subprocess
+
+    cmd = [sys.executable, "-m", "yigongti"]
+    children = [subprocess.Popen([*cmd, "hl7", "listen", "--host", host, "--port", str(default_port())]),
+                subprocess.Popen([*cmd, "worker"])]
+    click.echo(f"HL7 监听端口 {default_port()}，后台任务 worker 已启动")
+    return children
+
+
+def stop_children(children: list) -> None:
+    import subprocess
+
+    for p in children:
+        if p.poll() is None:
+            p.terminate()
+    for p in children:
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()

@@ -1,0 +1,168 @@
+"""Reads of critical values, scoped and audited. A clinician sees the values of the facility that ordered (a
+township center also its villages' clinics') and every value that was sent to them (an escalation grants the
+value to whoever it reached, as a referral grants its receiver the summary); the readers of a center see the
+center's values across the community. Managers, the bureau and the city see counts and rates only
+(``stats``), never patients."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yigongti.core import audit
+from yigongti.core.actor import Actor
+from yigongti.core.errors import NotFound
+from yigongti.core.scoping import scope_for
+from yigongti.orgs.models import Role
+from yigongti.orgs.permissions import Category, can_read, check_read, has_role
+
+from .. import critical as rules
+from ..models import CenterMember, CriticalEvent, CriticalValue
+
+CLINICAL_ROLES = (Role.DOCTOR, Role.NURSE, Role.VILLAGE_DOCTOR)
+COUNT_ROLES = (Role.COMMUNITY_MANAGER, Role.BUREAU, Role.CITY)
+
+
+def center_ids(user) -> list[int]:
+    if user is None or user.pk is None:
+        return []
+    return list(CenterMember.objects.filter(user_id=user.pk).values_list("center_id", flat=True))
+
+
+def visible_q(user) -> Q:
+    """The critical values this user may open (person-level)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Q(pk__in=[])
+    told = Q(notified_to_id=user.pk) | Q(Exists(CriticalEvent.objects.filter(critical=OuterRef("pk"),
+                                                                             to_id=user.pk)))
+    q = told
+    if has_role(user, *CLINICAL_ROLES) and user.facility_id is not None:
+        q |= Q(facility_id=user.facility_id) | Q(facility__parent_id=user.facility_id)
+    if centers := center_ids(user):
+        q |= Q(order__center_id__in=centers)
+    return q
+
+
+def visible_to(user) -> QuerySet[CriticalValue]:
+    return CriticalValue.objects.filter(visible_q(user))
+
+
+def may_list(user) -> bool:
+    """Whether the user sees patients' critical values at all (clinicians, centers' readers, whoever was told)."""
+    return can_read(user, Category.CLINICAL) or bool(center_ids(user)) or has_role(user, Role.FACILITY_ADMIN)
+
+
+def _rows(qs: QuerySet[CriticalValue]) -> QuerySet[CriticalValue]:
+    return qs.select_related("resident", "facility", "order__item", "notified_to", "finding")
+
+
+def open_for(actor: Actor, limit: int = 100) -> list[CriticalValue]:
+    """The user's open values, unacknowledged first, the most overdue first (audited as one list read)."""
+    user = actor.user
+    qs = _rows(visible_to(user).filter(status__in=rules.OPEN))
+    unack = list(qs.filter(status__in=rules.UNACKNOWLEDGED).order_by("ack_due_at", "id")[:limit])
+    rest = list(qs.exclude(status__in=rules.UNACKNOWLEDGED).order_by("-detected_at", "id")[:limit])
+    rows = unack + rest
+    if rows:
+        audit.record(actor, "read", "critical_value", "", list="open", count=len(rows),
+                     residents=sorted({r.resident_id for r in rows})[:50])
+    return rows
+
+
+@dataclass
+class Filter:
+    status: str = ""
+    kind: str = ""
+    days: int = 30
+
+    @classmethod
+    def from_query(cls, data) -> Filter:
+        try:
+            days = min(max(int(data.get("days", 30) or 30), 1), 366)
+        except ValueError:
+            days = 30
+        status = data.get("status", "")
+        kind = data.get("kind", "")
+        return cls(status if status in (*rules.OPEN, rules.CLOSED, "open") else "",
+                   kind if kind in ("lab", "ecg", "imaging", "pathology") else "", days)
+
+
+def recent_for(actor: Actor, f: Filter, limit: int = 100) -> list[CriticalValue]:
+    """The values the user may open, of the last ``f.days`` days (newest first)."""
+    since = timezone.now() - dt.timedelta(days=f.days)
+    qs = visible_to(actor.user).filter(detected_at__gte=since)
+    if f.status == "open":
+        qs = qs.filter(status__in=rules.OPEN)
+    elif f.status:
+        qs = qs.filter(status=f.status)
+    if f.kind:
+        qs = qs.filter(kind=f.kind)
+    rows = list(_rows(qs).order_by("-detected_at", "-id")[:limit])
+    if rows:
+        audit.record(actor, "read", "critical_value", "", list="recent", count=len(rows))
+    return rows
+
+
+def get_for(actor: Actor, pk: int) -> CriticalValue:
+    """One value with its events, if the user may open it (audited)."""
+    user = actor.user
+    cv = (_rows(CriticalValue.objects.filter(pk=pk)).select_related("order__center", "result__analyte",
+                                                                      "acknowledged_by", "action_by", "closed_by")
+          .first())
+    if cv is None or (user is not None and not visible_to(user).filter(pk=pk).exists()):
+        raise NotFound(_("危急值不存在或无权访问"))
+    told = user is not None and (cv.notified_to_id == user.pk or cv.events.filter(to_id=user.pk).exists())
+    if not told:
+        check_read(actor, Category.CLINICAL, cv)
+    audit.record(actor, "read", "critical_value", pk, resident=cv.resident_id)
+    return cv
+
+
+def events_of(cv: CriticalValue) -> list[CriticalEvent]:
+    return list(cv.events.select_related("by", "to").order_by("at", "id"))
+
+
+# ---- counts (managers, the bureau, the centers) ----------------------------------------------------------
+
+
+def stats_scope(user) -> QuerySet[CriticalValue]:
+    """The values a user's counts cover: the region scope (managers, the bureau, the city), the centers' values
+    (their readers), the user's facility (clinicians)."""
+    qs = CriticalValue.objects.all()
+    if has_role(user, *COUNT_ROLES):
+        return scope_for(user).filter(qs)
+    if centers := center_ids(user):
+        return qs.filter(order__center_id__in=centers)
+    return qs.filter(visible_q(user))
+
+
+def row_of(detected_at, notified_at, ack_due_at, acknowledged_at, action_at, closed_at, level) -> rules.Row:
+    # the first limit counts for timeliness: a value escalated before its acknowledgement was not timely
+    first_due = ack_due_at if level == 0 else detected_at
+    return rules.Row(detected_at, notified_at, first_due, acknowledged_at, action_at, closed_at, level)
+
+
+FIELDS = ("detected_at", "notified_at", "ack_due_at", "acknowledged_at", "action_at", "closed_at", "level")
+
+
+def summary(qs: QuerySet[CriticalValue]) -> rules.Summary:
+    return rules.summarise(row_of(*r) for r in qs.values_list(*FIELDS).iterator(chunk_size=5000))
+
+
+def stats(user, days: int = 30) -> dict:
+    """The loop's rates over the last ``days`` days, overall and per ordering facility (counts only)."""
+    since = timezone.now() - dt.timedelta(days=days)
+    qs = stats_scope(user).filter(detected_at__gte=since)
+    overall = summary(qs)
+    per: dict[str, list[rules.Row]] = {}
+    for name, *times in qs.values_list("facility__name", *FIELDS).iterator(chunk_size=5000):
+        per.setdefault(name, []).append(row_of(*times))
+    facilities = sorted(((name, rules.summarise(rows)) for name, rows in per.items()),
+                        key=lambda x: (-x[1].total, x[0]))
+    by_kind = dict(qs.values_list("kind").annotate(n=Count("id")).order_by())
+    return {"days": days, "overall": overall, "facilities": facilities[:30], "by_kind": by_kind,
+            "overdue": qs.filter(status__in=rules.UNACKNOWLEDGED, ack_due_at__lte=timezone.now()).count()}
