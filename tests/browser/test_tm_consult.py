@@ -78,6 +78,7 @@ def test_township_doctor_requests_the_center_schedules_and_the_specialist_answer
     expect(doc.get_by_test_id("status")).to_have_text("待安排")
     expect(doc.get_by_test_id("attachments")).to_contain_text("ecg.png")
     _fits(doc, "consultation page")
+    doc.wait_for_load_state("networkidle")  # the photograph's request (audited) before the next account's
     consultation = Consultation.objects.get()
 
     # the consultation center's desk schedules it
@@ -86,6 +87,7 @@ def test_township_doctor_requests_the_center_schedules_and_the_specialist_answer
     row = nurse.locator(f"tr[data-consultation='{consultation.pk}']")
     expect(row).to_contain_text(cast.resident.name)
     row.get_by_test_id("open-consultation").click()
+    nurse.wait_for_load_state("networkidle")
     nurse.get_by_test_id("specialist-select").select_option(value=str(cast.county_doctor.pk))
     when = timezone.localtime() + dt.timedelta(hours=2)
     nurse.get_by_test_id("scheduled-at-input").fill(when.strftime("%Y-%m-%dT%H:%M"))
@@ -99,6 +101,7 @@ def test_township_doctor_requests_the_center_schedules_and_the_specialist_answer
     expert.goto("/centers/consultations/?tab=assigned")
     expert.locator(f"tr[data-consultation='{consultation.pk}']").get_by_test_id("open-consultation").click()
     expect(expert.get_by_test_id("shared-record")).to_be_visible()
+    expert.wait_for_load_state("networkidle")
     expect(expert.get_by_test_id("question")).to_contain_text("冠脉造影")
     expert.get_by_test_id("opinion-input").fill("考虑不稳定型心绞痛可能，建议尽快上转行冠脉造影，期间阿司匹林、他汀。")
     expert.get_by_test_id("answer").click()

@@ -20,11 +20,13 @@ def as_user(browser, live_server):
     def _open(username, viewport=None):
         from tests.browser.conftest import login_through_form
 
-        ctx = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport=viewport or
-                                  {"width": 1280, "height": 900})
+        ctx = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport={"width": 1280, "height": 900})
         pg = ctx.new_page()
         pg.set_default_timeout(15_000)
         login_through_form(pg, username)
+        if viewport:  # the menu folds on a phone: log in wide, then narrow
+            pg.wait_for_load_state("load")
+            pg.set_viewport_size(viewport)
         contexts.append(ctx)
         return pg
 

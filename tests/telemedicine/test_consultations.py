@@ -253,7 +253,8 @@ def test_the_resident_page_offers_the_request_and_the_form_submits_with_files(co
     c = cons.cast
     login(c.township_doctor)
     page = client.get(f"/residents/{c.resident.pk}/").content.decode()
-    assert 'data-testid="panel-consultations"' in page and f"/centers/consultations/new/?resident={c.resident.pk}" in page
+    assert 'data-testid="panel-consultations"' in page
+    assert f"/centers/consultations/new/?resident={c.resident.pk}" in page
     form = client.get(f"/centers/consultations/new/?resident={c.resident.pk}")
     assert form.status_code == 200 and c.resident.name in form.content.decode()
     resp = client.post("/centers/consultations/new/", {

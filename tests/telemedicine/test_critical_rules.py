@@ -97,8 +97,8 @@ def test_description_names_the_value_and_the_limit():
 
 def test_read_back_must_repeat_the_number():
     assert c.read_back_problem("李建国 血钾 2.50", D("2.5")) == ""
-    assert "不一致" in c.read_back_problem("血钾 2.8", D("2.5"))
-    assert c.read_back_problem("", D("2.5"))
+    assert c.read_back_problem("血钾 2.8", D("2.5")) == "mismatch"
+    assert c.read_back_problem("", D("2.5")) == "missing"
     assert c.read_back_problem("急性下壁心梗", None) == ""
 
 

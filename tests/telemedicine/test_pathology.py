@@ -81,9 +81,9 @@ def test_the_way_to_the_report_every_step_an_event(path, tmp_path):
         assert k in kinds
     img = svc.attach_image(path.order.pk, Upload("slide.jpg", JPEG), actor=as_(path.reader))
     assert img.content_type == "image/jpeg" and img.order_id == path.order.pk
-    report = svc.report_pathology(path.order.pk, {"gross": "灰白组织 2 粒，直径 0.2 cm", "microscopic":
-                                                  "胃窦黏膜慢性炎，腺体轻度肠化", "diagnosis": "（胃窦）慢性萎缩性胃炎伴轻度肠化"},
-                                  actor=as_(path.reader))
+    report = svc.report_pathology(path.order.pk, {
+        "gross": "灰白组织 2 粒，直径 0.2 cm", "microscopic": "胃窦黏膜慢性炎，腺体轻度肠化",
+        "diagnosis": "（胃窦）慢性萎缩性胃炎伴轻度肠化"}, actor=as_(path.reader))
     assert report.conclusion.startswith("（胃窦）") and report.structured["gross"].startswith("灰白")
     s.refresh_from_db()
     path.order.refresh_from_db()

@@ -155,7 +155,8 @@ def _catalogue(ctx: DemoContext, centers: dict[str, Center]):
                                   specimen=specimen, specialty_id=depts.get(specialty) if specialty else None,
                                   price=Decimal(price), recognised=recognised, validity_days=days)
     CatalogItem.objects.bulk_create(list(items.values()))
-    analytes, panels = {}, {}
+    analytes: dict[str, Analyte] = {}
+    panels: dict[str, list[Analyte]] = {}
     for code, loinc, name, abbr, unit, factors, low, high, decimals, _panel, _m, _sd in D.ANALYTES:
         analytes[code] = Analyte(code=code, loinc=loinc, name=name, abbreviation=abbr, unit=unit,
                                  unit_factors=factors, ref_low=Decimal(low), ref_high=Decimal(high), decimals=decimals)
@@ -273,8 +274,8 @@ def _ordering_accounts(ctx: DemoContext) -> tuple[dict[int, User], dict[int, lis
         if u is not None and u.facility_id:
             by_fac[u.facility_id] = u
     for u in User.objects.filter(username__startswith="ref_", role=Role.DOCTOR):
-        by_fac.setdefault(u.facility_id, u)
-    vdoc = {}
+        by_fac.setdefault(u.facility_id or 0, u)
+    vdoc: dict[int, tuple[int, str]] = {}
     for sid, fid, name in Staff.objects.filter(profession="village_doctor", account__isnull=True).order_by(
             "id").values_list("id", "work_facility_id", "name"):
         vdoc.setdefault(fid, (sid, name))
@@ -282,9 +283,9 @@ def _ordering_accounts(ctx: DemoContext) -> tuple[dict[int, User], dict[int, lis
     for f in sorted(ctx.facilities.values(), key=lambda f: f.code):
         if f.pk in by_fac or f.care_level not in ("township", "village"):
             continue
-        sid, name = vdoc.get(f.pk, (None, ""))
+        staff_id, name = vdoc.get(f.pk, (None, ""))
         role = Role.VILLAGE_DOCTOR if f.care_level == "village" else Role.DOCTOR
-        new.append(User(username=f"tm_{f.code}", role=role, facility=f, staff_id=sid if f.care_level == "village"
+        new.append(User(username=f"tm_{f.code}", role=role, facility=f, staff_id=staff_id if f.care_level == "village"
                         else None, display_name=name or f"{f.short_name}医生", password=make_password(None)))
     admins = []
     have_admin = set(User.objects.filter(role=Role.FACILITY_ADMIN).values_list("facility_id", flat=True))
@@ -294,12 +295,12 @@ def _ordering_accounts(ctx: DemoContext) -> tuple[dict[int, User], dict[int, lis
                                display_name=f"{f.short_name}院长", password=make_password(None)))
     User.objects.bulk_create(new + admins)
     for u in User.objects.filter(username__startswith="tm_"):
-        by_fac[u.facility_id] = u
+        by_fac[u.facility_id or 0] = u
     if lead.pk not in by_fac:
-        by_fac[lead.pk] = User.objects.filter(facility=lead, role=Role.DOCTOR).order_by("id").first()
+        by_fac[lead.pk] = User.objects.filter(facility=lead, role=Role.DOCTOR).order_by("id")[0]
     directors: dict[int, list[User]] = {}
     for u in User.objects.filter(role=Role.FACILITY_ADMIN, facility__isnull=False, is_active=True):
-        directors.setdefault(u.facility_id, []).append(u)
+        directors.setdefault(u.facility_id or 0, []).append(u)
     dispatchers = list(User.objects.filter(role=Role.DISPATCHER, is_active=True).order_by("id"))
     return by_fac, directors, dispatchers
 
@@ -307,48 +308,40 @@ def _ordering_accounts(ctx: DemoContext) -> tuple[dict[int, User], dict[int, lis
 # ---- drawing the year ----------------------------------------------------------------------------------
 
 
+@dataclass(slots=True)
 class _O:
-    """One order as drawn (plain attributes; rows are made from these at the end)."""
+    """One order as drawn (rows are made from these at the end)."""
 
-    __slots__ = (
-        "accession",
-        "acquired",
-        "area",
-        "by",
-        "cancel",
-        "code",
-        "critical",
-        "criticals",
-        "device",
-        "due",
-        "ecg",
-        "enc",
-        "fac",
-        "home",
-        "id",
-        "kind",
-        "live",
-        "ordered",
-        "question",
-        "rec",
-        "report",
-        "reported",
-        "results",
-        "reviewed",
-        "rid",
-        "source",
-        "specimen",
-        "started",
-        "status",
-        "urgency",
-    )
-
-    def __init__(self, **kw: Any):
-        for k in self.__slots__:
-            setattr(self, k, kw.get(k))
-        self.critical = bool(kw.get("critical"))
-        self.results = kw.get("results") or []
-        self.criticals = kw.get("criticals") or []
+    code: str
+    kind: str
+    rid: int
+    area: str
+    enc: int | None
+    fac: int
+    by: int
+    question: str
+    urgency: str
+    ordered: dt.datetime
+    status: str = "ordered"
+    live: bool = False
+    home: bool = True  # the patient is not in a hospital bed (a 120 alert may be the last step)
+    id: int = 0
+    accession: str = ""
+    device: int | None = None
+    acquired: dt.datetime | None = None
+    started: dt.datetime | None = None
+    reported: dt.datetime | None = None
+    reviewed: dt.datetime | None = None
+    due: dt.datetime | None = None
+    cancel: str = ""
+    critical: bool = False
+    rec: Any = None  # (prior order, reason) while drawing; the Recognition id when written
+    report: str = ""  # the template key the reader signs
+    ecg: str = ""  # the ECG template key of the recording
+    specimen: tuple[str, str] | None = None
+    source: str = "hl7"
+    results: list[tuple[Analyte, Decimal, str]] = field(default_factory=list)
+    criticals: list[tuple] = field(default_factory=list)
 
 
 def _at(day: dt.date, minutes: float) -> dt.datetime:
@@ -654,8 +647,8 @@ def _sign(w: _World, o: _O, key: str, u: float) -> None:
     o.critical = bool(o.criticals)
     if crit and crit in w.findings:
         if key.startswith("stemi"):  # a STEMI is read at once
-            o.reported = _mins(o.acquired, 3 + 6 * u)
-            o.started = _mins(o.acquired, 1 + u)
+            o.reported = _mins(o.acquired or o.ordered, 3 + 6 * u)
+            o.started = _mins(o.acquired or o.ordered, 1 + u)
         o.critical = True
         o.criticals.append(("finding", crit, w.findings[crit].name, None, o.reported))
 
@@ -669,7 +662,7 @@ def _ensure_stemi(rng: np.random.Generator, w: _World, plan: _Plan, least: int =
     for k in rng.permutation(len(pool))[:max(0, least - have)].tolist():
         o = pool[int(k)]
         _sign(w, o, "stemi_inferior" if k % 2 else "stemi_anterior", float(rng.random()))
-        if o.reviewed is not None and o.reviewed < o.reported:
+        if o.reviewed is not None and o.reported is not None and o.reviewed < o.reported:
             o.reviewed = _mins(o.reported, 15)
 
 
@@ -679,7 +672,7 @@ def _lab(rng: np.random.Generator, w: _World, o: _O, icd: str, typ: str, age: in
     patient = rules.Patient(rules.age_in_days(p.birth, o.ordered.date()), p.sex, frozenset(p.tags))
     fac = w.facilities[o.fac]
     facilities = [o.fac] + ([fac.parent_id] if fac.parent_id else [])
-    on = o.reported.astimezone(TZ).date()
+    on = (o.reported or o.ordered).astimezone(TZ).date()
     o.source = "manual" if level == "township" and o.code == "CBC" else "hl7"
     for a in panel:
         value = _fmt(values[a.code], a.decimals)
@@ -709,7 +702,8 @@ def _loop(rng: np.random.Generator, w: _World, o: _O, detected: dt.datetime, rep
     limit = center.ack_limit(o.urgency)
     doctor = o.by
     due = _mins(detected, limit)
-    events = [("detected", detected, reporter, None, 0, description[:200]),
+    events: list[tuple[str, dt.datetime, int | None, int | None, int, str]] = [
+              ("detected", detected, reporter, None, 0, description[:200]),
               ("notified", detected, reporter, doctor, 0, "")]
     cv: dict[str, Any] = {"status": "notified", "level": 0, "detected_at": detected, "notified_at": detected,
                           "notified_to": doctor, "ack_due_at": due, "reported_by": reporter}
@@ -774,7 +768,8 @@ def _action(o: _O, description: str, stemi: bool, u: float) -> tuple[str, str]:
     if "葡萄糖" in description:
         return "order", "复测指尖血糖，予胰岛素/静推葡萄糖处理"
     if "肌钙蛋白" in description:
-        return ("referral", "按急性冠脉综合征处理，转县中心医院胸痛中心") if u < 0.6 else ("order", "复查肌钙蛋白、心电图")
+        return (("referral", "按急性冠脉综合征处理，转县中心医院胸痛中心") if u < 0.6
+                else ("order", "复查肌钙蛋白、心电图"))
     if "血红蛋白" in description or "血小板" in description:
         return "referral", "联系县中心医院输血科，转上级医院进一步治疗"
     return ("call", "电话通知患者及家属返院复查") if u < 0.4 else ("note", "已告知主管医生，调整治疗并记录病程")
@@ -801,15 +796,16 @@ def _live(ctx: DemoContext, rng: np.random.Generator, w: _World, plan: _Plan, no
         item = w.items[code]
         kind = item.center.kind
         t = now - dt.timedelta(minutes=minutes_ago)
-        o = _O(code=code, kind=kind, rid=rid, area=people[rid - 1].village_code, enc=None, fac=user.facility_id,
+        o = _O(code=code, kind=kind, rid=rid, area=people[rid - 1].village_code, enc=None,
+               fac=int(user.facility_id or 0),
                by=user.pk, question=question, urgency=urgency, ordered=t, status=status, live=True, home=True)
         o.due = workflow.due_at(t, w.centers[kind].tat_minutes(urgency))
-        level = w.facilities[user.facility_id].care_level
+        level = w.facilities[int(user.facility_id or 0)].care_level
         if status != "ordered":
             o.acquired = _mins(t, min(8, minutes_ago / 3))
             o.device = _device_for(w, o, level)
         if status == "in_progress":
-            o.started = _mins(o.acquired, min(5, minutes_ago / 3))
+            o.started = _mins(o.acquired or t, min(5, minutes_ago / 3))
         for k, val in kw.items():
             setattr(o, k, val)
         plan.orders.append(o)
@@ -820,7 +816,8 @@ def _live(ctx: DemoContext, rng: np.random.Generator, w: _World, plan: _Plan, no
     others = [w.orderer[f.pk] for f in towns if w.orderer.get(f.pk) is not None and w.orderer[f.pk] != tdoc]
     if vdoc is not None and vdoc.facility is not None:
         rid = resident_at(vdoc.facility.region.code)
-        order("ECG12", vdoc, rid, 6, "emergency", "acquired", "胸痛 40 分钟，大汗，疑似急性心肌梗死", ecg="stemi_inferior")
+        order("ECG12", vdoc, rid, 6, "emergency", "acquired", "胸痛 40 分钟，大汗，疑似急性心肌梗死",
+              ecg="stemi_inferior")
         rid2 = resident_at(vdoc.facility.region.code)
         order("ECG12", vdoc, rid2, 26 * 60, "routine", "reported", "高血压随访心电图", ecg="lvh", report="lvh")
         plan.orders[-1].reported = now - dt.timedelta(hours=23)
@@ -838,7 +835,7 @@ def _live(ctx: DemoContext, rng: np.random.Generator, w: _World, plan: _Plan, no
         for a in w.panels["CHEM"]:
             value = values[a.code]
             verdict = rules.evaluate(value, "", a.unit, [r for r in w.rules if r.analyte == a.code], patient,
-                                     ctx.today, [tdoc.facility_id])
+                                     ctx.today, [int(tdoc.facility_id or 0)])
             flag = verdict.flag if verdict else ("H" if a.ref_high is not None and value > a.ref_high else "N")
             o.results.append((a, value, flag))
             if verdict:
@@ -849,7 +846,8 @@ def _live(ctx: DemoContext, rng: np.random.Generator, w: _World, plan: _Plan, no
         order("CBC", tdoc, resident_at(prefix, adult=False), 40, "routine", "ordered", "发热待查")
     # the rest of each worklist: other townships' orders, mixed urgency and waiting time, a few overdue
     live = [("ECG12", "emergency", "acquired", 12, "胸闷待查"), ("ECG12", "urgent", "acquired", 45, "心悸"),
-            ("ECG12", "routine", "acquired", 150, "高血压随访心电图"), ("ECG12", "routine", "in_progress", 70, "术前心电图"),
+            ("ECG12", "routine", "acquired", 150, "高血压随访心电图"),
+            ("ECG12", "routine", "in_progress", 70, "术前心电图"),
             ("ECG12", "routine", "ordered", 20, "糖尿病年度体检"),
             ("CT-HEAD", "emergency", "acquired", 25, "突发左侧肢体无力 2 小时"),
             ("DX-CHEST", "routine", "acquired", 26 * 60, "慢阻肺复查"), ("DX-CHEST", "routine", "in_progress", 5 * 60,
@@ -863,7 +861,7 @@ def _live(ctx: DemoContext, rng: np.random.Generator, w: _World, plan: _Plan, no
         user = others[k % len(others)] if others else tdoc
         if user is None:
             continue
-        prefix = w.facilities[user.facility_id].region.code[:9]
+        prefix = w.facilities[int(user.facility_id or 0)].region.code[:9]
         o = order(code, user, resident_at(prefix), minutes, urgency, status, question)
         if o.kind == "ecg" and status != "ordered":
             o.ecg = "normal" if k % 2 else "stt"
@@ -874,9 +872,10 @@ def _live(ctx: DemoContext, rng: np.random.Generator, w: _World, plan: _Plan, no
         user = tdoc if k == 0 and tdoc is not None else (others[k % len(others)] if others else tdoc)
         if user is None:
             continue
-        rid = resident_at(w.facilities[user.facility_id].region.code[:9])
+        rid = resident_at(w.facilities[int(user.facility_id or 0)].region.code[:9])
         plan.consultations.append({"code": code, "rid": rid, "area": people[rid - 1].village_code, "enc": None,
-                                   "fac": user.facility_id, "by": user.pk, "at": now - dt.timedelta(hours=3 + 20 * k),
+                                   "fac": int(user.facility_id or 0), "by": user.pk,
+                                   "at": now - dt.timedelta(hours=3 + 20 * k),
                                    "u": 0.0, "live": "requested" if k != 1 else "scheduled"})
 
 
@@ -954,9 +953,9 @@ def _ecg_templates(n_normal: int = 2) -> dict[str, list[tuple[np.ndarray, int, f
             samples, rate, uv = simulate.twelve_lead(1000 + 17 * s + len(out) * 101, stemi=stemi, hr=hr)
             m: dict = {}
             if measure is not None:
-                try:
-                    m = measure(samples, rate, uv)
-                except Exception:
+                try:  # as the ECG service stores them (with its measurement version)
+                    m = {**measure(samples, rate, uv), "version": 1}
+                except (ValueError, FloatingPointError, IndexError):  # assistance: a template without is fine
                     m = {}
             out.setdefault(key, []).append((samples, rate, uv, m))
     return out
@@ -1085,7 +1084,7 @@ def _write(ctx: DemoContext, rng: np.random.Generator, w: _World, plan: _Plan, n
                 _kind, code, desc, value, when, rule_id = c
                 finding, stemi = None, False
             reporter = readers.get(o.kind, reader)
-            fields, events = _loop(rng, w, o, when, reporter, desc, value, stemi, bool(o.home), now)
+            fields, events = _loop(rng, w, o, when, reporter or o.by, desc, value, stemi, bool(o.home), now)
             result_id = None
             if c[0] == "lab":
                 # the result row of that analyte (just appended above, in panel order)
@@ -1157,7 +1156,7 @@ def _ecg_rows(rng: np.random.Generator, w: _World, orders: list[_O]) -> int:
                                  sample_rate=rate, n_samples=samples.shape[1],
                                  leads=["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"],
                                  microvolts_per_unit=uv, samples=_vary(rng, samples, noise), measurements=m,
-                                 acquired_at=o.acquired))
+                                 acquired_at=o.acquired or o.ordered))
     for i in range(0, len(rows), 100):
         EcgRecording.objects.bulk_create(rows[i:i + 100])
     return len(rows)

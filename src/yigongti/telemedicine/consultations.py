@@ -165,9 +165,10 @@ def resident_in_scope(actor: Actor, pk: int) -> Resident:
     return resident
 
 
-def consultation_center(user: User) -> Center | None:
+def consultation_center(user) -> Center | None:
     """The consultation center of the user's community."""
-    community = user.facility.community_id if user is not None and user.facility_id else None
+    facility = getattr(user, "facility", None)
+    community = facility.community_id if facility is not None else None
     return Center.objects.filter(community_id=community, kind=CenterKind.CONSULTATION, active=True).first()
 
 
@@ -394,11 +395,12 @@ def _close(pk: int, action: str, reason: str, actor: Actor) -> Consultation:
         c.closed_reason = reason.strip()[:500]
         c.save(update_fields=["status", "closed_reason"])
         audit.record(actor, "update", "consultation", c.pk, move=action, reason=c.closed_reason)
-        told = [c.requested_by] if action == "decline" else [c.specialist] + list(
-            User.objects.filter(diagnosis_centers__center_id=c.center_id, is_active=True))
+        told: list[User | None] = [c.requested_by] if action == "decline" else [
+            c.specialist, *User.objects.filter(diagnosis_centers__center_id=c.center_id, is_active=True)]
         what = _("已退回") if action == "decline" else _("已取消")
         notify([u for u in told if u is not None and u.pk != getattr(actor.user, "pk", None)], KIND_CLOSED,
-               _("远程会诊%(what)s：%(name)s（%(no)s）") % {"what": what, "name": c.resident.name, "no": c.accession_no},
+               _("远程会诊%(what)s：%(name)s（%(no)s）")
+               % {"what": what, "name": c.resident.name, "no": c.accession_no},
                c.closed_reason, url_of(c), public_title=_("一次远程会诊%(what)s") % {"what": what})
     return c
 

@@ -199,11 +199,11 @@ _NUM = re.compile(r"-?\d+(?:\.\d+)?")
 
 
 def read_back_problem(read_back: str, value: Decimal | None, value_text: str = "") -> str:
-    """Why the read-back does not repeat the value ("" when it does): for a number, the same number must be
-    said (2.5 = 2.50); for a finding or a qualitative result, something must be said."""
+    """Why the read-back does not repeat the value ("" when it does; "missing" / "mismatch"): for a number, the
+    same number must be said (2.5 = 2.50); for a finding or a qualitative result, something must be said."""
     said = (read_back or "").strip()
     if not said:
-        return "请复述危急值（患者、项目和结果）"
+        return "missing"
     if value is None:
         return ""
     for m in _NUM.findall(said):
@@ -212,7 +212,12 @@ def read_back_problem(read_back: str, value: Decimal | None, value_text: str = "
                 return ""
         except InvalidOperation:
             continue
-    return f"复述的结果与危急值不一致（应为 {_plain(value)}）"
+    return "mismatch"
+
+
+def plain(d: Decimal) -> str:
+    """A decimal as people say it: 2.5000 → "2.5", 100 → "100"."""
+    return _plain(d)
 
 
 # ---- timing and the ladder -----------------------------------------------------------------------------

@@ -47,7 +47,8 @@ MESSAGES = {"facility": gettext_lazy("机构无效"), "installed_on": gettext_la
 
 class DeviceInput(Input):
     facility: int | None = Field(None, description="所在机构 id（缺省：本人所在机构）")
-    kind: str = Field(..., description="ecg 心电图机 / modality 影像设备 / analyser 检验分析仪 / scanner 病理切片扫描仪")
+    kind: str = Field(..., description="ecg 心电图机 / modality 影像设备 / analyser 检验分析仪 / "
+                                       "scanner 病理切片扫描仪")
     modality: str = Field("", max_length=8, description="DICOM 模态：ECG、DX、CR、CT、MR、US、SM（缺省按类别）")
     manufacturer: str = Field("", max_length=60)
     model: str = Field("", max_length=60)

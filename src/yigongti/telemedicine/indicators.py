@@ -81,8 +81,8 @@ N05 = Indicator("N05", "影像心电中心服务与心电设备村级覆盖率",
                 definition="有在用心电图机（已登记设备）的村卫生室数 ÷ 村卫生室总数 × 100%；附注本期共享中心为乡镇、"
                            "村级机构出具的远程诊断报告数（心电、影像）",
                 definition_en="Village clinics with an active, registered ECG machine ÷ all village clinics × "
-                              "100%; the note gives the centers' remote reads (ECG and imaging reports) for township and village "
-                              "facilities in the period")
+                              "100%; the note gives the centers' remote reads (ECG and imaging reports) for "
+                              "township and village facilities in the period")
 
 BY_CODE = {i.code: i for i in INDICATORS} | {"N05": N05}
 

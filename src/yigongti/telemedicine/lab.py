@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -167,16 +168,21 @@ def apply_results(order: Order, rows: Sequence[ResultIn], *, actor: Actor, sourc
         raise ResultProblem("cancelled", _("申请单 %(no)s 已取消，不能接收结果") % {"no": order.accession_no},
                             hl7_code="207", location="OBR^1^2")
     codes = {r.code for r in rows}
-    analytes = {a.code: a for a in Analyte.objects.filter(code__in=codes)}
-    panel = set(order.item.analytes.values_list("code", flat=True))
-    existing = {r.analyte_id: r for r in LabResult.objects.filter(order=order, analyte__code__in=codes)}
+    # one query: the analytes sent, each with whether it belongs to the ordered item (and whether the item has any)
+    through = Analyte.panels.through
+    analytes = {a.code: a for a in Analyte.objects.filter(code__in=codes).annotate(
+        in_panel=Exists(through.objects.filter(analyte_id=OuterRef("pk"), catalogitem_id=order.item_id)),
+        panel_defined=Exists(through.objects.filter(catalogitem_id=order.item_id)))}
+    fresh = order.status in (OrderStatus.ORDERED, OrderStatus.ACQUIRED)  # no results yet: nothing to update
+    existing = {} if fresh else {r.analyte_id: r for r in LabResult.objects.filter(order=order,
+                                                                                    analyte__code__in=codes)}
     saved: list[LabResult] = []
     seen: set[str] = set()
     for row in rows:
         analyte = analytes.get(row.code)
         if analyte is None:
             raise _problem("unknown_analyte", _("未知的检验指标编码：%(code)s") % {"code": row.code}, row, "103", 3)
-        if panel and row.code not in panel:
+        if analyte.panel_defined and not analyte.in_panel:  # type: ignore[attr-defined]
             raise _problem("analyte_not_in_item", _("指标 %(code)s 不属于申请项目“%(item)s”")
                            % {"code": row.code, "item": order.item.name}, row, "103", 3)
         if row.code in seen:
@@ -193,8 +199,10 @@ def apply_results(order: Order, rows: Sequence[ResultIn], *, actor: Actor, sourc
         result.source = source
         result.message = message
         result.entered_by = actor.user if source == "manual" else None
-        result.save()
+        if result.pk is not None:
+            result.save()
         saved.append(result)
+    LabResult.objects.bulk_create([r for r in saved if r.pk is None])  # PostgreSQL returns the ids
     critical = []
     for result in saved:
         cv = raise_lab_critical(result, actor=actor)
@@ -237,7 +245,7 @@ def _advance(order: Order, statuses: list[str], now: dt.datetime, *, actor: Acto
 
 
 def lock_order(accession_candidates: Sequence[str]) -> Order | None:
-    return (Order.objects.select_for_update(of=("self",)).select_related("item", "resident", "center")
+    return (Order.objects.select_for_update(of=("self",)).select_related("item", "resident", "center", "ordered_by__staff")
             .filter(accession_no__in=list(accession_candidates)).first())
 
 

@@ -261,15 +261,18 @@ def report_pathology(order_pk: int, data: PathologyReportInput | Mapping[str, An
     findings = "\n".join(x for x in (f"【大体所见】{inp.gross.strip()}" if inp.gross.strip() else "",
                                      f"【镜下所见】{inp.microscopic.strip()}" if inp.microscopic.strip() else "") if x)
     with transaction.atomic():
+        structured = {"gross": inp.gross.strip(), "microscopic": inp.microscopic.strip()}
         report = sign_report(order.pk, {"conclusion": inp.diagnosis.strip(), "findings": findings,
-                                        "structured": {"gross": inp.gross.strip(), "microscopic": inp.microscopic.strip()},
-                                        "template": inp.template}, actor=actor)
+                                        "structured": structured, "template": inp.template}, actor=actor)
         now = timezone.now()
         done = Specimen.objects.filter(order=order, status=SS.SECTIONED)
-        ids = list(done.values_list("pk", flat=True))
+        ids, done_nos = [], []
+        for pk, no in done.values_list("pk", "specimen_no"):
+            ids.append(pk)
+            done_nos.append(no)
         done.update(status=SS.REPORTED, reported_at=now)
-        for pk in ids:
-            OrderEvent.objects.create(order=order, kind="specimen_reported", at=now, by=actor.user)
+        OrderEvent.objects.bulk_create([OrderEvent(order=order, kind="specimen_reported", at=now, by=actor.user,
+                                                   note=no) for no in done_nos])
         audit.record(actor, "update", "specimen", "", move="report", order=order.pk, ids=ids)
     return report
 

@@ -64,7 +64,8 @@ ANALYTES = [
 # (center kind, item code or "", key, name, findings, conclusion); the key is what the demo's draws refer to
 TEMPLATES = [
     ("ecg", "ECG12", "normal", "正常心电图",
-     "窦性心律，心率 {hr} 次/分，PR 间期 {pr} ms，QRS 时限 {qrs} ms，QT/QTc {qt}/{qtc} ms，电轴正常，各导联 ST-T 未见明显异常。",
+     "窦性心律，心率 {hr} 次/分，PR 间期 {pr} ms，QRS 时限 {qrs} ms，QT/QTc {qt}/{qtc} ms，电轴正常，"
+     "各导联 ST-T 未见明显异常。",
      "窦性心律；正常心电图"),
     ("ecg", "ECG12", "lvh", "左心室高电压",
      "窦性心律，心率 {hr} 次/分，RV5+SV1 = 4.3 mV，V5、V6 导联 ST 段轻度压低，T 波低平。",
@@ -117,7 +118,8 @@ TEMPLATES = [
      "肝脏形态饱满，实质回声细密增强，后方回声衰减，肝内血管显示欠清。", "脂肪肝（轻度）"),
     ("imaging", "US-ABD", "us_normal", "腹部超声未见异常", "肝、胆、胰、脾未见明显异常。", "肝胆胰脾未见明显异常"),
     ("pathology", "", "path_gallbladder", "慢性胆囊炎",
-     "胆囊壁纤维组织增生，慢性炎细胞浸润，黏膜上皮部分脱落，可见 Rokitansky-Aschoff 窦。", "（胆囊）慢性胆囊炎伴胆囊结石"),
+     "胆囊壁纤维组织增生，慢性炎细胞浸润，黏膜上皮部分脱落，可见 Rokitansky-Aschoff 窦。",
+     "（胆囊）慢性胆囊炎伴胆囊结石"),
     ("pathology", "", "path_appendix", "急性化脓性阑尾炎",
      "阑尾全层见大量中性粒细胞浸润，黏膜坏死脱落，浆膜面见纤维素性渗出。", "（阑尾）急性化脓性阑尾炎"),
     ("pathology", "", "path_lung", "肺腺癌",
@@ -125,7 +127,8 @@ TEMPLATES = [
      "（右肺上叶穿刺）浸润性腺癌"),
     ("pathology", "", "path_gastric", "慢性萎缩性胃炎",
      "胃黏膜固有腺体减少，间质慢性炎细胞浸润，局灶肠上皮化生。", "（胃窦）慢性萎缩性胃炎伴轻度肠上皮化生"),
-    ("pathology", "", "path_hip", "股骨头", "股骨头软骨及骨组织，骨小梁断裂，见出血及骨髓水肿。", "（股骨头）骨折后改变"),
+    ("pathology", "", "path_hip", "股骨头", "股骨头软骨及骨组织，骨小梁断裂，见出血及骨髓水肿。",
+     "（股骨头）骨折后改变"),
     ("pathology", "", "path_kidney", "肾结石", "送检为结石样物，未见组织结构。", "（肾盂）结石"),
 ]
 

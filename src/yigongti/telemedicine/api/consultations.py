@@ -63,8 +63,8 @@ class ConsultationPage(Schema):
 
 
 class ListQuery(Schema):
-    tab: str = Field("mine", description="queue 待安排 / scheduled 已安排 / assigned 我的会诊（专家） / mine 本机构申请 / "
-                                         "done 已结束")
+    tab: str = Field("mine", description="queue 待安排 / scheduled 已安排 / assigned 我的会诊（专家） / "
+                                         "mine 本机构申请 / done 已结束")
     page: int = page_field()
     page_size: int = size_field()
 

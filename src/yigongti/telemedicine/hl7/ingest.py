@@ -145,11 +145,11 @@ def ingest(raw: str, peer: str = "") -> str:
         msg = parse.read(raw)
         header = parse.header_of(msg)
         oru = parse.parse_oru(msg)
-        with transaction.atomic():
+        with transaction.atomic(), audit.batch():
             row = _claim(header, raw, peer, now)
             order = apply(oru, row, actor=actor, now=now)
             row.order = order
-            row.save()
+            row.save(update_fields=["order", "raw", "peer", "received_at", "status", "ack_code", "error"])
             audit.record(actor, "create", "hl7_message", row.pk, status=row.status, order=order.pk)
         return build_ack(header, "AA", "")
     except _Duplicate as d:

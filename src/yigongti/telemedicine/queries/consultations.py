@@ -164,5 +164,6 @@ def resident_panel(actor: Actor, resident) -> tuple[list[Row], str] | None:
                 alert=c.status == S.ANSWERED and c.answered_at is not None
                 and c.answered_at > timezone.now() - dt.timedelta(days=3)) for c in found]
     if user is not None and can(user, "telemedicine.request_consultation", resident):
-        rows.append(Row(None, _("＋ 申请远程会诊"), reverse("telemedicine:consultation_new") + f"?resident={resident.pk}"))
+        new = reverse("telemedicine:consultation_new")
+        rows.append(Row(None, _("＋ 申请远程会诊"), f"{new}?resident={resident.pk}"))
     return rows, ""

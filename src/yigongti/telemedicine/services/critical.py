@@ -229,7 +229,9 @@ def acknowledge(pk: int, read_back: str, *, actor: Actor) -> CriticalValue:
     value = cv.result.value if cv.result is not None else None
     value = Decimal(value) if value is not None else None
     if problem := rules.read_back_problem(read_back, value, cv.result.value_text if cv.result else ""):
-        raise InvalidInput("read_back_mismatch", problem, field="read_back")
+        message = (_("请复述危急值（患者、项目和结果）") if problem == "missing" else
+                   _("复述的结果与危急值不一致（应为 %(v)s）") % {"v": rules.plain(value) if value is not None else ""})
+        raise InvalidInput(f"read_back_{problem}", message, field="read_back")
     now = timezone.now()
     with transaction.atomic():
         won = CriticalValue.objects.filter(pk=pk, status__in=rules.UNACKNOWLEDGED).update(

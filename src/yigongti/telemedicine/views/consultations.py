@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -122,7 +123,7 @@ def consultation_act(request: HttpRequest, pk: int, action: str) -> HttpResponse
 
 @login_required
 @domain_errors_as_pages
-def attachment(request: HttpRequest, pk: int) -> HttpResponse:
+def attachment(request: HttpRequest, pk: int) -> HttpResponseBase:
     """A file of a consultation (for those who see the consultation) or of a pathology order (for those who see
     the order), audited."""
     actor = Actor.from_request(request)

@@ -33,7 +33,7 @@ def critical_list(request):
     return render(request, "telemedicine/critical/list.html", {
         "mine": q.open_for(actor) if lists else [], "recent": q.recent_for(actor, f) if lists else [],
         "f": f, "lists": lists, "stats": q.stats(user, f.days), "statuses": CriticalStatus.choices,
-        "counts_only": has_role(user, *q.COUNT_ROLES), "ladder": loop.LADDER})
+        "counts_only": has_role(user, *q.COUNT_ROLES)})
 
 
 @login_required
