@@ -129,7 +129,7 @@ def test_village_ecg_read_as_stemi_acknowledged_and_sent_by_the_green_channel(co
     assert viewer.get_attribute("data-fit") == "0"  # at 1280 px the grid is drawn in real millimetres
     assert abs(float(viewer.get_attribute("data-px-per-mm")) - 96 / 25.4) < 0.01
     expect(reader.get_by_test_id("ecg-st")).to_contain_text("II、III、aVF")
-    expect(reader.get_by_test_id("ecg-hr")).to_contain_text("次/分")
+    expect(reader.get_by_test_id("ecg-rate")).to_contain_text("次/分")
     _shot(reader, "tm-ecg-reader")
     reader.get_by_test_id("start").click()
     reader.get_by_test_id("template").select_option(label="急性下壁心肌梗死")

@@ -7,12 +7,17 @@ center files it by hand."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.telemedicine.conftest import centers, make_order  # noqa: F401  (fixture)
-from tests.telemedicine.orthanc import c_store, orthanc, orthanc_server, wait_stable  # noqa: F401  (fixtures)
+from tests.telemedicine import conftest as tm
+from tests.telemedicine import orthanc as pacs_fixtures
+from tests.telemedicine.conftest import make_order
+from tests.telemedicine.orthanc import c_store, wait_stable
 from yigongti.telemedicine import dicomgen
 from yigongti.telemedicine.models import Device, DeviceKind, ImagingStudy, OrderStatus, StudyStatus
 
 pytestmark = pytest.mark.browser
+centers = tm.centers  # the fixtures: the community's centers, the real Orthanc
+orthanc_server = pacs_fixtures.orthanc_server
+orthanc = pacs_fixtures.orthanc
 
 
 @pytest.fixture
@@ -36,8 +41,13 @@ def as_user(browser, live_server):
         ctx.close()
 
 
-def _images_loaded(pg, selector: str) -> int:
-    return pg.eval_on_selector_all(selector, "els => els.filter(e => e.complete && e.naturalWidth > 0).length")
+def _sheet_loads(pg) -> None:
+    """The tiles' thumbnail sheet is an image the browser can load with this user's session."""
+    url = pg.get_attribute("[data-testid=thumbnails]", "data-sheet")
+    assert url
+    size = pg.evaluate("""url => new Promise(ok => { const i = new Image(); i.onload = () => ok([i.naturalWidth,
+        i.naturalHeight]); i.onerror = () => ok([0, 0]); i.src = url; })""", url)
+    assert size[0] > 0 and size[1] > 0
 
 
 def _send(orthanc, orthanc_server, tmp_path, files, aet="DR_TOWN1"):
@@ -69,8 +79,7 @@ def test_an_imaging_study_sent_to_orthanc_is_matched_read_and_reported(centers, 
     expect(row).to_contain_text(str(OrderStatus.ACQUIRED.label))
     row.locator("[data-testid=read]").click()
     expect(reader.locator("[data-testid=thumb]")).to_have_count(2)
-    reader.wait_for_function("() => [...document.querySelectorAll('[data-testid=thumb]')]"
-                             ".every(i => i.complete && i.naturalWidth > 0)")
+    _sheet_loads(reader)
     reader.locator("[data-testid=key-form] input[name=instance]").first.check()
     reader.click("[data-testid=save-keys]")
     expect(reader.locator("[data-testid=key-images] img")).to_have_count(1)
@@ -87,7 +96,7 @@ def test_an_imaging_study_sent_to_orthanc_is_matched_read_and_reported(centers, 
     expect(doctor.locator("[data-testid=report-conclusion]")).to_contain_text("考虑肺炎")
     expect(doctor.locator("[data-testid=key-images] img")).to_have_count(1)
     doctor.wait_for_function("() => document.querySelector('[data-testid=key-images] img').naturalWidth > 0")
-    assert _images_loaded(doctor, "[data-testid=thumb]") >= 1
+    _sheet_loads(doctor)
     assert doctor.evaluate("document.documentElement.scrollWidth") <= 390
 
 

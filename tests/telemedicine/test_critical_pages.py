@@ -99,3 +99,20 @@ def test_the_page_fits_a_phone(table, client, login):
     assert 'id="read_back"' in page
     assert CriticalValue.objects.count() == 1
     assert as_(table.cast.village_doctor).user_id == table.cast.village_doctor.pk
+
+
+def test_the_page_in_english(table, client, login, settings):
+    cv = raise_k(table)
+    login(table.cast.village_doctor)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "Waiting for me" in client.get("/centers/critical/").content.decode()
+    page = client.get(f"/centers/critical/{cv.pk}/").content.decode()
+    assert "Read back and acknowledge" in page and "Loop record" in page
+
+
+def test_open_count_for_badges(table):
+    from yigongti.telemedicine.queries.critical import open_count
+
+    raise_k(table)
+    assert open_count(table.cast.village_doctor) == (1, 1)
+    assert open_count(table.cast.other_village_doctor) == (0, 0)

@@ -7,15 +7,21 @@ import io
 
 import pydicom
 import pytest
+from PIL import Image
 
 from tests.cast import as_
 from tests.telemedicine.conftest import make_order
-from tests.telemedicine.orthanc import orthanc, orthanc_server, send  # noqa: F401  (fixtures)
+from tests.telemedicine import orthanc as pacs_fixtures
+from tests.telemedicine.orthanc import send
 from yigongti.core.actor import Actor
 from yigongti.core.errors import Forbidden, InvalidInput
 from yigongti.core.models import AuditEvent
 from yigongti.telemedicine import dicomgen, imaging, pacs
 from yigongti.telemedicine.models import ImagingStudy, OrderStatus, StudyStatus
+
+
+orthanc_server = pacs_fixtures.orthanc_server  # the fixtures of the real Orthanc
+orthanc = pacs_fixtures.orthanc
 
 
 def _dx(order, n=1):
@@ -109,19 +115,24 @@ def test_an_unmatched_study_may_be_ignored_with_a_reason(centers, orthanc):
 def test_thumbnails_come_through_the_platform_scoped_audited_and_cached(centers, orthanc, client, login):
     cast = centers.cast
     order = make_order(centers, "DX-CHEST", by=cast.village_doctor, resident=cast.resident)
-    orthanc_study = send(orthanc, _dx(order))
+    orthanc_study = send(orthanc, _dx(order, 2))
     imaging.sync_studies()
     study = ImagingStudy.objects.get()
     login(centers.reader)
     page = client.get(f"/centers/imaging/studies/{study.pk}/")
     assert page.status_code == 200 and 'data-testid="thumb"' in page.content.decode()
-    url = f"/centers/imaging/studies/{study.pk}/i/0/160.jpg"
+    sheet_url = f"/centers/imaging/studies/{study.pk}/thumbnails.jpg"
+    assert sheet_url in page.content.decode()
+    sheet = client.get(sheet_url)  # the study's thumbnails in one image, rendered when the study arrived
+    assert sheet.status_code == 200 and sheet["Content-Type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(sheet.content)).size == (2 * 160, 160)
+    url = f"/centers/imaging/studies/{study.pk}/i/1/768.jpg"
     first = client.get(url)
-    assert first.status_code == 200 and first["Content-Type"] == "image/jpeg"
-    assert first.content[:2] == b"\xff\xd8"
+    assert first.status_code == 200 and first.content[:2] == b"\xff\xd8"
     orthanc.delete_study(orthanc_study)  # the second look comes from the platform's cache
     again = client.get(url)
     assert again.status_code == 200 and again.content == first.content
+    assert client.get(sheet_url).content == sheet.content
     assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
     assert AuditEvent.objects.filter(object_type="telemedicine_imaging_images", object_id=str(study.pk)).count() == 1
     assert client.get(f"/centers/imaging/studies/{study.pk}/i/5/160.jpg").status_code == 404
@@ -139,6 +150,7 @@ def test_outsiders_and_non_clinical_roles_cannot_see_a_study(centers, orthanc, c
         login(user)
         assert client.get(f"/centers/imaging/studies/{study.pk}/").status_code in (403, 404), user
         assert client.get(f"/centers/imaging/studies/{study.pk}/i/0/160.jpg").status_code in (403, 404), user
+        assert client.get(f"/centers/imaging/studies/{study.pk}/thumbnails.jpg").status_code in (403, 404), user
     client.logout()
     login(cast.village_doctor)  # the ordering doctor sees the images of her order
     assert client.get(f"/centers/imaging/studies/{study.pk}/i/0/160.jpg").status_code == 200
@@ -193,7 +205,8 @@ def test_the_api_lists_shows_and_matches(centers, orthanc, client, login):
                      content_type="application/json")
     assert ok.status_code == 200 and ok.json()["order"] == order.pk
     one = client.get(f"/api/v1/telemedicine/imaging/studies/{pk}").json()
-    assert one["thumbnails"] == [f"/centers/imaging/studies/{pk}/i/0/160.jpg"]
+    assert one["thumbnails"] == f"/centers/imaging/studies/{pk}/thumbnails.jpg"
+    assert one["images"] == [f"/centers/imaging/studies/{pk}/i/0/768.jpg"]
     client.logout()
     login(cast.village_doctor)
     assert client.post("/api/v1/telemedicine/imaging/sync").status_code == 403

@@ -116,3 +116,22 @@ def test_readers_home_panel_counts_the_worklists(centers, client, login):
     login(centers.reader)
     home = client.get("/").content.decode()
     assert "诊断中心待报告" in home and "home-tm-center-ecg" in home
+
+
+def test_director_keeps_the_catalogue_and_templates_from_the_page(centers, client, login):
+    login(centers.reader)
+    url = reverse("telemedicine:catalogue", args=[centers.lab.pk])
+    assert "血常规" in client.get(url).content.decode()
+    resp = client.post(url, {"what": "item", "code": "coag", "name": "凝血四项", "price": "45", "recognised": "on",
+                             "validity_days": "7", "active": "on"})
+    assert resp.status_code == 302
+    item = centers.lab.items.get(code="COAG")
+    assert item.recognised and item.validity_days == 7
+    bad = client.post(url, {"what": "item", "code": "X", "name": "x", "recognised": "on", "validity_days": "0"})
+    assert bad.status_code == 200 and "互认有效期" in bad.content.decode()
+    client.post(url, {"what": "template", "name": "凝血正常", "item": item.pk, "conclusion": "凝血功能正常"})
+    assert centers.lab.templates.filter(name="凝血正常").exists()
+    login(centers.reviewer)  # a reader who is not the director sees, cannot edit
+    page = client.get(url).content.decode()
+    assert "凝血四项" in page and 'data-testid="item-form"' not in page
+    assert client.post(url, {"what": "item", "code": "Y", "name": "y"}).status_code == 403

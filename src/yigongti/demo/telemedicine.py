@@ -340,6 +340,7 @@ class _O:
     ecg: str = ""  # the ECG template key of the recording
     specimen: tuple[str, str] | None = None
     source: str = "hl7"
+    wait: bool = False  # a live critical value nobody acknowledged yet, already escalated once
     results: list[tuple[Analyte, Decimal, str]] = field(default_factory=list)
     criticals: list[tuple] = field(default_factory=list)
 
@@ -708,30 +709,32 @@ def _loop(rng: np.random.Generator, w: _World, o: _O, detected: dt.datetime, rep
     cv: dict[str, Any] = {"status": "notified", "level": 0, "detected_at": detected, "notified_at": detected,
                           "notified_to": doctor, "ack_due_at": due, "reported_by": reporter}
     v = rng.random(6)
-    late = v[0] < 0.15 and not o.live  # a live one waits for the demo's doctor
+    late = (v[0] < 0.15 and not o.live) or o.wait  # a live one waits for the demo's doctor
     ack_by = doctor
+    director = -1  # a facility director may acknowledge; the clinical action is a doctor's
     level = 0
     t = due
     if late:
         ladder = [(1, w.director.get(o.fac) or w.director.get(w.facilities[o.fac].parent_id or 0) or []),
                   (2, [center.duty_doctor] if center.duty_doctor else []), (3, w.dispatchers if at_home else [])]
-        steps = 1 + int(v[1] < 0.45) + int(v[1] < 0.12 and at_home)
+        steps = 1 if o.wait else 1 + int(v[1] < 0.45) + int(v[1] < 0.12 and at_home)
+        last = due  # the moment of the last escalation (a level nobody holds is skipped at the same moment)
         for lv, told in ladder[:steps]:
             if not told:
                 events.append(("skipped", t, None, None, lv, rules.LADDER[lv].label))
                 continue
             kind = "alert_120" if lv == 3 else "escalated"
             events += [(kind, t, None, u.pk, lv, rules.LADDER[lv].label) for u in told[:2]]
-            level, cv["notified_to"] = lv, told[0].pk
+            level, cv["notified_to"], last = lv, told[0].pk, t
             if lv == 1 and v[2] < 0.5:
-                ack_by = told[0].pk
+                ack_by = director = told[0].pk
             if lv == 2:
                 ack_by = told[0].pk if v[2] < 0.7 else doctor
             t = _mins(t, center.escalate_minutes)
-        ack_at = _mins(t, -center.escalate_minutes * (0.2 + 0.7 * v[3]))
-        cv["ack_due_at"] = t
-        if ack_by == (w.dispatchers[0].pk if w.dispatchers else -1):
-            ack_by = doctor
+        ack_at = _mins(last, center.escalate_minutes * (0.1 + 0.8 * v[3])) if not o.wait else _mins(now, 5)
+        cv["ack_due_at"] = _mins(last, center.escalate_minutes) if level else due
+        if level == 3:
+            ack_by = doctor  # the 120 dispatcher reaches the patient; the doctor acknowledges and acts
     else:
         ack_at = _mins(detected, 0.5 + (limit - 0.6) * v[3]) if not o.live else _mins(now, limit)
     cv["level"] = level
@@ -744,13 +747,14 @@ def _loop(rng: np.random.Generator, w: _World, o: _O, detected: dt.datetime, rep
     action_at = _mins(ack_at, 2 + 40 * v[4])
     if action_at > now:
         return cv, events
+    actor = doctor if ack_by == director else ack_by
     kind, note = _action(o, description, stemi, float(v[5]))
-    cv.update(status="actioned", action_kind=kind, action_note=note, action_at=action_at, action_by=ack_by)
-    events.append(("action", action_at, ack_by, None, level, note))
+    cv.update(status="actioned", action_kind=kind, action_note=note, action_at=action_at, action_by=actor)
+    events.append(("action", action_at, actor, None, level, note))
     closed_at = _mins(action_at, 5 + 120 * v[2])
     if closed_at <= now and v[5] < 0.96:
-        cv.update(status="closed", closed_at=closed_at, closed_by=ack_by)
-        events.append(("closed", closed_at, ack_by, None, level, ""))
+        cv.update(status="closed", closed_at=closed_at, closed_by=actor)
+        events.append(("closed", closed_at, actor, None, level, ""))
     return cv, events
 
 
@@ -844,6 +848,24 @@ def _live(ctx: DemoContext, rng: np.random.Generator, w: _World, plan: _Plan, no
                                     o.reported, verdict.rule.id))
         order("DX-CHEST", tdoc, resident_at(prefix), 3 * 60, "urgent", "acquired", "发热咳嗽 3 天，肺炎？")
         order("CBC", tdoc, resident_at(prefix, adult=False), 40, "routine", "ordered", "发热待查")
+    # another township's positive troponin: not acknowledged within the limit, escalated to its director
+    other = next((w.orderer[f.pk] for f in sorted((f for f in w.facilities.values() if f.care_level == "township"),
+                                                   key=lambda f: f.code)
+                  if w.orderer.get(f.pk) is not None and w.orderer[f.pk] != tdoc and w.director.get(f.pk)), None)
+    if other is not None:
+        rid = resident_at(w.facilities[int(other.facility_id or 0)].region.code[:9])
+        o = order("TROP", other, rid, 70, "emergency", "reported", "胸痛 2 小时，排除急性心肌梗死", wait=True)
+        o.acquired, o.started, o.reported = _mins(o.ordered, 8), _mins(o.ordered, 30), now - dt.timedelta(minutes=17)
+        a = w.panels["TROP"][0]
+        value = Decimal("2.365")
+        patient = rules.Patient(rules.age_in_days(people[rid - 1].birth, ctx.today), people[rid - 1].sex)
+        verdict = rules.evaluate(value, "", a.unit, [r for r in w.rules if r.analyte == a.code], patient, ctx.today,
+                                 [int(other.facility_id or 0)])
+        o.results.append((a, value, verdict.flag if verdict else "H"))
+        if verdict:
+            o.critical = True
+            o.criticals.append(("lab", a.code, rules.describe(a.name, value, "", a.unit, verdict), value, o.reported,
+                                verdict.rule.id))
     # the rest of each worklist: other townships' orders, mixed urgency and waiting time, a few overdue
     live = [("ECG12", "emergency", "acquired", 12, "胸闷待查"), ("ECG12", "urgent", "acquired", 45, "心悸"),
             ("ECG12", "routine", "acquired", 150, "高血压随访心电图"),
@@ -1135,6 +1157,7 @@ def _write(ctx: DemoContext, rng: np.random.Generator, w: _World, plan: _Plan, n
     _ecg_rows(rng, w, orders)
     _consultations(rng, w, plan, now)
     _open_jobs(now)
+    _inbox(now)
     analyze(Order, OrderEvent, LabResult, CriticalValue, CriticalEvent, Report)
     return {"orders": len(orders), "results": len(results), "criticals": len(crit_rows), "reports": len(reports),
             "recognitions": len(rec_rows), "studies": len(studies), "specimens": len(specimens)}
@@ -1198,6 +1221,39 @@ def _consultations(rng: np.random.Generator, w: _World, plan: _Plan, now: dt.dat
             cons.answered_at = _mins(cons.scheduled_at, 30 + 30 * rng.random())
         rows.append(cons)
     Consultation.objects.bulk_create(rows, batch_size=2000)
+
+
+def _url(name: str, pk: int) -> str:
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return reverse(f"telemedicine:{name}", args=[pk])
+    except NoReverseMatch:
+        return ""
+
+
+def _inbox(now: dt.datetime) -> None:
+    """What the services would have put in the inboxes around the demo's now: the open critical values for
+    whoever was told last, and the day's reports for the doctors who ordered them."""
+    from yigongti.core.models import Notification
+
+    rows = []
+    for cv in CriticalValue.objects.filter(status__in=rules.UNACKNOWLEDGED, notified_to__isnull=False
+                                           ).select_related("order", "resident"):
+        minutes = int(((cv.ack_due_at or now) - now).total_seconds() // 60)
+        rows.append(Notification(recipient_id=int(cv.notified_to_id or 0), kind="critical_value", urgent=True,
+                                 title=f"危急值：{cv.resident.name} {cv.description}，请立即复述确认"[:200],
+                                 body=f"申请单 {cv.order.accession_no}；请在 {max(minutes, 0)} 分钟内确认并处置。",
+                                 url=_url("critical_detail", cv.pk)))
+    since = now - dt.timedelta(days=2)
+    for o in (Order.objects.filter(reported_at__gte=since, reported_at__lte=now,
+                                   ordered_by__username__in=["village_doctor", "township_doctor", "county_doctor"])
+              .select_related("item", "resident")):
+        mark = "【危急值】" if o.critical else ""
+        rows.append(Notification(recipient_id=o.ordered_by_id, kind="tm_report", urgent=o.critical,
+                                 title=f"{mark}{o.item.name}报告已出：{o.resident.name}（{o.accession_no}）"[:200],
+                                 url=_url("order", o.pk)))
+    Notification.objects.bulk_create(rows)
 
 
 def _open_jobs(now: dt.datetime) -> None:

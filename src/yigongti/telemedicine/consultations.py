@@ -426,9 +426,11 @@ def may(user, c: Consultation) -> dict[str, bool]:
 
 
 def register() -> None:
-    """The resident page's panel of consultations."""
+    """The resident page's panel of consultations and the home page's."""
+    from yigongti.orgs import home
     from yigongti.residents import panels
 
-    from .queries.consultations import resident_panel
+    from .queries.consultations import home_panel, resident_panel
 
     panels.register("consultations", gettext_lazy("远程会诊"), order=45, rows=resident_panel)
+    home.register("telemedicine.consultations", home_panel, order=18)

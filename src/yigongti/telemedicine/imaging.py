@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
@@ -33,7 +32,6 @@ log = logging.getLogger(__name__)
 
 CURSOR_KEY = "telemedicine:orthanc:seq"
 CURSOR_TTL = 90 * 24 * 3600
-WARM_THUMBNAILS = 48  # thumbnails rendered into the cache when a study arrives (the first page view is fast)
 IMAGING_KINDS = (CenterKind.IMAGING, CenterKind.PATHOLOGY)  # a pathology slide (SM) may come through Orthanc too
 
 
@@ -151,7 +149,7 @@ def _store(c: pacs.Orthanc, orthanc_id: str, actor: Actor) -> bool:
                 _acquired(order, study, actor)
     except IntegrityError:  # another sync stored it first
         return False
-    _warm(c, info.instances[:WARM_THUMBNAILS])
+    _warm(c, orthanc_id, info.instances)
     return True
 
 
@@ -162,14 +160,14 @@ def _acquired(order: Order, study: ImagingStudy, actor: Actor) -> None:
         mark_acquired(order, actor=actor, at=study.received_at, device=study.device)
 
 
-def _warm(c: pacs.Orthanc, instance_ids: Iterable[str]) -> None:
+def _warm(c: pacs.Orthanc, orthanc_id: str, instance_ids: list[str]) -> None:
+    """Render the study's thumbnail sheet into the cache now, so the first page that shows it is fast."""
     from .queries import imaging as q
 
-    for iid in instance_ids:
-        try:
-            q.thumbnail_bytes(iid, q.THUMB, client=c)
-        except pacs.PacsError:
-            return
+    try:
+        q.sheet_bytes(orthanc_id, instance_ids, client=c)
+    except (pacs.PacsError, OSError) as e:
+        log.warning("thumbnails of %s not warmed: %s", orthanc_id, e)
 
 
 # ---- the center's hand ----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ facilities placed; a facility area, that facility's).
 * TM_CRIT_ACK_MIN, TM_CRIT_ACT_MIN: median minutes detected → acknowledged, detected → action.
 * TM_TAT 报告及时率: reports signed within the center's turnaround target for the urgency ÷ reports × 100%; the
   note gives the median minutes per center.
+* TM_READS 共享中心远程诊断报告数: reports the centers signed on the area's orders, by kind in the note.
 * TM_RECOG 检查检验结果互认率: orders decided "recognised, not repeated" ÷ all recognition decisions × 100%; the
   note gives the tests avoided and the fees saved.
 * N05 影像心电中心服务与心电设备村级覆盖率: the village clinics with an active ECG device ÷ the village clinics ×
@@ -68,6 +69,11 @@ INDICATORS = [
                          "同期报告数 × 100%；附注各中心报告时间中位数（分钟）",
               definition_en="Reports of the ECG, imaging, lab and pathology centers signed within the turnaround "
                             "target for their urgency ÷ reports × 100%; the note gives each center's median minutes"),
+    Indicator("TM_READS", "共享中心远程诊断报告数", "Remote reads by the shared centers", D_TM, "registry",
+              unit="份", unit_en="reports", scale=1, source=SOURCE, live_only=True,
+              definition="本期共享中心为本地区（本机构）申请单签发的心电、影像、检验、病理报告数；附注按类别",
+              definition_en="Reports signed by the shared centers in the period on orders from the area's "
+                            "facilities (the facility's), by kind in the note"),
     Indicator("TM_RECOG", "检查检验结果互认率", "Mutual recognition of results", D_TM, "registry",
               source="《关于加强医疗机构检查检验结果互认工作的通知》（国卫医发〔2022〕6号）", live_only=True,
               definition="开单时有互认有效期内既往结果、医生选择“互认，不重复检查”的次数 ÷ 全部互认决定次数 × 100%；"
@@ -175,6 +181,19 @@ def tat(area, period) -> Value:
     return _ratio("TM_TAT", within, total, note)
 
 
+KIND_NAMES = {"ecg": "心电", "imaging": "影像", "lab": "检验", "pathology": "病理"}
+
+
+def reads(area, period) -> Value:
+    start, stop = _bounds(period)
+    by_kind = dict(Report.objects.filter(_area_q(area, "order__facility"), signed_at__gte=start, signed_at__lt=stop)
+                   .exclude(order__kind="consultation").values_list("order__kind").annotate(n=Count("id"))
+                   .order_by())
+    total = sum(by_kind.values())
+    note = "；".join(f"{KIND_NAMES.get(k, k)} {n}" for k, n in sorted(by_kind.items()))
+    return Value(BY_CODE["TM_READS"], Decimal(total), None, Decimal(total), extra={"note": note})
+
+
 def recognition(area, period) -> Value:
     start, stop = _bounds(period)
     qs = Recognition.objects.filter(_area_q(area), decided_at__gte=start, decided_at__lt=stop)
@@ -188,11 +207,15 @@ def recognition(area, period) -> Value:
 
 def n05(area, period) -> Value:
     """Village clinics with an ECG machine; the centers' remote reads for the grassroots in the note."""
-    where = Q(code=area.facility_key) if area.kind == "facility" else Q(region__code__startswith=area.prefix)
-    facilities = Facility.objects.filter(where, is_active=True)
-    villages = [f.pk for f in facilities.only("pk", "type") if care_level(f.type) == CareLevel.VILLAGE]
-    with_ecg = (Device.objects.filter(facility_id__in=villages, kind=DeviceKind.ECG, active=True)
-                .values("facility_id").distinct().count())
+    from .queries.devices import village_ecg_coverage  # the device registry's one definition
+
+    if area.kind == "facility":
+        facility = Facility.objects.filter(code=area.facility_key).only("pk", "type").first()
+        villages = 1 if facility is not None and care_level(facility.type) == CareLevel.VILLAGE else 0
+        with_ecg = villages and int(Device.objects.filter(facility=facility, kind=DeviceKind.ECG, active=True).exists())
+    else:
+        coverage = village_ecg_coverage(region_prefix=area.prefix)
+        villages, with_ecg = coverage.villages, coverage.with_ecg
     start, stop = _bounds(period)
     reads = 0
     for ftype, n in (Order.objects.filter(_area_q(area), kind__in=("ecg", "imaging"), reported_at__gte=start,
@@ -200,12 +223,12 @@ def n05(area, period) -> Value:
                      .values_list("facility__type").annotate(n=Count("id")).order_by()):
         if care_level(ftype) in GRASSROOTS_LEVELS:
             reads += n
-    return _ratio("N05", with_ecg, len(villages), f"本期远程心电、影像诊断报告 {reads} 份")
+    return _ratio("N05", with_ecg, villages, f"本期远程心电、影像诊断报告 {reads} 份")
 
 
 FIGURES = {"TM_CRIT_NOTIFY": notified, "TM_CRIT_TIMELY": timely, "TM_CRIT_ACK": acknowledged,
            "TM_CRIT_CLOSE": closed, "TM_CRIT_ACK_MIN": ack_minutes, "TM_CRIT_ACT_MIN": action_minutes,
-           "TM_TAT": tat, "TM_RECOG": recognition, "N05": n05}
+           "TM_TAT": tat, "TM_READS": reads, "TM_RECOG": recognition, "N05": n05}
 
 
 def register() -> None:

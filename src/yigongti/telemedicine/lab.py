@@ -182,7 +182,7 @@ def apply_results(order: Order, rows: Sequence[ResultIn], *, actor: Actor, sourc
         analyte = analytes.get(row.code)
         if analyte is None:
             raise _problem("unknown_analyte", _("未知的检验指标编码：%(code)s") % {"code": row.code}, row, "103", 3)
-        if analyte.panel_defined and not analyte.in_panel:  # type: ignore[attr-defined]
+        if analyte.panel_defined and not analyte.in_panel:
             raise _problem("analyte_not_in_item", _("指标 %(code)s 不属于申请项目“%(item)s”")
                            % {"code": row.code, "item": order.item.name}, row, "103", 3)
         if row.code in seen:
@@ -245,7 +245,10 @@ def _advance(order: Order, statuses: list[str], now: dt.datetime, *, actor: Acto
 
 
 def lock_order(accession_candidates: Sequence[str]) -> Order | None:
-    return (Order.objects.select_for_update(of=("self",)).select_related("item", "resident", "center", "ordered_by__staff")
+    # the relations the critical-value loop reads too (services.critical uses this order, not a fresh fetch)
+    related = ("item", "resident", "center__community__region", "ordered_by__staff", "facility",
+               "encounter__department")
+    return (Order.objects.select_for_update(of=("self",)).select_related(*related)
             .filter(accession_no__in=list(accession_candidates)).first())
 
 

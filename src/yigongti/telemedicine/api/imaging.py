@@ -32,7 +32,8 @@ class StudyOut(Schema):
     instance_count: int
     instances: list[str]
     key_instances: list[str]
-    thumbnails: list[str]
+    thumbnails: str = Field(..., description="所有缩略图拼成的一张 JPEG（每行 6 幅，160 像素）")
+    images: list[str] = Field(..., description="各幅图像（768 像素 JPEG）")
     viewer_url: str
 
 
@@ -56,8 +57,9 @@ def _out(s: ImagingStudy, viewer: bool = False) -> dict:
             "description": s.description, "source_ae": s.source_ae, "study_date": s.study_date,
             "received_at": s.received_at, "instance_count": s.instance_count, "instances": s.instances,
             "key_instances": s.key_instances,
-            "thumbnails": [reverse("telemedicine:imaging_image", args=[s.pk, i, q.THUMB])
-                           for i in range(len(s.instances))],
+            "thumbnails": reverse("telemedicine:imaging_sheet", args=[s.pk]) if s.instances else "",
+            "images": [reverse("telemedicine:imaging_image", args=[s.pk, i, q.PREVIEW])
+                       for i in range(len(s.instances))],
             "viewer_url": view.viewer_url if view else ""}
 
 

@@ -62,17 +62,19 @@ def _first_quiet(v: np.ndarray, start: int, step: int, threshold: float, hold: i
 
 
 def measure(samples: np.ndarray, rate: int, microvolts_per_unit: float) -> dict[str, Any]:
-    """The measurements (ms, mV, degrees); a value that could not be measured is None."""
-    out: dict[str, Any] = {"hr": None, "rr_ms": None, "pr_ms": None, "qrs_ms": None, "qt_ms": None,
-                           "qtc_ms": None, "axis_deg": None, "st_mv": {}, "beats": 0}
+    """The measurements: ``rate`` (/min), ``rr``, ``pr``, ``qrs``, ``qt``, ``qtc`` (ms), ``axis`` (degrees),
+    ``st`` (mV at J + 60 ms, per lead), ``rhythm`` (a sinus rhythm's name or ""), ``beats``; a value that could
+    not be measured is None. The keys are the report form's structured fields (``workflow.STRUCTURED``)."""
+    out: dict[str, Any] = {"rhythm": "", "rate": None, "rr": None, "pr": None, "qrs": None, "qt": None,
+                           "qtc": None, "axis": None, "st": {}, "beats": 0}
     mv = _filtfilt_high(samples.astype(float) * microvolts_per_unit / 1000.0, rate)
     peaks = r_peaks(mv, rate)
     out["beats"] = len(peaks)
     if len(peaks) < 3:
         return out
     rr = float(np.median(np.diff(peaks))) / rate
-    out["rr_ms"] = round(rr * 1000)
-    out["hr"] = round(60.0 / rr)
+    out["rr"] = round(rr * 1000)
+    out["rate"] = round(60.0 / rr)
     before, after = int(min(0.35, 0.45 * rr) * rate), int(min(0.7, 0.85 * rr) * rate)
     beats = [mv[:, p - before:p + after] for p in peaks if p - before >= 0 and p + after <= mv.shape[1]]
     if len(beats) < 2:
@@ -90,17 +92,17 @@ def measure(samples: np.ndarray, rate: int, microvolts_per_unit: float) -> dict[
     offset = _first_quiet(velocity, r, 1, threshold, hold)
     if onset is None or offset is None or offset <= onset:
         return out
-    out["qrs_ms"] = round((offset - onset) * ms)
+    out["qrs"] = round((offset - onset) * ms)
     iso = median[:, onset]  # the PR segment's level, per lead
 
     # frontal axis from the net QRS area of I and aVF
     area = np.sum(median[:, onset:offset + 1] - iso[:, None], axis=1)
-    out["axis_deg"] = round(math.degrees(math.atan2(area[LEADS.index("aVF")], area[LEADS.index("I")])))
+    out["axis"] = round(math.degrees(math.atan2(area[LEADS.index("aVF")], area[LEADS.index("I")])))
 
     # ST deviation at J + 60 ms
     j60 = offset + int(0.06 * rate)
     if j60 < median.shape[1]:
-        out["st_mv"] = {lead: round(float(median[i, j60] - iso[i]), 2) for i, lead in enumerate(LEADS)}
+        out["st"] = {lead: round(float(median[i, j60] - iso[i]), 2) for i, lead in enumerate(LEADS)}
 
     # T end: tangent at the steepest descent after the T peak, on the lead with the largest T
     t_lo, t_hi = offset + int(0.08 * rate), min(r + int(0.75 * rr * rate), median.shape[1] - 1)
@@ -118,8 +120,8 @@ def measure(samples: np.ndarray, rate: int, microvolts_per_unit: float) -> dict[
                 t_end = t_lo + peak + k + tail[k] / -slope[k]
                 qt = (t_end - onset) * ms
                 if 200 <= qt <= 700:
-                    out["qt_ms"] = round(qt)
-                    out["qtc_ms"] = round(qt / math.sqrt(rr))
+                    out["qt"] = round(qt)
+                    out["qtc"] = round(qt / math.sqrt(rr))
 
     # P onset on the lead with the largest P wave in the 300 ms before the QRS
     p_lo, p_hi = max(onset - int(0.30 * rate), 0), onset - int(0.03 * rate)
@@ -133,5 +135,20 @@ def measure(samples: np.ndarray, rate: int, microvolts_per_unit: float) -> dict[
             if len(below):
                 pr = (onset - (p_lo + int(below[-1]))) * ms
                 if 60 <= pr <= 400:
-                    out["pr_ms"] = round(pr)
+                    out["pr"] = round(pr)
+    out["rhythm"] = rhythm(out["rate"], out["pr"], np.diff(peaks) / rate)
     return out
+
+
+def rhythm(rate: int | None, pr: int | None, rr: np.ndarray) -> str:
+    """A sinus rhythm's name when every beat has its P wave (a PR was measured on the median beat) and the RR
+    intervals are regular (within 15 % of their median); otherwise nothing: the reader names the rhythm."""
+    if rate is None or pr is None or len(rr) < 2:
+        return ""
+    if np.max(np.abs(rr - np.median(rr))) > 0.15 * np.median(rr):
+        return ""
+    if rate > 100:
+        return "窦性心动过速"
+    if rate < 60:
+        return "窦性心动过缓"
+    return "窦性心律"

@@ -29,7 +29,18 @@ INDEPENDENT = ["I", "II", "V1", "V2", "V3", "V4", "V5", "V6"]
 
 
 class EcgFileError(ValueError):
-    """The file is not a usable 12-lead ECG; the message says why (Chinese)."""
+    """The file is not a usable 12-lead ECG; the message says why (Chinese, or the request's language)."""
+
+
+def _(message: str) -> str:
+    """Django's gettext when Django is set up (the platform), the Chinese text as it is otherwise (scripts)."""
+    from django.core.exceptions import AppRegistryNotReady, ImproperlyConfigured
+    from django.utils.translation import gettext
+
+    try:
+        return gettext(message)
+    except (ImproperlyConfigured, AppRegistryNotReady):  # settings not configured: a standalone script
+        return message
 
 
 @dataclass
@@ -92,7 +103,7 @@ def _twelve(by_lead: dict[str, np.ndarray]) -> np.ndarray:
     """The twelve leads (float, in units) from the channels found, deriving the limb leads if missing."""
     missing = [lead for lead in INDEPENDENT if lead not in by_lead]
     if missing:
-        raise EcgFileError(f"缺少导联：{'、'.join(missing)}（需要标准 12 导联心电图）")
+        raise EcgFileError(_("缺少导联：%(leads)s（需要标准 12 导联心电图）") % {"leads": "、".join(missing)})
     i, ii = by_lead["I"].astype(float), by_lead["II"].astype(float)
     derived = {"III": ii - i, "aVR": -(i + ii) / 2, "aVL": i - ii / 2, "aVF": ii - i / 2}
     rows = [by_lead[lead].astype(float) if lead in by_lead else derived[lead] for lead in LEADS]
@@ -110,10 +121,11 @@ def _quantise(units: np.ndarray, uv: float) -> tuple[np.ndarray, float]:
 
 def _check_shape(n: int, rate: float) -> int:
     if not rate or rate < 100 or rate > 10000:
-        raise EcgFileError(f"采样率 {rate:g} Hz 不是静息心电图的采样率（100–10000 Hz）")
+        raise EcgFileError(_("采样率 %(rate)s Hz 不是静息心电图的采样率（100–10000 Hz）") % {"rate": f"{rate:g}"})
     seconds = n / rate
     if seconds < MIN_SECONDS or seconds > MAX_SECONDS:
-        raise EcgFileError(f"记录时长 {seconds:.1f} 秒，静息心电图应为 {MIN_SECONDS}–{MAX_SECONDS} 秒")
+        raise EcgFileError(_("记录时长 %(seconds)s 秒，静息心电图应为 %(min)s–%(max)s 秒")
+                           % {"seconds": f"{seconds:.1f}", "min": MIN_SECONDS, "max": MAX_SECONDS})
     return round(rate)
 
 
@@ -129,9 +141,9 @@ def read_dicom(data: bytes) -> Recording:
         ds = pydicom.dcmread(io.BytesIO(data))
         sop_class = str(ds.get("SOPClassUID", ""))
     except (InvalidDicomError, EOFError, ValueError, KeyError, TypeError, OSError, AttributeError) as e:
-        raise EcgFileError("不是有效的 DICOM 或 HL7 aECG 心电图文件") from e
+        raise EcgFileError(_("不是有效的 DICOM 或 HL7 aECG 心电图文件")) from e
     if sop_class not in ECG_SOP_CLASSES or "WaveformSequence" not in ds:
-        raise EcgFileError("DICOM 文件不是心电图波形（需要 12-Lead ECG Waveform Storage）")
+        raise EcgFileError(_("DICOM 文件不是心电图波形（需要 12-Lead ECG Waveform Storage）"))
     chosen = None
     for index, group in enumerate(ds.WaveformSequence):
         label = str(group.get("MultiplexGroupLabel", "")).upper()
@@ -139,12 +151,12 @@ def read_dicom(data: bytes) -> Recording:
             chosen = (index, group)
             break
     if chosen is None:
-        raise EcgFileError("DICOM 心电图中没有至少 8 个导联的节律波形")
+        raise EcgFileError(_("DICOM 心电图中没有至少 8 个导联的节律波形"))
     index, group = chosen
     try:
         raw = multiplex_array(ds, index, as_raw=True).T.astype(float)  # (channels, n)
     except (ValueError, KeyError, AttributeError, TypeError) as e:
-        raise EcgFileError("DICOM 心电图的波形数据不完整") from e
+        raise EcgFileError(_("DICOM 心电图的波形数据不完整")) from e
     rate = _check_shape(raw.shape[1], float(group.get("SamplingFrequency", 0) or 0))
     by_lead: dict[str, np.ndarray] = {}
     gains: dict[str, float] = {}
@@ -198,13 +210,13 @@ def _xsi_type(el: ET.Element) -> str:
 
 def read_aecg(data: bytes) -> Recording:
     if b"<!DOCTYPE" in data[:2048] or b"<!ENTITY" in data[:4096]:
-        raise EcgFileError("HL7 aECG 文件不能包含 DTD 或实体声明")
+        raise EcgFileError(_("HL7 aECG 文件不能包含 DTD 或实体声明"))
     try:
         root = ET.fromstring(data)
     except ET.ParseError as e:
-        raise EcgFileError("HL7 aECG 文件不是有效的 XML") from e
+        raise EcgFileError(_("HL7 aECG 文件不是有效的 XML")) from e
     if _local(root.tag) != "AnnotatedECG":
-        raise EcgFileError("XML 文件不是 HL7 aECG（AnnotatedECG）")
+        raise EcgFileError(_("XML 文件不是 HL7 aECG（AnnotatedECG）"))
     accession = ""
     for child in root:
         if _local(child.tag) == "id":
@@ -212,7 +224,7 @@ def read_aecg(data: bytes) -> Recording:
             break
     series = next((el for el in root.iter() if _local(el.tag) == "series"), None)
     if series is None:
-        raise EcgFileError("HL7 aECG 中没有波形序列（series）")
+        raise EcgFileError(_("HL7 aECG 中没有波形序列（series）"))
     rate = 0.0
     head_time = ""
     by_lead: dict[str, np.ndarray] = {}
@@ -250,14 +262,14 @@ def read_aecg(data: bytes) -> Recording:
         try:
             values = np.array(digits.split(), dtype=float)
         except ValueError as e:
-            raise EcgFileError(f"导联 {name} 的采样值不是数字") from e
+            raise EcgFileError(_("导联 %(lead)s 的采样值不是数字") % {"lead": name}) from e
         gains[name] = scale
         by_lead[name] = values + origin / scale
     if not by_lead:
-        raise EcgFileError("HL7 aECG 中没有可识别的导联")
+        raise EcgFileError(_("HL7 aECG 中没有可识别的导联"))
     lengths = {len(v) for v in by_lead.values()}
     if len(lengths) != 1:
-        raise EcgFileError("HL7 aECG 各导联的样本数不一致")
+        raise EcgFileError(_("HL7 aECG 各导联的样本数不一致"))
     rate_hz = _check_shape(lengths.pop(), rate)
     uv = min(gains.values())
     samples, uv = _quantise(_twelve({k: v * gains[k] / uv for k, v in by_lead.items()}), uv)

@@ -137,7 +137,7 @@ def receive_file(order_pk: int | Order, data: bytes, filename: str = "", *, acto
         mark_acquired(locked, actor=actor, at=recording.acquired_at, device=the_device)
         audit.record(actor, "create" if created else "update", "telemedicine_ecg", recording.pk, order=order.pk,
                      accession=order.accession_no, format=rec.source_format, seconds=round(rec.seconds, 1),
-                     hr=measurements.get("hr"))
+                     rate=measurements.get("rate"))
     return recording
 
 

@@ -17,7 +17,7 @@ def default_port() -> int:
     return int(os.environ.get("YIGONGTI_HL7_PORT") or DEFAULT_PORT)
 
 
-def make_server(host: str, port: int):
+def make_server(host: str, port: int, reuse_port: bool = False):
     """The listener applying messages through ``ingest`` (each connection's thread closes its database
     connection when the sender hangs up; on SQLite messages are applied one at a time)."""
     from django.db import connection
@@ -25,7 +25,8 @@ def make_server(host: str, port: int):
     from .ingest import ingest
     from .mllp import MllpServer
 
-    return MllpServer((host, port), ingest, on_close=_close_connection, serialize=connection.vendor == "sqlite")
+    return MllpServer((host, port), ingest, on_close=_close_connection, serialize=connection.vendor == "sqlite",
+                      reuse_port=reuse_port)
 
 
 def _close_connection() -> None:
@@ -42,12 +43,19 @@ def hl7():
 @hl7.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: all).")
 @click.option("--port", default=None, type=int, help=f"TCP port (default YIGONGTI_HL7_PORT, else {DEFAULT_PORT}).")
-def listen(host: str, port: int | None):
+@click.option("--processes", default=1, show_default=True,
+              help="Listener processes sharing the port (SO_REUSEPORT): one core each on PostgreSQL.")
+@click.option("--reuse-port", is_flag=True, hidden=True)
+def listen(host: str, port: int | None, processes: int = 1, reuse_port: bool = False):
     """Listen for ORU^R01 over MLLP and answer each message with an ACK."""
+    port = port or default_port()
+    if processes > 1:
+        _run_processes(host, port, processes)
+        return
     from yigongti.cli import _django
 
     _django()
-    server = make_server(host, port or default_port())
+    server = make_server(host, port, reuse_port=reuse_port)
 
     def stop(*_):
         raise KeyboardInterrupt
@@ -60,6 +68,26 @@ def listen(host: str, port: int | None):
         pass
     finally:
         server.server_close()
+
+
+def _run_processes(host: str, port: int, n: int) -> None:
+    """N listener processes on one port; a SIGTERM (or Ctrl-C) stops them all."""
+    import subprocess
+
+    cmd = [sys.executable, "-m", "yigongti", "hl7", "listen", "--host", host, "--port", str(port), "--reuse-port"]
+    children = [subprocess.Popen(cmd) for _ in range(n)]
+
+    def stop(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        for p in children:
+            p.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop_children(children)
 
 
 def split_messages(text: str) -> list[str]:

@@ -87,14 +87,16 @@ class _Connection(socketserver.BaseRequestHandler):
 
 
 class MllpServer(socketserver.ThreadingTCPServer):
-    """``serialize``: one message at a time across connections (SQLite has one writer anyway)."""
+    """``serialize``: one message at a time across connections (SQLite has one writer anyway); ``reuse_port``:
+    SO_REUSEPORT, so that ``yigongti hl7 listen --processes N`` runs N processes on one port (Linux)."""
 
     daemon_threads = True
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], handler: Handler, *, on_close: Callable[[], None] | None = None,
-                 serialize: bool = False, idle_timeout: float = 300.0):
+                 serialize: bool = False, idle_timeout: float = 300.0, reuse_port: bool = False):
         self.handler, self.on_close, self.idle_timeout = handler, on_close, idle_timeout
+        self.allow_reuse_port = reuse_port  # several listener processes on one port: the kernel spreads connections
         self._lock = threading.Lock() if serialize else None
         super().__init__(address, _Connection)
 

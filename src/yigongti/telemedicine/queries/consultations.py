@@ -167,3 +167,33 @@ def resident_panel(actor: Actor, resident) -> tuple[list[Row], str] | None:
         new = reverse("telemedicine:consultation_new")
         rows.append(Row(None, _("＋ 申请远程会诊"), f"{new}?resident={resident.pk}"))
     return rows, ""
+
+
+def home_panel(actor: Actor):
+    """The home page's consultations: waiting to be scheduled (the center), the specialist's open ones, and the
+    opinions that came back to the user's requests in the last three days (audited when it lists any)."""
+    from yigongti.orgs.home import Item, Panel
+
+    user = actor.user
+    if user is None or not can_read(user, Category.CLINICAL):
+        return None
+    counts = queue_counts(user)
+    url = reverse("telemedicine:consultations")
+    items = []
+    if center_ids_of(user):
+        items.append(Item(_("待安排的会诊申请"), f"{url}?tab=queue", counts["waiting"],
+                          tone="warning" if counts["waiting"] else "", testid="home-tm-consult-waiting"))
+    if counts["assigned"]:
+        items.append(Item(_("我的会诊（专家）"), f"{url}?tab=assigned", counts["assigned"], tone="primary",
+                          testid="home-tm-consult-assigned"))
+    since = timezone.now() - dt.timedelta(days=3)
+    answered = list(Consultation.objects.filter(requested_by_id=user.pk, status=S.ANSWERED, answered_at__gte=since)
+                    .select_related("resident").order_by("-answered_at")[:5])
+    if answered:
+        audit.record(actor, "list", "consultation", "", panel="home", ids=[c.pk for c in answered])
+    items += [Item(f"{c.resident.name} · {_('会诊意见')}", reverse("telemedicine:consultation", args=[c.pk]),
+                   timezone.localtime(c.answered_at).strftime("%m-%d %H:%M") if c.answered_at else "",
+                   testid=f"home-tm-consult-{c.pk}") for c in answered]
+    if not items:
+        return None
+    return Panel("telemedicine.consultations", _("远程会诊"), items=items, url=url)

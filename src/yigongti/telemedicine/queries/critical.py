@@ -51,6 +51,13 @@ def visible_to(user) -> QuerySet[CriticalValue]:
     return CriticalValue.objects.filter(visible_q(user))
 
 
+def open_count(user) -> tuple[int, int]:
+    """(open, of which unacknowledged) values this user may open: for home panels and badges."""
+    qs = visible_to(user).filter(status__in=rules.OPEN)
+    row = qs.aggregate(n=Count("id"), unack=Count("id", filter=Q(status__in=rules.UNACKNOWLEDGED)))
+    return row["n"], row["unack"]
+
+
 def may_list(user) -> bool:
     """Whether the user sees patients' critical values at all (clinicians, centers' readers, whoever was told)."""
     return can_read(user, Category.CLINICAL) or bool(center_ids(user)) or has_role(user, Role.FACILITY_ADMIN)
@@ -157,10 +164,10 @@ def stats(user, days: int = 30) -> dict:
     """The loop's rates over the last ``days`` days, overall and per ordering facility (counts only)."""
     since = timezone.now() - dt.timedelta(days=days)
     qs = stats_scope(user).filter(detected_at__gte=since)
-    overall = summary(qs)
     per: dict[str, list[rules.Row]] = {}
     for name, *times in qs.values_list("facility__name", *FIELDS).iterator(chunk_size=5000):
-        per.setdefault(name, []).append(row_of(*times))
+        per.setdefault(name, []).append(row_of(*times))  # one pass: the overall figures from the same rows
+    overall = rules.summarise(r for rows in per.values() for r in rows)
     facilities = sorted(((name, rules.summarise(rows)) for name, rows in per.items()),
                         key=lambda x: (-x[1].total, x[0]))
     by_kind = dict(qs.values_list("kind").annotate(n=Count("id")).order_by())

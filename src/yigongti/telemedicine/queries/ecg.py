@@ -21,8 +21,8 @@ from yigongti.orgs.permissions import Category, can, can_read, check_read
 from ..models import CenterKind, EcgRecording, Order, OrderStatus
 
 # the order of the measurements on the page, with their labels and units
-MEASURES = [("hr", _lazy("心率"), _lazy("次/分")), ("pr_ms", "PR", "ms"), ("qrs_ms", "QRS", "ms"),
-            ("qt_ms", "QT", "ms"), ("qtc_ms", "QTc", "ms"), ("axis_deg", _lazy("电轴"), "°")]
+MEASURES = [("rhythm", _lazy("心律"), ""), ("rate", _lazy("心率"), _lazy("次/分")), ("pr", "PR", "ms"),
+            ("qrs", "QRS", "ms"), ("qt", "QT", "ms"), ("qtc", "QTc", "ms"), ("axis", _lazy("电轴"), "°")]
 
 
 def _visible_orders(user):
@@ -95,7 +95,7 @@ class StSummary:
 
 def st_summary(recording: EcgRecording | None, threshold_mv: float = 0.1) -> StSummary:
     """Leads whose ST at J+60 ms is ≥ 0.1 mV up or down (assistance, the reader decides)."""
-    st = ((recording.measurements if recording is not None else {}) or {}).get("st_mv") or {}
+    st = ((recording.measurements if recording is not None else {}) or {}).get("st") or {}
     return StSummary([lead for lead, v in st.items() if v is not None and v >= threshold_mv and lead != "aVR"],
                      [lead for lead, v in st.items() if v is not None and v <= -threshold_mv and lead != "aVR"])
 

@@ -9,6 +9,8 @@ round trip to the PACS. The first look at a study's images by a user is audited 
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 import tempfile
 from dataclasses import dataclass
@@ -34,7 +36,10 @@ from ..permissions import member_of
 THUMB = 160
 PREVIEW = 768
 SIZES = (THUMB, PREVIEW)
+SHEET_COLS = 6
+SHEET_MAX = 120  # images on a study's sheet; the whole study is read in Orthanc's viewer
 AUDIT_WINDOW = 600  # seconds
+GRANT_TTL = 120  # seconds a user's checked access to a study's images is remembered (the images of one page)
 
 
 def cache_dir() -> Path:
@@ -57,12 +62,65 @@ def thumbnail_bytes(instance_id: str, size: int = THUMB, *, client: pacs.Orthanc
     if c is None:
         raise pacs.PacsError("PACS not configured")
     data = c.preview(instance_id, size)
+    _write(path, data)
+    return data
+
+
+def sheet_layout(n: int) -> tuple[int, int]:
+    """Columns and rows of a study's contact sheet of ``n`` images."""
+    n = max(1, min(n, SHEET_MAX))
+    cols = min(SHEET_COLS, n)
+    return cols, (n + cols - 1) // cols
+
+
+def tile_style(index: int, n: int) -> str:
+    """The CSS that shows tile ``index`` of the sheet in a square box of any size."""
+    cols, rows = sheet_layout(n)
+    col, row = index % cols, index // cols
+    x = 0 if cols == 1 else col * 100 / (cols - 1)
+    y = 0 if rows == 1 else row * 100 / (rows - 1)
+    return f"background-size:{cols * 100}% {rows * 100}%;background-position:{x:.4f}% {y:.4f}%"
+
+
+def _sheet_path(orthanc_id: str, instances: list[str]) -> Path:
+    digest = hashlib.blake2b("|".join(instances[:SHEET_MAX]).encode(), digest_size=8).hexdigest()
+    safe = "".join(ch for ch in orthanc_id if ch.isalnum() or ch == "-")[:64]
+    return cache_dir() / "sheets" / f"{safe}-{digest}.jpg"
+
+
+def sheet_bytes(orthanc_id: str, instances: list[str], *, client: pacs.Orthanc | None = None) -> bytes:
+    """All thumbnails of a study in one JPEG (``SHEET_COLS`` a row, ``THUMB`` px squares, black between), so a
+    page shows a study's thumbnails with one request, one scope check and one audit. Kept on disk."""
+    path = _sheet_path(orthanc_id, instances)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    from PIL import Image
+
+    shown = instances[:SHEET_MAX]
+    cols, rows = sheet_layout(len(shown))
+    sheet = Image.new("L", (cols * THUMB, rows * THUMB), 0)
+    for i, iid in enumerate(shown):
+        with Image.open(io.BytesIO(thumbnail_bytes(iid, THUMB, client=client))) as tile:
+            tile = tile.convert("L")
+            tile.thumbnail((THUMB, THUMB))
+            x = (i % cols) * THUMB + (THUMB - tile.width) // 2
+            y = (i // cols) * THUMB + (THUMB - tile.height) // 2
+            sheet.paste(tile, (x, y))
+    out = io.BytesIO()
+    sheet.save(out, "JPEG", quality=82, optimize=True)
+    data = out.getvalue()
+    _write(path, data)
+    return data
+
+
+def _write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
     with os.fdopen(fd, "wb") as f:
         f.write(data)
     os.replace(tmp, path)
-    return data
 
 
 # ---- who sees which study --------------------------------------------------------------------------------
@@ -105,28 +163,64 @@ def get_study_for(actor: Actor, pk: int, *, audit_read: bool = True) -> ImagingS
     if audit_read:
         audit.record(actor, "view", "telemedicine_imaging_study", study.pk,
                      order=study.order_id, resident=study.order.resident_id if study.order else None)
+    _grant(actor, study)
     return study
 
 
+def _grant_key(actor: Actor, study_pk: int) -> str:
+    return f"tm:img-grant:{actor.user_id}:{study_pk}"
+
+
+def _grant(actor: Actor, study: ImagingStudy) -> None:
+    cache.set(_grant_key(actor, study.pk), (study.orthanc_id, list(study.instances or []), study.order_id,
+                                            study.order.resident_id if study.order else None), GRANT_TTL)
+
+
+def _images_of(actor: Actor, study_pk: int) -> tuple[str, list[str]]:
+    """The study's Orthanc id and instances for an actor who may see it: the access checked by the page that
+    showed the study (remembered ``GRANT_TTL`` seconds), else checked now. The first look at a study's images is
+    audited, then at most once per ``AUDIT_WINDOW``."""
+    if actor.user is None:
+        raise NotFound(_("影像检查不存在或无权查看"))
+    granted = cache.get(_grant_key(actor, study_pk))
+    if granted is None:
+        study = get_study_for(actor, study_pk, audit_read=False)
+        granted = (study.orthanc_id, list(study.instances or []), study.order_id,
+                   study.order.resident_id if study.order else None)
+    orthanc_id, instances, order_id, resident_id = granted
+    if cache.add(f"tm:img-audit:{actor.user_id}:{study_pk}", 1, AUDIT_WINDOW):
+        audit.record(actor, "view", "telemedicine_imaging_images", study_pk, order=order_id, resident=resident_id)
+    return orthanc_id, instances
+
+
+def _unavailable() -> Exception:
+    from ..imaging import PacsUnavailable
+
+    return PacsUnavailable()
+
+
 def image_for(actor: Actor, study_pk: int, index: int, size: int) -> bytes:
-    """The ``index``-th image of a study (in reading order) as a JPEG, for an actor who may see the study. The
-    first image request of a user for a study is audited, then at most once per ``AUDIT_WINDOW``."""
+    """The ``index``-th image of a study (in reading order) as a JPEG of at most ``size`` px."""
     if size not in SIZES:
         raise NotFound(_("图像不存在"))
-    key = f"tm:img-audit:{actor.user_id}:{study_pk}"
-    first = cache.add(key, 1, AUDIT_WINDOW)
-    study = get_study_for(actor, study_pk, audit_read=False)
-    if not 0 <= index < len(study.instances):
+    _orthanc_id, instances = _images_of(actor, study_pk)
+    if not 0 <= index < len(instances):
         raise NotFound(_("图像不存在"))
-    if first:
-        audit.record(actor, "view", "telemedicine_imaging_images", study.pk, order=study.order_id,
-                     resident=study.order.resident_id if study.order else None)
     try:
-        return thumbnail_bytes(study.instances[index], size)
+        return thumbnail_bytes(instances[index], size)
     except pacs.PacsError:
-        from ..imaging import PacsUnavailable
+        raise _unavailable() from None
 
-        raise PacsUnavailable() from None
+
+def sheet_for(actor: Actor, study_pk: int) -> bytes:
+    """A study's thumbnails, one JPEG (``sheet_bytes``)."""
+    orthanc_id, instances = _images_of(actor, study_pk)
+    if not instances:
+        raise NotFound(_("图像不存在"))
+    try:
+        return sheet_bytes(orthanc_id, instances)
+    except (pacs.PacsError, OSError):  # OSError: Pillow could not read what the PACS rendered
+        raise _unavailable() from None
 
 
 # ---- lists and panels ------------------------------------------------------------------------------------
@@ -147,26 +241,36 @@ def studies_of(order: Order) -> list[ImagingStudy]:
 @dataclass
 class StudyView:
     study: ImagingStudy
-    thumbs: list[dict]  # {index, instance, url, large, key}
+    sheet_url: str
+    thumbs: list[dict]  # {index, instance, style (the tile of the sheet), large, key}
     keys: list[dict]
+    more: int  # images not on the sheet (see the viewer)
     viewer_url: str
     explorer_url: str
 
 
-def study_view(study: ImagingStudy) -> StudyView:
+def study_view(study: ImagingStudy, actor: Actor | None = None) -> StudyView:
+    """What a page shows of a study; with the actor who was allowed to see it, its images are granted too."""
     c = pacs.client()
+    if actor is not None and actor.user is not None:
+        _grant(actor, study)
     keys = set(study.key_instances or [])
+    instances = list(study.instances or [])
+    shown = instances[:SHEET_MAX]
     thumbs = []
-    for i, iid in enumerate(study.instances or []):
-        thumbs.append({"index": i, "instance": iid, "key": iid in keys,
-                       "url": reverse("telemedicine:imaging_image", args=[study.pk, i, THUMB]),
+    for i, iid in enumerate(shown):
+        thumbs.append({"index": i, "instance": iid, "key": iid in keys, "style": tile_style(i, len(shown)),
                        "large": reverse("telemedicine:imaging_image", args=[study.pk, i, PREVIEW])})
+    key_rows = [{"index": i, "instance": iid,
+                 "large": reverse("telemedicine:imaging_image", args=[study.pk, i, PREVIEW])}
+                for i, iid in enumerate(instances) if iid in keys]
     viewer = explorer = ""
     if c is not None:
         explorer = c.explorer_link(study.orthanc_id)
         series = _first_series(c, study)
         viewer = c.viewer_link(series) if series else ""
-    return StudyView(study, thumbs, [t for t in thumbs if t["key"]], viewer, explorer)
+    sheet = reverse("telemedicine:imaging_sheet", args=[study.pk]) if shown else ""
+    return StudyView(study, sheet, thumbs, key_rows, len(instances) - len(shown), viewer, explorer)
 
 
 def _first_series(c: pacs.Orthanc, study: ImagingStudy) -> str:
@@ -189,7 +293,7 @@ def order_panel(actor: Actor, order: Order) -> dict[str, Any]:
         audit.record(actor, "view", "telemedicine_imaging_study", studies[0].pk, order=order.pk,
                      studies=len(studies))
     user = actor.user
-    return {"pacs_configured": pacs.configured(), "studies": [study_view(s) for s in studies],
+    return {"pacs_configured": pacs.configured(), "studies": [study_view(s, actor) for s in studies],
             "may_match": bool(user and member_of(user, order.center_id)),
             "may_mark_keys": bool(user and member_of(user, order.center_id)),
             "unmatched_url": reverse("telemedicine:imaging_unmatched")}

@@ -70,14 +70,17 @@ def patient_groups(tags: list[str], department: str, question: str) -> frozenset
     return frozenset(groups | set(tags))
 
 
-def _patient(order: Order, on: dt.date) -> rules.Patient:
+def _patient(order: Order, on: dt.date, with_groups: bool = True) -> rules.Patient:
+    """The facts the rules ask of the patient; the groups (a query) only when some rule names one."""
     r = order.resident
-    tags = list(ResidentTag.objects.filter(resident_id=r.pk).values_list("tag", flat=True))
-    department = ""
-    if order.encounter is not None and order.encounter.department is not None:
-        department = order.encounter.department.name
-    return rules.Patient(rules.age_in_days(r.birth_date, on), r.sex,
-                         patient_groups(tags, department, order.clinical_question))
+    groups: frozenset[str] = frozenset()
+    if with_groups:
+        tags = list(ResidentTag.objects.filter(resident_id=r.pk).values_list("tag", flat=True))
+        department = ""
+        if order.encounter is not None and order.encounter.department is not None:
+            department = order.encounter.department.name
+        groups = patient_groups(tags, department, order.clinical_question)
+    return rules.Patient(rules.age_in_days(r.birth_date, on), r.sex, groups)
 
 
 def _rule(r: CriticalRule) -> rules.Rule:
@@ -161,17 +164,17 @@ def raise_lab_critical(result: LabResult, *, actor: Actor) -> CriticalValue | No
     """Decide by the community's rules (and the ordering facility's overrides) whether this lab value is
     critical; if so, open the loop and return the value (None otherwise). Sets the result's flag to LL/HH.
     Runs inside the caller's transaction (the HL7 message or the manual entry is applied whole)."""
-    order = (Order.objects.select_related("center__community__region", "resident", "facility", "ordered_by",
-                                          "encounter__department").get(pk=result.order_id))
-    if (done := CriticalValue.objects.filter(result_id=result.pk).first()) is not None:
-        return done  # the same result applied twice
+    order = result.order if LabResult.order.is_cached(result) else None  # the caller's locked order (HL7, manual)
+    if order is None or not Order.center.is_cached(order):
+        order = (Order.objects.select_related("center__community__region", "resident", "facility", "ordered_by",
+                                              "encounter__department").get(pk=result.order_id))
     now = timezone.now()
     on = timezone.localdate(result.observed_at or now)
     candidates = [_rule(r) for r in CriticalRule.objects.filter(community_id=order.center.community_id,
                                                                   analyte_id=result.analyte_id)]
     if not candidates:
         return None
-    patient = _patient(order, on)
+    patient = _patient(order, on, with_groups=any(r.patient_group for r in candidates))
     facilities = [order.facility_id] + ([order.facility.parent_id] if order.facility.parent_id else [])
     chosen = rules.choose_rule(candidates, patient, on, facilities)
     before = bool(chosen and chosen.first_only and CriticalValue.objects.filter(
@@ -182,6 +185,8 @@ def raise_lab_critical(result: LabResult, *, actor: Actor) -> CriticalValue | No
                              facilities, analyte.unit_factors or {}, had_critical_before=before)
     if verdict is None:
         return None
+    if (done := CriticalValue.objects.filter(result_id=result.pk).first()) is not None:
+        return done  # the same result applied twice
     flag = ResultFlag.CRITICAL_LOW if verdict.flag == "LL" else ResultFlag.CRITICAL_HIGH
     if result.flag != flag:
         LabResult.objects.filter(pk=result.pk).update(flag=flag)

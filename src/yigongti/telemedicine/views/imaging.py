@@ -34,14 +34,11 @@ def study(request: HttpRequest, pk: int) -> HttpResponse:
     s = q.get_study_for(actor, pk)
     member = q.is_imaging_member(request.user)
     return render(request, "telemedicine/imaging/study.html", {
-        "s": q.study_view(s), "pacs_configured": pacs.configured(), "may_match": member,
+        "s": q.study_view(s, actor), "pacs_configured": pacs.configured(), "may_match": member,
         "may_mark_keys": member and s.order is not None})
 
 
-@login_required
-@domain_errors_as_pages
-def image(request: HttpRequest, pk: int, index: int, size: int) -> HttpResponse:
-    data = q.image_for(Actor.from_request(request), pk, index, size)
+def _jpeg(request: HttpRequest, data: bytes) -> HttpResponse:
     etag = '"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"'
     if request.headers.get("If-None-Match") == etag:
         return HttpResponseNotModified()
@@ -49,6 +46,18 @@ def image(request: HttpRequest, pk: int, index: int, size: int) -> HttpResponse:
     resp["Cache-Control"] = "private, max-age=3600"
     resp["ETag"] = etag
     return resp
+
+
+@login_required
+@domain_errors_as_pages
+def image(request: HttpRequest, pk: int, index: int, size: int) -> HttpResponse:
+    return _jpeg(request, q.image_for(Actor.from_request(request), pk, index, size))
+
+
+@login_required
+@domain_errors_as_pages
+def sheet(request: HttpRequest, pk: int) -> HttpResponse:
+    return _jpeg(request, q.sheet_for(Actor.from_request(request), pk))
 
 
 @login_required
@@ -123,4 +132,5 @@ urlpatterns = [
     path("imaging/studies/<int:pk>/ignore/", ignore, name="imaging_ignore"),
     path("imaging/studies/<int:pk>/key-images/", key_images, name="imaging_key_images"),
     path("imaging/studies/<int:pk>/i/<int:index>/<int:size>.jpg", image, name="imaging_image"),
+    path("imaging/studies/<int:pk>/thumbnails.jpg", sheet, name="imaging_sheet"),
 ]

@@ -19,7 +19,7 @@ from yigongti.core.errors import DomainError, NotFound
 from yigongti.core.pages import domain_errors_as_pages, hx_or_full, paginate_params
 from yigongti.orgs.permissions import can
 
-from .. import workflow
+from .. import catalog, workflow
 from ..models import CriticalFinding, OrderStatus
 from ..queries import orders as queries
 from ..services import orders as services
@@ -121,7 +121,38 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("telemedicine:order", order.pk)
 
 
+@login_required
+@domain_errors_as_pages
+def catalogue(request: HttpRequest, pk: int) -> HttpResponse:
+    """The center's catalogue (items, mutual-recognition windows) and report templates; its director edits them."""
+    actor = Actor.from_request(request)
+    center = queries.center_for(actor, pk)
+    errors: dict = {}
+    if request.method == "POST":
+        what = request.POST.get("what", "")
+        try:
+            if what == "item":
+                catalog.save_item(center, catalog.ItemInput.from_form(request.POST), actor=actor)
+            elif what == "template":
+                catalog.save_template(center, catalog.TemplateInput.from_form(request.POST),
+                                      int(request.POST["pk"]) if request.POST.get("pk", "").isdigit() else None,
+                                      actor=actor)
+            elif what == "delete_template":
+                catalog.delete_template(center, int(request.POST.get("pk", "0") or 0), actor=actor)
+            messages.success(request, _("已保存"))
+            return redirect("telemedicine:catalogue", center.pk)
+        except DomainError as e:
+            if e.status == 403:
+                raise
+            errors = {"what": what, "message": e.message}
+    return render(request, "telemedicine/worklists/catalogue.html", {
+        "center": center, "items": list(center.items.order_by("code")), "errors": errors,
+        "templates": list(center.templates.select_related("item").order_by("name")),
+        "may_manage": can(request.user, "telemedicine.manage_center", center)})
+
+
 urlpatterns = [
+    path("<int:pk>/catalogue/", catalogue, name="catalogue"),
     path("", centers_index, name="centers"),
     path("<int:pk>/worklist/", worklist, name="worklist"),
     path("orders/<int:pk>/report/", report_form, name="report"),
