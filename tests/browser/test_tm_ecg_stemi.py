@@ -117,6 +117,13 @@ def test_village_ecg_read_as_stemi_acknowledged_and_sent_by_the_green_channel(co
     _fits(village, "order page with the ECG")
     assert EcgRecording.objects.filter(order=order).exists()
     _shot(village, "tm-ecg-village-phone")
+    village.get_by_test_id("ecg-full").click()  # the full page: fitted to the phone, the grid still calibrated
+    viewer = _drawn(village)
+    assert viewer.get_attribute("data-fit") == "1"
+    _fits(village, "ECG page")
+    village.get_by_test_id("ecg-fit").select_option("real")  # real millimetres: the drawing scrolls in its box
+    expect(viewer).to_have_attribute("data-fit", "0")
+    _fits(village, "ECG page at real size")
 
     # 3. the county ECG center's reader takes it from the worklist (急诊 first) and reads the 12 leads
     reader = as_user("center_reader")

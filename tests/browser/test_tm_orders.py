@@ -44,7 +44,7 @@ def test_village_doctor_orders_the_center_reads_and_the_result_is_recognised(cas
     from tests.telemedicine.conftest import build_centers
     from yigongti.telemedicine.models import Order, Recognition
 
-    centers = build_centers(cast)
+    build_centers(cast)
     village = as_user("village_doctor", PHONE)
     village.goto(f"/residents/{cast.resident.pk}/")
     village.get_by_text("＋ 开具检查检验申请").click()

@@ -3,6 +3,7 @@ measurements."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import numpy as np
@@ -84,7 +85,7 @@ def test_dicom_round_trip_keeps_samples_gain_and_ids():
     assert rec.source_format == "dicom" and rec.accession_no == "E26120200001" and rec.patient_id == "P0001"
     assert rec.sample_rate == 500 and rec.microvolts_per_unit == 2.5 and rec.leads == LEADS
     assert np.array_equal(rec.samples, samples)
-    assert rec.acquired_at is not None and rec.sop_instance_uid
+    assert type(rec.acquired_at) is dt.datetime and rec.acquired_at.tzinfo is not None and rec.sop_instance_uid
 
 
 def test_eight_lead_dicom_gets_the_limb_leads_derived_and_channels_in_any_order():

@@ -14,6 +14,7 @@ import io
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import (
+    UID,
     ComputedRadiographyImageStorage,
     CTImageStorage,
     DigitalXRayImageStorageForPresentation,
@@ -61,7 +62,7 @@ def head_pixels(size: int = 128, z: float = 0.5, seed: int = 0) -> np.ndarray:
     return np.clip(img + 1024, 0, 4095).astype(np.uint16)
 
 
-def _uid(*parts: object) -> str:
+def _uid(*parts: object) -> UID:
     return generate_uid(entropy_srcs=[str(p) for p in parts])
 
 
@@ -73,7 +74,7 @@ def instance(accession_no: str, patient_id: str, patient_name: str, modality: st
     if modality not in SOP_CLASS:
         raise ValueError(f"unsupported modality {modality!r}")
     when = when or dt.datetime(2026, 1, 1, 9, 0)
-    study_uid = study_uid or _uid("study", accession_no, patient_id)
+    study_uid = UID(study_uid) if study_uid else _uid("study", accession_no, patient_id)
     series_uid = _uid("series", study_uid, modality)
     sop_uid = _uid("sop", series_uid, index)
     sop_class = SOP_CLASS[modality]

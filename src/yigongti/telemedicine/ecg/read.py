@@ -184,10 +184,11 @@ def read_dicom(data: bytes) -> Recording:
         from pydicom.valuerep import DT
 
         try:
-            when = DT(stamp)
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=dt.UTC)
-        except ValueError:
+            parsed = DT(stamp)
+            # a plain datetime (pydicom's DT prints as the DICOM string, which a database driver would send)
+            when = dt.datetime(parsed.year, parsed.month, parsed.day, parsed.hour, parsed.minute, parsed.second,
+                               parsed.microsecond, tzinfo=parsed.tzinfo or dt.UTC)
+        except (ValueError, TypeError):
             when = None
     return Recording("dicom", samples, rate, uv, sop_instance_uid=str(ds.get("SOPInstanceUID", "")),
                      accession_no=str(ds.get("AccessionNumber", "")), patient_id=str(ds.get("PatientID", "")),

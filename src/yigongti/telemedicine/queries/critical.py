@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.core.cache import cache
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,7 +18,7 @@ from yigongti.core import audit
 from yigongti.core.actor import Actor
 from yigongti.core.errors import NotFound
 from yigongti.core.scoping import scope_for
-from yigongti.orgs.models import Role
+from yigongti.orgs.models import Facility, Role
 from yigongti.orgs.permissions import Category, can_read, check_read, has_role
 
 from .. import critical as rules
@@ -33,27 +34,34 @@ def center_ids(user) -> list[int]:
     return list(CenterMember.objects.filter(user_id=user.pk).values_list("center_id", flat=True))
 
 
-def visible_q(user) -> Q:
-    """The critical values this user may open (person-level)."""
+def _facilities(user) -> list[int]:
+    """The ordering facilities whose values a clinician sees: their own, and for a township its villages'."""
+    if not has_role(user, *CLINICAL_ROLES) or user.facility_id is None:
+        return []
+    return [user.facility_id, *Facility.objects.filter(parent_id=user.facility_id).values_list("pk", flat=True)]
+
+
+def visible_to(user, where: Q | None = None) -> QuerySet[CriticalValue]:
+    """The critical values this user may open (person-level), among those ``where`` selects.
+
+    One branch per reason (told, at the ordering facility, reading for the center), each filtered by ``where``
+    so that it can use its own index, joined by UNION: an OR across them would scan the table."""
     if user is None or not getattr(user, "is_authenticated", False):
-        return Q(pk__in=[])
-    told = Q(notified_to_id=user.pk) | Q(Exists(CriticalEvent.objects.filter(critical=OuterRef("pk"),
-                                                                             to_id=user.pk)))
-    q = told
-    if has_role(user, *CLINICAL_ROLES) and user.facility_id is not None:
-        q |= Q(facility_id=user.facility_id) | Q(facility__parent_id=user.facility_id)
+        return CriticalValue.objects.none()
+    base = CriticalValue.objects.filter(where or Q())
+    branches = [base.filter(notified_to_id=user.pk),
+                base.filter(pk__in=CriticalEvent.objects.filter(to_id=user.pk).values("critical_id"))]
+    if facilities := _facilities(user):
+        branches.append(base.filter(facility_id__in=facilities))
     if centers := center_ids(user):
-        q |= Q(order__center_id__in=centers)
-    return q
-
-
-def visible_to(user) -> QuerySet[CriticalValue]:
-    return CriticalValue.objects.filter(visible_q(user))
+        branches.append(base.filter(order__center_id__in=centers))
+    pks = [b.values("pk") for b in branches]
+    return CriticalValue.objects.filter(pk__in=pks[0].union(*pks[1:]))
 
 
 def open_count(user) -> tuple[int, int]:
     """(open, of which unacknowledged) values this user may open: for home panels and badges."""
-    qs = visible_to(user).filter(status__in=rules.OPEN)
+    qs = visible_to(user, Q(status__in=rules.OPEN))
     row = qs.aggregate(n=Count("id"), unack=Count("id", filter=Q(status__in=rules.UNACKNOWLEDGED)))
     return row["n"], row["unack"]
 
@@ -70,7 +78,7 @@ def _rows(qs: QuerySet[CriticalValue]) -> QuerySet[CriticalValue]:
 def open_for(actor: Actor, limit: int = 100) -> list[CriticalValue]:
     """The user's open values, unacknowledged first, the most overdue first (audited as one list read)."""
     user = actor.user
-    qs = _rows(visible_to(user).filter(status__in=rules.OPEN))
+    qs = _rows(visible_to(user, Q(status__in=rules.OPEN)))
     unack = list(qs.filter(status__in=rules.UNACKNOWLEDGED).order_by("ack_due_at", "id")[:limit])
     rest = list(qs.exclude(status__in=rules.UNACKNOWLEDGED).order_by("-detected_at", "id")[:limit])
     rows = unack + rest
@@ -101,7 +109,7 @@ class Filter:
 def recent_for(actor: Actor, f: Filter, limit: int = 100) -> list[CriticalValue]:
     """The values the user may open, of the last ``f.days`` days (newest first)."""
     since = timezone.now() - dt.timedelta(days=f.days)
-    qs = visible_to(actor.user).filter(detected_at__gte=since)
+    qs = visible_to(actor.user, Q(detected_at__gte=since))
     if f.status == "open":
         qs = qs.filter(status__in=rules.OPEN)
     elif f.status:
@@ -120,7 +128,7 @@ def get_for(actor: Actor, pk: int) -> CriticalValue:
     cv = (_rows(CriticalValue.objects.filter(pk=pk)).select_related("order__center", "result__analyte",
                                                                       "acknowledged_by", "action_by", "closed_by")
           .first())
-    if cv is None or (user is not None and not visible_to(user).filter(pk=pk).exists()):
+    if cv is None or (user is not None and not visible_to(user, Q(pk=pk)).exists()):
         raise NotFound(_("危急值不存在或无权访问"))
     told = user is not None and (cv.notified_to_id == user.pk or cv.events.filter(to_id=user.pk).exists())
     if not told:
@@ -136,15 +144,16 @@ def events_of(cv: CriticalValue) -> list[CriticalEvent]:
 # ---- counts (managers, the bureau, the centers) ----------------------------------------------------------
 
 
-def stats_scope(user) -> QuerySet[CriticalValue]:
-    """The values a user's counts cover: the region scope (managers, the bureau, the city), the centers' values
-    (their readers), the user's facility (clinicians)."""
-    qs = CriticalValue.objects.all()
+def stats_scope(user, where: Q | None = None) -> tuple[str, QuerySet[CriticalValue]]:
+    """(cache key, values) a user's counts cover: the region scope (managers, the bureau, the city), the centers'
+    values (their readers), what the user may open (clinicians)."""
+    qs = CriticalValue.objects.filter(where or Q())
     if has_role(user, *COUNT_ROLES):
-        return scope_for(user).filter(qs)
+        scope = scope_for(user)
+        return f"scope:{','.join(scope.prefixes or ('*',))}", scope.filter(qs)
     if centers := center_ids(user):
-        return qs.filter(order__center_id__in=centers)
-    return qs.filter(visible_q(user))
+        return f"centers:{','.join(map(str, sorted(centers)))}", qs.filter(order__center_id__in=centers)
+    return f"user:{getattr(user, 'pk', '')}", visible_to(user, where)
 
 
 def row_of(detected_at, notified_at, ack_due_at, acknowledged_at, action_at, closed_at, level) -> rules.Row:
@@ -160,10 +169,23 @@ def summary(qs: QuerySet[CriticalValue]) -> rules.Summary:
     return rules.summarise(row_of(*r) for r in qs.values_list(*FIELDS).iterator(chunk_size=5000))
 
 
+STATS_SECONDS = 30  # the rates may lag by this much; the lists above them never do
+
+
 def stats(user, days: int = 30) -> dict:
-    """The loop's rates over the last ``days`` days, overall and per ordering facility (counts only)."""
+    """The loop's rates over the last ``days`` days, overall and per ordering facility (counts only), cached
+    briefly per scope (a page must not re-aggregate a month of values on every load)."""
     since = timezone.now() - dt.timedelta(days=days)
-    qs = stats_scope(user).filter(detected_at__gte=since)
+    key, qs = stats_scope(user, Q(detected_at__gte=since))
+    cache_key = f"tm:critical_stats:{key}:{days}"
+    if (hit := cache.get(cache_key)) is not None:
+        return hit
+    out = _stats(qs, days)
+    cache.set(cache_key, out, STATS_SECONDS)
+    return out
+
+
+def _stats(qs: QuerySet[CriticalValue], days: int) -> dict:
     per: dict[str, list[rules.Row]] = {}
     for name, *times in qs.values_list("facility__name", *FIELDS).iterator(chunk_size=5000):
         per.setdefault(name, []).append(row_of(*times))  # one pass: the overall figures from the same rows
