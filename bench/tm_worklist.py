@@ -5,6 +5,8 @@ county's orders.
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/h_orders python bench/tm_worklist.py load 30000 --scale-to 450000
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/h_orders python bench/tm_worklist.py run -n 40
 
+(``scale 30000 --scale-to 450000`` repeats only the copying step on a demo already loaded.)
+
 ``load`` builds the demo county (its telemedicine step makes the centers, the catalogue, a year of orders with
 reports, lab results and critical values, and the demo day's live worklists). With ``--scale-to`` the orders
 (and the critical values) are then copied, with fresh accession numbers and times spread over the same year,
@@ -60,7 +62,7 @@ def _scale(target_population: int, population: int) -> None:
                     "ORDER BY ordinal_position")
         cols = [r[0] for r in cur.fetchall()]
         times = {"ordered_at", "acquired_at", "started_at", "reported_at", "reviewed_at", "due_at"}
-        select = ", ".join(f"{c} - make_interval(mins => (k * 997) % 1440)" if c in times else c for c in cols)
+        select = ", ".join(f"{c} - make_interval(mins => (k * 997) %% 1440)" if c in times else c for c in cols)
         cur.execute("SELECT max(id) FROM telemedicine_order")
         top = cur.fetchone()[0] or 0
         cur.execute(f"INSERT INTO telemedicine_order (accession_no, idempotency_key, {', '.join(cols)}) "
@@ -71,7 +73,7 @@ def _scale(target_population: int, population: int) -> None:
                     "ORDER BY ordinal_position")
         ccols = [r[0] for r in cur.fetchall()]
         ctimes = {"detected_at", "notified_at", "ack_due_at", "acknowledged_at", "action_at", "closed_at"}
-        cselect = ", ".join(f"cv.{c} - make_interval(mins => (k * 997) % 1440)" if c in ctimes else f"cv.{c}"
+        cselect = ", ".join(f"cv.{c} - make_interval(mins => (k * 997) %% 1440)" if c in ctimes else f"cv.{c}"
                             for c in ccols)
         cur.execute(f"INSERT INTO telemedicine_criticalvalue (order_id, {', '.join(ccols)}) "
                     f"SELECT o.id, {cselect} FROM telemedicine_criticalvalue cv "
@@ -181,11 +183,21 @@ def main() -> None:
     lp = sub.add_parser("load")
     lp.add_argument("population", type=int, nargs="?", default=30000)
     lp.add_argument("--scale-to", type=int, default=None)
+    sp = sub.add_parser("scale", help="only the copying step, on a demo already loaded")
+    sp.add_argument("population", type=int)
+    sp.add_argument("--scale-to", type=int, default=450000)
     rp = sub.add_parser("run")
     rp.add_argument("-n", type=int, default=40)
     args = ap.parse_args()
     if args.cmd == "load":
         load(args.population, args.scale_to)
+    elif args.cmd == "scale":
+        setup_django()
+        t0 = time.perf_counter()
+        _scale(args.scale_to, args.population)
+        n, open_, cv, cv_open = _counts()
+        print(f"{n:,} orders ({open_:,} open), {cv:,} critical values ({cv_open:,} not closed); "
+              f"{time.perf_counter() - t0:.0f} s")
     else:
         run(args.n)
 

@@ -5,6 +5,36 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = os.environ.get("YIGONGTI_CHROMIUM", "/usr/bin/chromium")
+
+
+def _serial_live_server_on_sqlite() -> None:
+    """On SQLite the test database lives in memory and the live server's threads share its one connection, so
+    two requests the browser makes at once (a photo and the next page) would interleave their statements on it
+    (seen: ``UNIQUE constraint failed: core_auditevent.seq``). There the server answers one request at a time;
+    on PostgreSQL every thread has its own connection and the server stays threaded."""
+    import threading
+
+    from django.conf import settings
+    from django.core.servers.basehttp import ThreadedWSGIServer
+    from django.test.testcases import LiveServerThread
+
+    class SerialApp(ThreadedWSGIServer):
+        """Threaded (keep-alive connections stay open side by side), one request inside the app at a time."""
+
+        lock = threading.Lock()
+
+        def set_app(self, application):
+            def serial(environ, start_response):
+                with self.lock:
+                    return application(environ, start_response)
+
+            super().set_app(serial)
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        LiveServerThread.server_class = SerialApp
+
+
+_serial_live_server_on_sqlite()
 ARTIFACTS = Path(os.environ.get("YIGONGTI_TEST_ARTIFACTS", "test-artifacts"))
 
 

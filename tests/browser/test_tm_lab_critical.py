@@ -78,3 +78,31 @@ def test_a_critical_potassium_over_hl7_escalates_and_the_county_duty_doctor_clos
     assert cv.status == "closed" and cv.acknowledged_by == table.reader and cv.action_kind == "call"
     kinds = set(cv.events.values_list("kind", flat=True))  # (the sweep's events carry the moved clock's time)
     assert {"detected", "notified", "escalated", "acknowledged", "action", "closed"} <= kinds
+
+
+def test_a_township_doctor_enters_a_small_analysers_results_on_a_phone(table, page):
+    from tests.browser.conftest import login_through_form
+    from tests.telemedicine.conftest import make_order
+    from yigongti.telemedicine.models import CriticalValue
+
+    cast = table.cast
+    order = make_order(table, "CBC", by=cast.township_doctor, resident=cast.resident)
+    login_through_form(page, "township_doctor")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/centers/orders/{order.pk}/")
+    expect(page.get_by_test_id("no-results")).to_be_visible()
+    page.get_by_test_id("enter-results").click()
+    expect(page.get_by_test_id("entry-form")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.fill("#v-WBC", "abc")
+    page.get_by_test_id("save-results").click()
+    expect(page.locator(".invalid-feedback").first).to_contain_text("请填写数值")
+    page.fill("#v-WBC", "6.1")
+    page.fill("#v-HGB", "4.1")
+    page.select_option("select[name=unit_HGB]", "g/dL")
+    page.fill("#v-PLT", "210")
+    page.get_by_test_id("save-results").click()
+    expect(page.locator("[data-testid=lab-results] [data-analyte=HGB]")).to_have_attribute("data-flag", "LL")
+    expect(page.get_by_test_id("order-criticals")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert CriticalValue.objects.get(order=order).notified_to == cast.township_doctor

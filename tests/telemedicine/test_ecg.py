@@ -135,6 +135,8 @@ def test_ecg_page_and_samples_for_the_center_reader(centers, ecg_order, client, 
     start = html.index('id="ecg-meta" type="application/json">') + len('id="ecg-meta" type="application/json">')
     meta = json.loads(html[start:html.index("</script>", start)])
     assert meta["leads"][:3] == ["I", "II", "III"] and meta["rate"] == 500 and meta["uv"] == 2.5
+    embedded = np.frombuffer(base64.b64decode(meta["data"]), dtype="<i2").reshape(12, -1)
+    assert np.array_equal(embedded, np.frombuffer(bytes(rec.samples), dtype="<i2").reshape(12, -1))
     samples = client.get(meta["samples_url"])
     assert samples.status_code == 200 and samples["Content-Type"] == "application/octet-stream"
     arr = np.frombuffer(samples.content, dtype="<i2").reshape(12, -1)

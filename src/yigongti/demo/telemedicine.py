@@ -18,6 +18,7 @@ imaging studies are rows, and a handful of synthetic DICOM studies go to Orthanc
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -40,6 +41,7 @@ from yigongti.orgs.models import Department, Facility, Role, Staff, User
 from yigongti.orgs.services import create_account
 from yigongti.telemedicine import critical as rules
 from yigongti.telemedicine import workflow
+from yigongti.telemedicine.critical import Rule
 from yigongti.telemedicine.models import (
     PRIORITY,
     Analyte,
@@ -97,7 +99,7 @@ class _World:
     panels: dict[str, list[Analyte]]
     templates: dict[str, ReportTemplate]
     findings: dict[str, CriticalFinding]
-    rules: list[rules.Rule]
+    rules: list[Rule]
     readers: dict[str, User]  # username → account
     orderer: dict[int, User]  # facility pk → the account that orders there
     director: dict[int, list[User]]  # facility pk → its FACILITY_ADMIN accounts
@@ -106,7 +108,13 @@ class _World:
     facilities: dict[int, Facility]
     lead: Facility
     people: list[Any]
-    specialties: dict[str, int | None] = field(default_factory=dict)
+    by_analyte: dict[str, list[Rule]] = field(default_factory=dict)
+
+    def rules_of(self, code: str) -> list[Rule]:
+        if not self.by_analyte:
+            for r in self.rules:
+                self.by_analyte.setdefault(r.analyte, []).append(r)
+        return self.by_analyte.get(code, [])
 
 
 def _accounts(ctx: DemoContext) -> dict[str, User]:
@@ -682,7 +690,7 @@ def _lab(rng: np.random.Generator, w: _World, o: _O, icd: str, typ: str, age: in
             flag = "L"
         elif a.ref_high is not None and value > a.ref_high:
             flag = "H"
-        verdict = rules.evaluate(value, "", a.unit, [r for r in w.rules if r.analyte == a.code], patient, on,
+        verdict = rules.evaluate(value, "", a.unit, w.rules_of(a.code), patient, on,
                                  facilities, a.unit_factors or {})
         if verdict is not None:
             flag = verdict.flag
@@ -838,7 +846,7 @@ def _live(ctx: DemoContext, rng: np.random.Generator, w: _World, plan: _Plan, no
         patient = rules.Patient(rules.age_in_days(people[rid - 1].birth, ctx.today), people[rid - 1].sex)
         for a in w.panels["CHEM"]:
             value = values[a.code]
-            verdict = rules.evaluate(value, "", a.unit, [r for r in w.rules if r.analyte == a.code], patient,
+            verdict = rules.evaluate(value, "", a.unit, w.rules_of(a.code), patient,
                                      ctx.today, [int(tdoc.facility_id or 0)])
             flag = verdict.flag if verdict else ("H" if a.ref_high is not None and value > a.ref_high else "N")
             o.results.append((a, value, flag))
@@ -859,7 +867,7 @@ def _live(ctx: DemoContext, rng: np.random.Generator, w: _World, plan: _Plan, no
         a = w.panels["TROP"][0]
         value = Decimal("2.365")
         patient = rules.Patient(rules.age_in_days(people[rid - 1].birth, ctx.today), people[rid - 1].sex)
-        verdict = rules.evaluate(value, "", a.unit, [r for r in w.rules if r.analyte == a.code], patient, ctx.today,
+        verdict = rules.evaluate(value, "", a.unit, w.rules_of(a.code), patient, ctx.today,
                                  [int(other.facility_id or 0)])
         o.results.append((a, value, verdict.flag if verdict else "H"))
         if verdict:
@@ -956,6 +964,7 @@ def _report_text(w: _World, o: _O, rng: np.random.Generator) -> tuple[str, str, 
     return findings, spec[5], structured, t.pk
 
 
+@functools.cache  # per process: the tests build the demo several times (the arrays are never written to)
 def _ecg_templates(n_normal: int = 2) -> dict[str, list[tuple[np.ndarray, int, float, dict]]]:
     """A few simulated recordings per pattern (the simulator is the app's); each recording varies one."""
     try:

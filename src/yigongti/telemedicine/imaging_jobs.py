@@ -17,9 +17,12 @@ SYNC = "telemedicine.sync_studies"
 
 @job_handler(SYNC)
 def run_sync(job) -> dict:
-    from .imaging import sync_studies
+    from .imaging import PacsUnavailable, sync_studies
 
-    return {"studies": sync_studies()}
+    try:
+        return {"studies": sync_studies()}
+    except PacsUnavailable as e:  # the PACS is down: the next minute's job tries again
+        return {"studies": 0, "error": e.message}
 
 
 @recurring

@@ -72,10 +72,10 @@ def may_list(user) -> bool:
 
 
 def _rows(qs: QuerySet[CriticalValue]) -> QuerySet[CriticalValue]:
-    return qs.select_related("resident", "facility", "order__item", "notified_to", "finding")
+    return qs.select_related("resident", "facility", "finding", "order")
 
 
-def open_for(actor: Actor, limit: int = 100) -> list[CriticalValue]:
+def open_for(actor: Actor, limit: int = 50) -> list[CriticalValue]:
     """The user's open values, unacknowledged first, the most overdue first (audited as one list read)."""
     user = actor.user
     qs = _rows(visible_to(user, Q(status__in=rules.OPEN)))
@@ -106,7 +106,7 @@ class Filter:
                    kind if kind in ("lab", "ecg", "imaging", "pathology") else "", days)
 
 
-def recent_for(actor: Actor, f: Filter, limit: int = 100) -> list[CriticalValue]:
+def recent_for(actor: Actor, f: Filter, limit: int = 50) -> list[CriticalValue]:
     """The values the user may open, of the last ``f.days`` days (newest first)."""
     since = timezone.now() - dt.timedelta(days=f.days)
     qs = visible_to(actor.user, Q(detected_at__gte=since))
@@ -125,7 +125,7 @@ def recent_for(actor: Actor, f: Filter, limit: int = 100) -> list[CriticalValue]
 def get_for(actor: Actor, pk: int) -> CriticalValue:
     """One value with its events, if the user may open it (audited)."""
     user = actor.user
-    cv = (_rows(CriticalValue.objects.filter(pk=pk)).select_related("order__center", "result__analyte",
+    cv = (_rows(CriticalValue.objects.filter(pk=pk)).select_related("order__center", "order__item", "result__analyte",
                                                                       "acknowledged_by", "action_by", "closed_by")
           .first())
     if cv is None or (user is not None and not visible_to(user, Q(pk=pk)).exists()):

@@ -1,10 +1,12 @@
 """Scoped, audited reads of ECG recordings: whoever may see the order (the patient's scope, the readers of the
 ECG center, the ordering facility) and whose role reads clinical records sees its recording; every look is an
 audit event. The samples go to the browser as they are stored (int16, little-endian, lead after lead) with the
-gain beside them, so the 12 leads of 10 s are 120 KB and need no conversion on the server."""
+gain beside them, so the 12 leads of 10 s are 120 KB (160 KB as base64 in the page) and need no conversion on
+the server."""
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,8 +61,7 @@ def ecg_order_for(actor: Actor, pk: Any) -> Order:
 
 def recording_for(actor: Actor, order_pk: Any, *, part: str = "page", samples: bool = True) -> EcgRecording:
     """The recording of an ECG order with its order (one query), audited (``part``: the page, the samples, the
-    API); ``samples=False`` leaves the 120 KB of samples in the database (the page draws them from its own
-    request)."""
+    API); ``samples=False`` leaves the 120 KB of samples in the database (the API's metadata)."""
     related = ("ecg",) if part in ("samples", "api_samples", "naive") else (*PAGE_RELATED, "ecg")
     order = _fetch(actor, order_pk, *related, defer=() if samples else ("ecg__samples",))
     try:
@@ -75,11 +76,16 @@ def samples_bytes(recording: EcgRecording) -> bytes:
     return bytes(recording.samples)
 
 
-def meta(recording: EcgRecording) -> dict[str, Any]:
-    """What the drawing needs besides the samples (the JSON the page embeds)."""
-    return {"leads": recording.leads, "rate": recording.sample_rate, "n": recording.n_samples,
-            "uv": recording.microvolts_per_unit, "version": int(recording.acquired_at.timestamp()),
-            "samples_url": reverse("telemedicine:ecg_samples", args=[recording.order_id])}
+def meta(recording: EcgRecording, *, embed: bool = True) -> dict[str, Any]:
+    """What the drawing needs (the JSON the page embeds): the leads, the rate, the gain and the samples as base64
+    of the stored int16 (160 KB of text: one request draws the page, no second round trip from a village's
+    mobile link); without ``embed`` the browser fetches them from ``samples_url``."""
+    out: dict[str, Any] = {"leads": recording.leads, "rate": recording.sample_rate, "n": recording.n_samples,
+                           "uv": recording.microvolts_per_unit,
+                           "samples_url": reverse("telemedicine:ecg_samples", args=[recording.order_id])}
+    if embed:
+        out["data"] = base64.b64encode(samples_bytes(recording)).decode("ascii")
+    return out
 
 
 def measurement_rows(recording: EcgRecording | None) -> list[dict[str, Any]]:

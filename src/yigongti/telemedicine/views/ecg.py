@@ -23,7 +23,7 @@ from ..queries import ecg as q
 @login_required
 @domain_errors_as_pages
 def ecg_page(request: HttpRequest, pk: int) -> HttpResponse:
-    recording = q.recording_for(Actor.from_request(request), pk, samples=False)
+    recording = q.recording_for(Actor.from_request(request), pk)
     return render(request, "telemedicine/ecg/page.html", {
         "order": recording.order, "ecg": recording, "ecg_meta": q.meta(recording),
         "ecg_measurements": q.measurement_rows(recording), "ecg_st": q.st_summary(recording)})

@@ -4,11 +4,9 @@ an image, the imaging center's unmatched list with manual match, and the 同步 
 
 from __future__ import annotations
 
-import hashlib
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -38,26 +36,31 @@ def study(request: HttpRequest, pk: int) -> HttpResponse:
         "may_mark_keys": member and s.order is not None})
 
 
-def _jpeg(request: HttpRequest, data: bytes) -> HttpResponse:
-    etag = '"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"'
-    if request.headers.get("If-None-Match") == etag:
-        return HttpResponseNotModified()
-    resp = HttpResponse(data, content_type="image/jpeg")
-    resp["Cache-Control"] = "private, max-age=3600"
-    resp["ETag"] = etag
-    return resp
+def _jpeg(data: bytes) -> HttpResponse:
+    # no browser cache (core.nostore: patients' images on a shared terminal); the platform's disk cache serves it
+    return HttpResponse(data, content_type="image/jpeg")
+
+
+def _unavailable(e: imaging.PacsUnavailable) -> HttpResponse:
+    return HttpResponse(e.message, status=503, content_type="text/plain; charset=utf-8")
 
 
 @login_required
 @domain_errors_as_pages
 def image(request: HttpRequest, pk: int, index: int, size: int) -> HttpResponse:
-    return _jpeg(request, q.image_for(Actor.from_request(request), pk, index, size))
+    try:
+        return _jpeg(q.image_for(Actor.from_request(request), pk, index, size))
+    except imaging.PacsUnavailable as e:
+        return _unavailable(e)
 
 
 @login_required
 @domain_errors_as_pages
 def sheet(request: HttpRequest, pk: int) -> HttpResponse:
-    return _jpeg(request, q.sheet_for(Actor.from_request(request), pk))
+    try:
+        return _jpeg(q.sheet_for(Actor.from_request(request), pk))
+    except imaging.PacsUnavailable as e:
+        return _unavailable(e)
 
 
 @login_required

@@ -1,5 +1,6 @@
 /* The 12-lead ECG on a calibrated grid (25 mm/s, 10 mm/mV; 1 mm small squares, 5 mm large), drawn on a canvas
-   from the recording's int16 samples (fetched as they are stored: little-endian, lead after lead) and its gain.
+   from the recording's int16 samples (embedded in the page as base64, or fetched, as they are stored:
+   little-endian, lead after lead) and its gain.
    Layouts: the standard 3 × 4 of 2.5 s with a 10 s rhythm strip of lead II, or the 12 leads of 10 s one under
    the other. Size: real millimetres (CSS mm) or fitted to the width of the screen (the grid scales with the
    waveform, so the squares still measure 0.04 s and 0.1 mV). Every row starts with a 1 mV calibration pulse.
@@ -20,6 +21,12 @@
     var view = new DataView(buffer), out = new Int16Array(buffer.byteLength / 2);
     for (var i = 0; i < out.length; i++) out[i] = view.getInt16(2 * i, true);
     return out;
+  }
+
+  function fromBase64(text) {  // the samples embedded in the page
+    var bin = atob(text), bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    return bytes.buffer;
   }
 
   function median(arr, from, to) {
@@ -144,10 +151,12 @@
     if (!source) return;
     var meta = JSON.parse(source.textContent);
     if (root.hasAttribute("data-layout")) meta.layout = root.getAttribute("data-layout");
-    fetch(meta.samples_url, { credentials: "same-origin" }).then(function (resp) {
-      if (!resp.ok) throw new Error(String(resp.status));
-      return resp.arrayBuffer();
-    }).then(function (buffer) {
+    var got = meta.data ? Promise.resolve(fromBase64(meta.data)) :
+      fetch(meta.samples_url, { credentials: "same-origin" }).then(function (resp) {
+        if (!resp.ok) throw new Error(String(resp.status));
+        return resp.arrayBuffer();
+      });
+    got.then(function (buffer) {
       var viewer = new Viewer(root, meta, toInt16(buffer));
       if (meta.layout) viewer.layout = meta.layout;
       controls(viewer);
