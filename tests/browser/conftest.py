@@ -31,7 +31,7 @@ def _serial_live_server_on_sqlite() -> None:
             super().set_app(serial)
 
     if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-        LiveServerThread.server_class = SerialApp
+        LiveServerThread.server_class = SerialApp  # type: ignore[attr-defined]  # the stubs omit it
 
 
 _serial_live_server_on_sqlite()
