@@ -246,8 +246,7 @@ def _advance(order: Order, statuses: list[str], now: dt.datetime, *, actor: Acto
 
 def lock_order(accession_candidates: Sequence[str]) -> Order | None:
     # the relations the critical-value loop reads too (services.critical uses this order, not a fresh fetch)
-    related = ("item", "resident", "center__community__region", "ordered_by__staff", "facility",
-               "encounter__department")
+    related = ("item", "resident", "center", "ordered_by__staff", "facility")
     return (Order.objects.select_for_update(of=("self",)).select_related(*related)
             .filter(accession_no__in=list(accession_candidates)).first())
 
