@@ -212,7 +212,8 @@ class WorklistRow:
 
 WORKLIST_COLUMNS = ("id", "accession_no", "kind", "urgency", "priority", "status", "ordered_at", "acquired_at",
                     "started_at", "reported_at", "reviewed_at", "due_at", "clinical_question", "critical",
-                    "center_id", "ordered_by_id", "encounter_id", "resident_id", "item_id", "facility_id", "resident__id", "resident__name", "resident__sex",
+                    "center_id", "ordered_by_id", "encounter_id", "resident_id", "item_id", "facility_id",
+                    "resident__id", "resident__name", "resident__sex",
                     "resident__birth_date", "item__id", "item__name", "item__code", "facility__id", "facility__name")
 
 
