@@ -111,6 +111,7 @@ def _build_world():
     from yigongti.indicators.definitions import INDICATORS
 
     ins = _insurance_world(c, users, enc)
+    tm = _telemedicine_world(c, users)
     params = {
         # (namespace, url name, kwarg) or (None, None, kwarg) → value
         ("residents", None, "pk"): c.resident.pk,
@@ -131,7 +132,28 @@ def _build_world():
         ("insurance", "filing_revoke", "pk"): ins["filing"], ("insurance", "pay_later_settle", "pk"): ins["pay_later"],
         ("insurance", "reconcile_detail", "pk"): ins["reconciliation"],
         ("insurance", None, "pk"): ins["settlement"], ("insurance", None, "facility_id"): ins["member"],
+        ("telemedicine", None, "pk"): tm["order"],
+        ("telemedicine", "catalogue", "pk"): tm["center"], ("telemedicine", "worklist", "pk"): tm["center"],
+        ("telemedicine", "lab_entry", "pk"): tm["lab_order"],
+        ("telemedicine", "pathology_order", "pk"): tm["pathology_order"],
+        ("telemedicine", "pathology_collect", "pk"): tm["pathology_order"],
+        ("telemedicine", "pathology_image", "pk"): tm["pathology_order"],
+        ("telemedicine", "pathology_report", "pk"): tm["pathology_order"],
+        ("telemedicine", "pathology_move", "pk"): tm["specimen"], ("telemedicine", "pathology_move", "action"): "send",
+        ("telemedicine", "consultation", "pk"): tm["consultation"],
+        ("telemedicine", "consultation_act", "pk"): tm["consultation"],
+        ("telemedicine", "consultation_act", "action"): "schedule",
+        ("telemedicine", "attachment", "pk"): tm["attachment"],
+        ("telemedicine", "device", "pk"): tm["device"], ("telemedicine", "device_active", "pk"): tm["device"],
+        ("telemedicine", None, "index"): 0, ("telemedicine", None, "size"): 128,
     }
+    for name in ("critical_detail", "critical_acknowledge", "critical_action", "critical_close", "critical_green"):
+        params["telemedicine", name, "pk"] = tm["critical"]
+    for name in ("lab_message", "lab_message_discard"):
+        params["telemedicine", name, "pk"] = tm["message"]
+    for name in ("imaging_study", "imaging_match", "imaging_ignore", "imaging_key_images", "imaging_image",
+                 "imaging_sheet"):
+        params["telemedicine", name, "pk"] = tm["study"]
     dept = Department.objects.create(facility=c.county_hospital, code="NK", name="神经内科", beds=20)
     api = {"facilities/{pk}": c.township_center.pk, "residents/imports/{pk}": committed.pk,
            "residents/imports/{pk}/rows": committed.pk, "residents/{pk}": c.resident.pk, "encounters/{pk}": enc.pk,
@@ -146,7 +168,13 @@ def _build_world():
            "insurance/payment/dip/{year}/point-values": ins["year"],
            "insurance/payment/dip/{year}/level-factors": ins["year"],
            "insurance/payment/efficiency/{year}": ins["year"],
-           "insurance/payment/simulations/{pk}": ins["simulation"]}
+           "insurance/payment/simulations/{pk}": ins["simulation"],
+           "telemedicine/orders/worklists/{center}": tm["center"], "telemedicine/orders/{pk}": tm["order"],
+           "telemedicine/critical/{pk}": tm["critical"], "telemedicine/lab/orders/{pk}/results": tm["lab_order"],
+           "telemedicine/lab/messages/{pk}": tm["message"], "telemedicine/imaging/studies/{pk}": tm["study"],
+           "telemedicine/ecg/{order_id}": tm["order"], "telemedicine/ecg/{order_id}/samples": tm["order"],
+           "telemedicine/pathology/orders/{pk}": tm["pathology_order"],
+           "telemedicine/consultations/{pk}": tm["consultation"], "telemedicine/devices/{pk}": tm["device"]}
     for tail, v in api.items():
         params["api", "/api/v1/" + tail, re.search(r"\{(\w+)\}", tail).group(1)] = v
     for fmt in ("xlsx", "pdf"):
@@ -154,6 +182,7 @@ def _build_world():
         params["api", tail, "pk"], params["api", tail, "facility_id"] = ins["settlement"], ins["member"]
     params["api-query", "resident"] = c.resident.pk
     params["api-query", "department"] = dept.pk
+    params["api-query", "item"] = tm["item"]
     from yigongti.indicators.services import refresh_facts
 
     refresh_facts()
@@ -198,6 +227,55 @@ def _insurance_world(c, users, enc) -> dict:
     return {"year": year, "settlement": closed.pk, "member": c.county_hospital.pk, "simulation": sim.pk,
             "discharge": Discharge.objects.get(encounter=stay).pk, "filing": filing.pk, "pay_later": account.pk,
             "reconciliation": rec.pk}
+
+
+def _telemedicine_world(c, users) -> dict:
+    """The five centers with an ECG read as a STEMI (its recording and its critical value), a lab order with a
+    message in the error queue, an unmatched imaging study, a pathology specimen, a consultation with a photo and
+    a device, so that every page of the centers has a real object to show."""
+    from django.utils import timezone
+
+    from tests.telemedicine.conftest import build_centers, make_order
+    from yigongti.telemedicine import consultations, devices, pathology
+    from yigongti.telemedicine.ecg import receive_file
+    from yigongti.telemedicine.ecg.simulate import twelve_lead
+    from yigongti.telemedicine.ecg.write import dicom_ecg
+    from yigongti.telemedicine.hl7.ingest import ingest
+    from yigongti.telemedicine.models import Attachment, CriticalValue, Hl7Message, ImagingStudy
+    from yigongti.telemedicine.rules import install_defaults, install_findings
+    from yigongti.telemedicine.services.orders import sign_report
+
+    centers = build_centers(c)
+    install_findings()
+    install_defaults(c.community, actor=SYSTEM)
+    ecg = make_order(centers, "ECG12", by=c.village_doctor, resident=c.resident, urgency="emergency")
+    samples, rate, uv = twelve_lead(3, stemi="inferior")
+    patient = {"id": str(c.resident.pk), "name": c.resident.name, "birth_date": c.resident.birth_date,
+               "sex": c.resident.sex}
+    receive_file(ecg.pk, dicom_ecg(samples, rate, uv, ecg.accession_no, patient), "ecg.dcm",
+                 actor=as_(c.village_doctor))
+    sign_report(ecg.pk, {"conclusion": "急性下壁 ST 段抬高型心肌梗死", "critical_findings": ["ECG-STEMI"]},
+                actor=as_(centers.reader))
+    lab = make_order(centers, "CHEM", by=c.township_doctor, resident=c.resident)
+    ingest("MSH|^~\\&|LIS|HOSP|YGT|YGT|20260901120000||ORU^R01|BAD1|P|2.5\rPID|1||X\r"
+           "OBR|1|NOSUCH|NOSUCH|CHEM\rOBX|1|NM|K||6.8|mmol/L|||||F\r")
+    study = ImagingStudy.objects.create(orthanc_id="0000-unmatched", study_instance_uid="1.2.826.0.1.1",
+                                        modality="DX", received_at=timezone.now())
+    path = make_order(centers, "PATH-BIOPSY", by=c.township_doctor, resident=c.resident)
+    specimen = pathology.register_specimen(path.pk, {"specimen_type": "胃黏膜活检组织", "site": "胃窦"},
+                                           actor=as_(c.township_doctor))
+    consult = consultations.request_consultation({"resident": c.resident.pk, "question": "胸痛待查，请会诊",
+                                                  "item": centers.items["CONS-CARD"].pk},
+                                                 actor=as_(c.township_doctor))
+    photo = Attachment.objects.create(consultation=consult, name="ecg.png", content_type="image/png",
+                                      path="missing.png", uploaded_by=c.township_doctor,
+                                      uploaded_at=timezone.now())
+    device = devices.register_device({"kind": "ecg", "model": "ECG-1250", "serial": "SN-0001"},
+                                     actor=as_(users[Role.FACILITY_ADMIN]))
+    return {"center": centers.ecg.pk, "item": centers.items["CHEM"].pk, "order": ecg.pk, "lab_order": lab.pk,
+            "critical": CriticalValue.objects.get(order=ecg).pk, "message": Hl7Message.objects.latest("pk").pk,
+            "study": study.pk, "pathology_order": path.pk, "specimen": specimen.pk, "consultation": consult.pk,
+            "attachment": photo.pk, "device": device.pk}
 
 
 @pytest.fixture(scope="module")
@@ -272,7 +350,7 @@ def fill(route: str, ns, name, cb, params) -> str | None:
     return "/" + _PARAM.sub(value, route)
 
 
-API_QUERY = {"resident": "resident", "icd10": "I63.9", "department": "department"}
+API_QUERY = {"resident": "resident", "icd10": "I63.9", "department": "department", "item": "item"}
 
 
 def api_gets(params: dict | None = None) -> list[str]:

@@ -257,15 +257,19 @@ def batch() -> Iterator[None]:
 
 def _append(events: list[AuditEvent]) -> None:
     ring = keyring()
-    with transaction.atomic():
+    # no savepoint: a failure here propagates and the caller's whole transaction rolls back anyway
+    with transaction.atomic(savepoint=False):
         head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
         seq, prev = head.last_seq, head.last_hash
         for ev in events:
             seq += 1
             ev.seq, ev.at, ev.prev_hash, ev.key_id = seq, timezone.now(), prev, ring.current_id
             ev.hash = keyed_hash(ring.current, ev.prev_hash, ev)
-            ev.save(force_insert=True)
             prev = ev.hash
+        if len(events) == 1:
+            events[0].save(force_insert=True)
+        else:
+            AuditEvent.objects.bulk_create(events)  # one INSERT for the batch (append-only: never an update)
         AuditHead.objects.filter(pk=1).update(last_seq=seq, last_hash=prev)
     every = _anchor_every()
     for ev in events:

@@ -13,13 +13,15 @@ are the lab center's writes."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -117,6 +119,85 @@ def next_status(current: str, statuses: Iterable[str]) -> str | None:
     return "start" if current in (OrderStatus.ORDERED, OrderStatus.ACQUIRED) else None
 
 
+# ---- the catalogue as the ingest reads it, cached per process (PostgreSQL) ----------------------------------
+#
+# The analytes, which item each belongs to and the critical-value rules are read for every message but change a
+# few times a year. On PostgreSQL they are kept per process under a fingerprint (an md5 over the three small
+# tables, one cheap statement per message): any change — a save, a bulk_create, an update, another process's
+# write, a rolled-back test — changes the fingerprint, so a cached copy is never used once it is stale. On SQLite
+# (development, one writer) nothing is cached: ``catalogue()`` returns None and the callers query as before.
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    analytes: Mapping[str, Analyte]  # by code (shared read-only instances: never save them)
+    panel_items: frozenset[int]  # catalogue items that list their analytes
+    in_panel: frozenset[tuple[int, int]]  # (item id, analyte id)
+    rules: Mapping[tuple[int, int], tuple[Any, ...]]  # (community id, analyte id) -> critical.Rule, in pk order
+
+
+_catalogue: dict[str, Catalogue] = {}
+_catalogue_lock = threading.Lock()
+
+
+def _fingerprint_sql() -> str:
+    from .models import CriticalRule
+
+    tables = [Analyte._meta.db_table, Analyte.panels.through._meta.db_table, CriticalRule._meta.db_table]
+    parts = " || '|' || ".join(f"coalesce((SELECT string_agg(t::text, ',' ORDER BY t.id) FROM {t} t), '')"
+                               for t in tables)
+    return f"SELECT md5({parts})"
+
+
+def _load_catalogue() -> Catalogue:
+    from .models import CriticalRule
+    from .services.critical import _rule
+
+    through = Analyte.panels.through
+    links = list(through.objects.values_list("catalogitem_id", "analyte_id"))
+    rules: dict[tuple[int, int], list[Any]] = {}
+    for r in CriticalRule.objects.order_by("pk"):
+        rules.setdefault((r.community_id, r.analyte_id), []).append(_rule(r))
+    return Catalogue(analytes={a.code: a for a in Analyte.objects.all()},
+                     panel_items=frozenset(i for i, _a in links), in_panel=frozenset(links),
+                     rules={k: tuple(v) for k, v in rules.items()})
+
+
+def catalogue() -> Catalogue | None:
+    """The current catalogue (None on SQLite: no cache there)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cur:
+        cur.execute(_fingerprint_sql())
+        key = cur.fetchone()[0]
+    found = _catalogue.get(key)
+    if found is None:
+        found = _load_catalogue()
+        with _catalogue_lock:
+            _catalogue.clear()
+            _catalogue[key] = found
+    return found
+
+
+def _analytes_for(order: Order, codes: set[str], cat: Catalogue | None) -> dict[str, Analyte]:
+    """The analytes sent, each annotated ``in_panel`` / ``panel_defined`` for the ordered item."""
+    if cat is None:  # one query: whether each belongs to the ordered item (and whether the item has any)
+        through = Analyte.panels.through
+        return {a.code: a for a in Analyte.objects.filter(code__in=codes).annotate(
+            in_panel=Exists(through.objects.filter(analyte_id=OuterRef("pk"), catalogitem_id=order.item_id)),
+            panel_defined=Exists(through.objects.filter(catalogitem_id=order.item_id)))}
+    out = {}
+    for code in codes:
+        shared = cat.analytes.get(code)
+        if shared is None:
+            continue
+        a = copy.copy(shared)  # the annotations are per order
+        a.in_panel = (order.item_id, a.pk) in cat.in_panel  # type: ignore[attr-defined]
+        a.panel_defined = order.item_id in cat.panel_items  # type: ignore[attr-defined]
+        out[code] = a
+    return out
+
+
 def _parse_range(text: str) -> tuple[Decimal | None, Decimal | None]:
     from .hl7.parse import parse_range
 
@@ -168,11 +249,8 @@ def apply_results(order: Order, rows: Sequence[ResultIn], *, actor: Actor, sourc
         raise ResultProblem("cancelled", _("申请单 %(no)s 已取消，不能接收结果") % {"no": order.accession_no},
                             hl7_code="207", location="OBR^1^2")
     codes = {r.code for r in rows}
-    # one query: the analytes sent, each with whether it belongs to the ordered item (and whether the item has any)
-    through = Analyte.panels.through
-    analytes = {a.code: a for a in Analyte.objects.filter(code__in=codes).annotate(
-        in_panel=Exists(through.objects.filter(analyte_id=OuterRef("pk"), catalogitem_id=order.item_id)),
-        panel_defined=Exists(through.objects.filter(catalogitem_id=order.item_id)))}
+    cat = catalogue()
+    analytes = _analytes_for(order, codes, cat)
     fresh = order.status in (OrderStatus.ORDERED, OrderStatus.ACQUIRED)  # no results yet: nothing to update
     existing = {} if fresh else {r.analyte_id: r for r in LabResult.objects.filter(order=order,
                                                                                     analyte__code__in=codes)}
@@ -182,7 +260,7 @@ def apply_results(order: Order, rows: Sequence[ResultIn], *, actor: Actor, sourc
         analyte = analytes.get(row.code)
         if analyte is None:
             raise _problem("unknown_analyte", _("未知的检验指标编码：%(code)s") % {"code": row.code}, row, "103", 3)
-        if analyte.panel_defined and not analyte.in_panel:
+        if getattr(analyte, "panel_defined", False) and not getattr(analyte, "in_panel", False):
             raise _problem("analyte_not_in_item", _("指标 %(code)s 不属于申请项目“%(item)s”")
                            % {"code": row.code, "item": order.item.name}, row, "103", 3)
         if row.code in seen:
@@ -205,7 +283,7 @@ def apply_results(order: Order, rows: Sequence[ResultIn], *, actor: Actor, sourc
     LabResult.objects.bulk_create([r for r in saved if r.pk is None])  # PostgreSQL returns the ids
     critical = []
     for result in saved:
-        cv = raise_lab_critical(result, actor=actor)
+        cv = raise_lab_critical(result, actor=actor, catalogue=cat, new=fresh)
         if cv is not None:
             critical.append(cv)
     _advance(order, [r.status for r in rows], now, actor=actor, critical=bool(critical), count=len(saved),

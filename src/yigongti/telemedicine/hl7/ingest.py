@@ -147,9 +147,13 @@ def ingest(raw: str, peer: str = "") -> str:
         oru = parse.parse_oru(msg)
         with transaction.atomic(), audit.batch():
             row = _claim(header, raw, peer, now)
+            new = row.error == ""  # a fresh row (a re-sent copy of a queued one still has its old error)
             order = apply(oru, row, actor=actor, now=now)
             row.order = order
-            row.save(update_fields=["order", "raw", "peer", "received_at", "status", "ack_code", "error"])
+            if new:  # everything but the order was written by the INSERT
+                Hl7Message.objects.filter(pk=row.pk).update(order=order)
+            else:
+                row.save(update_fields=["order", "raw", "peer", "received_at", "status", "ack_code", "error"])
             audit.record(actor, "create", "hl7_message", row.pk, status=row.status, order=order.pk)
         return build_ack(header, "AA", "")
     except _Duplicate as d:

@@ -160,18 +160,23 @@ def _open(order: Order, *, actor: Actor, kind: str, description: str, now: dt.da
     return cv
 
 
-def raise_lab_critical(result: LabResult, *, actor: Actor) -> CriticalValue | None:
+def raise_lab_critical(result: LabResult, *, actor: Actor, catalogue=None, new: bool = False) -> CriticalValue | None:
     """Decide by the community's rules (and the ordering facility's overrides) whether this lab value is
     critical; if so, open the loop and return the value (None otherwise). Sets the result's flag to LL/HH.
-    Runs inside the caller's transaction (the HL7 message or the manual entry is applied whole)."""
+    Runs inside the caller's transaction (the HL7 message or the manual entry is applied whole).
+    ``catalogue``: ``lab.catalogue()`` of this transaction (the rules without a query); ``new``: the result was
+    created just now (it cannot have a value yet)."""
     order = result.order if LabResult.order.is_cached(result) else None  # the caller's locked order (HL7, manual)
     if order is None or not Order.center.is_cached(order):
         order = (Order.objects.select_related("center__community__region", "resident", "facility", "ordered_by",
                                               "encounter__department").get(pk=result.order_id))
     now = timezone.now()
     on = timezone.localdate(result.observed_at or now)
-    candidates = [_rule(r) for r in CriticalRule.objects.filter(community_id=order.center.community_id,
-                                                                  analyte_id=result.analyte_id)]
+    if catalogue is not None:
+        candidates = list(catalogue.rules.get((order.center.community_id, result.analyte_id), ()))
+    else:
+        candidates = [_rule(r) for r in CriticalRule.objects.filter(community_id=order.center.community_id,
+                                                                      analyte_id=result.analyte_id)]
     if not candidates:
         return None
     patient = _patient(order, on, with_groups=any(r.patient_group for r in candidates))
@@ -185,7 +190,7 @@ def raise_lab_critical(result: LabResult, *, actor: Actor) -> CriticalValue | No
                              facilities, analyte.unit_factors or {}, had_critical_before=before)
     if verdict is None:
         return None
-    if (done := CriticalValue.objects.filter(result_id=result.pk).first()) is not None:
+    if not new and (done := CriticalValue.objects.filter(result_id=result.pk).first()) is not None:
         return done  # the same result applied twice
     flag = ResultFlag.CRITICAL_LOW if verdict.flag == "LL" else ResultFlag.CRITICAL_HIGH
     if result.flag != flag:

@@ -30,11 +30,9 @@ def ecg_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@domain_errors_as_pages
 def ecg_samples(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        recording = q.recording_for(Actor.from_request(request), pk, part="samples")
-    except DomainError as e:
-        return HttpResponse(e.message, status=e.status, content_type="text/plain; charset=utf-8")
+    recording = q.recording_for(Actor.from_request(request), pk, part="samples")
     resp = HttpResponse(q.samples_bytes(recording), content_type="application/octet-stream")
     resp["Cache-Control"] = "private, no-store"
     return resp
