@@ -4,11 +4,11 @@ from yigongti.core.api_support import AUTH, ProblemAPI, install_problem_handlers
 from yigongti.encounters.api import router as encounters_router
 from yigongti.indicators.api import router as indicators_router
 from yigongti.insurance.api import router as insurance_router
-from yigongti.telemedicine.api import router as telemedicine_router
 from yigongti.orgs.api import router as orgs_router
 from yigongti.referrals.api import router as referrals_router
 from yigongti.residents.api import router as residents_router
 from yigongti.residents.index_api import router as resident_index_router
+from yigongti.telemedicine.api import router as telemedicine_router
 
 api = ProblemAPI(
     title="医共体平台 API",

@@ -69,18 +69,18 @@ def apply(oru: parse.OruMessage, row: Hl7Message, *, actor: Actor, now: dt.datet
     return first
 
 
-def _claim(h: parse.Header, raw: str, peer: str, now: dt.datetime) -> Hl7Message:
-    """The message's row, locked: a new one, or the error-queue row of an earlier copy being re-sent. A copy of
-    an applied message raises _Duplicate."""
+def _claim(h: parse.Header, raw: str, peer: str, now: dt.datetime) -> tuple[Hl7Message, bool]:
+    """The message's row, locked, and whether it is new (else the error-queue row of an earlier copy being
+    re-sent, changed but not saved). A copy of an applied message raises _Duplicate."""
     earlier = Hl7Message.objects.select_for_update().filter(replay_of__isnull=True, **_key(h)).first()
     if earlier is not None:
         if earlier.status != MessageStatus.ERROR:
             raise _Duplicate(earlier)
         earlier.raw, earlier.peer, earlier.received_at = raw, peer[:60], now
         earlier.status, earlier.ack_code, earlier.error = MessageStatus.APPLIED, "AA", ""
-        return earlier
+        return earlier, False
     return Hl7Message.objects.create(received_at=now, message_type=h.message_type, raw=raw, peer=peer[:60],
-                                     status=MessageStatus.APPLIED, ack_code="AA", **_key(h))
+                                     status=MessageStatus.APPLIED, ack_code="AA", **_key(h)), True
 
 
 def _duplicate_ack(h: parse.Header, earlier: Hl7Message) -> str:
@@ -146,8 +146,7 @@ def ingest(raw: str, peer: str = "") -> str:
         header = parse.header_of(msg)
         oru = parse.parse_oru(msg)
         with transaction.atomic(), audit.batch():
-            row = _claim(header, raw, peer, now)
-            new = row.error == ""  # a fresh row (a re-sent copy of a queued one still has its old error)
+            row, new = _claim(header, raw, peer, now)
             order = apply(oru, row, actor=actor, now=now)
             row.order = order
             if new:  # everything but the order was written by the INSERT
