@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template import TemplateDoesNotExist
 from django.template.loader import select_template
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -98,7 +99,7 @@ def kind_panel(actor: Actor, order) -> tuple[str, dict]:
         return "", {}
     try:
         template = select_template([f"telemedicine/kinds/_{order.kind}.html"]).template.name
-    except Exception:  # the kind's module registered a panel without its template
+    except TemplateDoesNotExist:  # the kind's module registered a panel without its template
         return "", {}
     return template, fn(actor, order)
 
