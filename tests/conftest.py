@@ -6,6 +6,10 @@ import pytest
 # otherwise refuse the ORM calls the browser tests make to set up data.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+# The real Orthanc of the imaging tests: one session fixture for the whole run (declared here once, so that the
+# unit and the browser tests share one server instead of each module starting its own on the same ports).
+pytest_plugins = ["tests.telemedicine.orthanc"]
+
 
 @pytest.fixture
 def cast(db):

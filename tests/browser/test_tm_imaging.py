@@ -8,7 +8,6 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.telemedicine import conftest as tm
-from tests.telemedicine import orthanc as pacs_fixtures
 from tests.telemedicine.conftest import make_order
 from tests.telemedicine.orthanc import c_store, wait_stable
 from yigongti.telemedicine import dicomgen
@@ -16,8 +15,6 @@ from yigongti.telemedicine.models import Device, DeviceKind, ImagingStudy, Order
 
 pytestmark = pytest.mark.browser
 centers = tm.centers  # the fixtures: the community's centers, the real Orthanc
-orthanc_server = pacs_fixtures.orthanc_server
-orthanc = pacs_fixtures.orthanc
 
 
 @pytest.fixture

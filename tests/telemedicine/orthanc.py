@@ -2,7 +2,7 @@
 ports (HTTP 28042, DICOM 24242; override with YIGONGTI_TEST_ORTHANC_HTTP_PORT / _DICOM_PORT), stopped at the end
 of the session. Tests that use ``orthanc`` get a client configured in the settings and an empty PACS.
 
-Import the fixtures into a test module: ``from tests.telemedicine.orthanc import orthanc, orthanc_server``."""
+The fixtures ``orthanc_server`` and ``orthanc`` are registered for every test by ``tests/conftest.py``."""
 
 from __future__ import annotations
 

@@ -10,7 +10,6 @@ import pytest
 from PIL import Image
 
 from tests.cast import as_
-from tests.telemedicine import orthanc as pacs_fixtures
 from tests.telemedicine.conftest import make_order
 from tests.telemedicine.orthanc import send
 from yigongti.core.actor import Actor
@@ -18,9 +17,6 @@ from yigongti.core.errors import Forbidden, InvalidInput
 from yigongti.core.models import AuditEvent
 from yigongti.telemedicine import dicomgen, imaging, pacs
 from yigongti.telemedicine.models import ImagingStudy, OrderStatus, StudyStatus
-
-orthanc_server = pacs_fixtures.orthanc_server  # the fixtures of the real Orthanc
-orthanc = pacs_fixtures.orthanc
 
 
 def _dx(order, n=1):

@@ -67,8 +67,33 @@ def results_panel(actor: Actor):
     return Panel("telemedicine.results", _("新出检查检验报告"), items=items, url=reverse("telemedicine:orders"))
 
 
+def critical_panel(actor: Actor):
+    """For the community's managers, the bureau and the city (counts, never patients): the last 30 days'
+    critical values, those past their acknowledgement limit now, and how many were acknowledged in time, with
+    the critical-value page behind them (it is not in their menu, which is full)."""
+    from yigongti.orgs.home import STATS, Item, Panel
+    from yigongti.orgs.permissions import has_role
+
+    from .queries.critical import COUNT_ROLES, stats
+
+    user = actor.user
+    if user is None or not has_role(user, *COUNT_ROLES):
+        return None
+    s = stats(user)
+    overall = s["overall"]
+    url = reverse("telemedicine:critical")
+    timely = f"{overall.timely * 100 // overall.notified}%" if overall.notified else "—"
+    items = [Item(_("近30天危急值"), url, overall.total, testid="home-tm-critical-total"),
+             Item(_("超时未确认"), url, s["overdue"], tone="danger" if s["overdue"] else "",
+                  testid="home-tm-critical-overdue"),
+             Item(_("及时确认"), url, timely, testid="home-tm-critical-timely"),
+             Item(_("诊断设备"), reverse("telemedicine:devices"), testid="home-tm-devices")]
+    return Panel("telemedicine.critical", _("危急值闭环"), kind=STATS, items=items, url=url)
+
+
 def register() -> None:
     from yigongti.orgs import home
 
     home.register("telemedicine.worklists", readers_panel, order=16)
     home.register("telemedicine.results", results_panel, order=17)
+    home.register("telemedicine.critical", critical_panel, order=18)

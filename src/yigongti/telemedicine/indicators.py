@@ -166,17 +166,17 @@ def tat(area, period) -> Value:
     start, stop = _bounds(period)
     rows = (Report.objects.filter(_area_q(area, "order__facility"), signed_at__gte=start, signed_at__lt=stop)
             .exclude(order__kind="consultation")
-            .values_list("order__center__name", "order__urgency", "order__ordered_at", "signed_at",
+            .values_list("order__kind", "order__urgency", "order__ordered_at", "signed_at",
                          "order__center__tat_routine_minutes", "order__center__tat_urgent_minutes",
                          "order__center__tat_emergency_minutes"))
     within, total = 0, 0
     per: dict[str, list[float]] = defaultdict(list)
-    for name, urgency, ordered, signed, routine, urgent, emergency in rows.iterator(chunk_size=5000):
+    for kind, urgency, ordered, signed, routine, urgent, emergency in rows.iterator(chunk_size=5000):
         limit = {"emergency": emergency, "urgent": urgent}.get(urgency, routine)
         minutes = (signed - ordered).total_seconds() / 60
         total += 1
         within += minutes <= limit
-        per[name].append(minutes)
+        per[KIND_NAMES.get(kind, kind)].append(minutes)
     note = "；".join(f"{n} 中位 {round(statistics.median(m))} 分钟" for n, m in sorted(per.items()))
     return _ratio("TM_TAT", within, total, note)
 

@@ -105,6 +105,13 @@ _NOTE_PATTERNS = [  # the notes ``queries`` writes, in the order they are tried
     (re.compile(r"^有数据：(.+)$"), "有数据：%(a)s"),
     (re.compile(r"^待(.+)模块接入$"), "待%(a)s模块接入"),
     (re.compile(r"^按(.+)（(\d+)天）年化$"), "按%(a)s（%(b)s天）年化"),
+    # the shared diagnosis centers' notes (telemedicine/indicators.py)
+    (re.compile(r"^本期远程心电、影像诊断报告 (\d+) 份$"), "本期远程心电、影像诊断报告 %(a)s 份"),
+    (re.compile(r"^升级 (\d+) 例$"), "升级 %(a)s 例"),
+    (re.compile(r"^(\d+) 例$"), "%(a)s 例"),
+    (re.compile(r"^避免重复检查 (\d+) 次，节省 (.+) 元$"), "避免重复检查 %(a)s 次，节省 %(b)s 元"),
+    (re.compile(r"^(\S+) 中位 (\d+) 分钟$"), "%(a)s 中位 %(b)s 分钟"),
+    (re.compile(r"^(心电|影像|检验|病理) (\d+)$"), "%(a)s %(b)s"),
 ]
 
 
@@ -133,6 +140,8 @@ def note_text(note: str) -> str:
     language; a note it does not know is shown as written."""
     if not note or not (get_language() or "").startswith("en"):
         return note or ""
+    if "；" in note:  # a list of parts ("心电 12；影像 3")
+        return "; ".join(note_text(part) for part in note.split("；"))
     for pattern, msgid in _NOTE_PATTERNS:
         mo = pattern.match(note)
         if mo:
