@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "yigongti.referrals",
     "yigongti.insurance",
     "yigongti.telemedicine",
+    "yigongti.emergency",
+    "yigongti.pathways",
 ]
 
 MIDDLEWARE = [

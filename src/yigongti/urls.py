@@ -27,6 +27,8 @@ urlpatterns = [
     path("referrals/", include("yigongti.referrals.urls")),
     path("insurance/", include("yigongti.insurance.urls")),
     path("centers/", include("yigongti.telemedicine.urls")),
+    path("emergency/", include("yigongti.emergency.urls")),
+    path("pathways/", include("yigongti.pathways.urls")),
     path("audit/", include(audit_patterns)),
     path("inbox/", core_views.inbox, name="inbox"),
     path("admin/", admin.site.urls),

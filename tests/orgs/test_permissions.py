@@ -93,6 +93,26 @@ VERB_TABLE: dict[str, tuple[str, frozenset[str]]] = {
     "insurance.file_out_of_county": ("none", frozenset({R.INSURANCE_OFFICER, R.DOCTOR})),
     "insurance.settle_pay_later": ("none", frozenset({R.INSURANCE_OFFICER, R.FACILITY_ADMIN})),
     "insurance.open_pay_later": ("none", frozenset({R.INSURANCE_OFFICER, R.DOCTOR, R.NURSE, R.FACILITY_ADMIN})),
+    "emergency.take_call": ("none", frozenset({R.DISPATCHER})),
+    "emergency.dispatch": ("none", frozenset({R.DISPATCHER})),
+    "emergency.merge_call": ("none", frozenset({R.DISPATCHER})),
+    "emergency.close_call": ("none", frozenset({R.DISPATCHER})),
+    "emergency.crew_status": ("none", frozenset({R.DISPATCHER, R.DOCTOR, R.NURSE})),  # the vehicle's crew
+    "emergency.record_prehospital": ("none", frozenset({R.DOCTOR, R.NURSE})),  # the vehicle's crew
+    "emergency.send_alert": ("none", frozenset({R.DISPATCHER, R.DOCTOR, R.NURSE})),
+    "emergency.ack_alert": ("none", frozenset({R.DOCTOR, R.NURSE})),  # of the receiving hospital
+    "emergency.report_position": ("none", frozenset({R.DISPATCHER, R.DOCTOR, R.NURSE})),
+    "emergency.manage_fleet": ("none", frozenset({R.FACILITY_ADMIN, R.COMMUNITY_MANAGER})),
+    "emergency.plan_stations": ("none", frozenset({R.BUREAU, R.COMMUNITY_MANAGER, R.CITY})),
+    "emergency.import_roads": ("none", frozenset({R.BUREAU, R.COMMUNITY_MANAGER})),
+    "pathways.open_case": ("none", CLINICIANS),
+    "pathways.record_event": ("none", CLINICIANS),  # involved in the case (tests/pathways)
+    "pathways.correct_event": ("none", frozenset({R.DOCTOR, R.NURSE})),
+    "pathways.record_delay": ("none", frozenset({R.DOCTOR, R.NURSE})),
+    "pathways.close_case": ("none", frozenset({R.DOCTOR})),
+    "pathways.green_channel": ("none", REFERRERS),
+    "pathways.export_registry": ("none", frozenset({R.DOCTOR, R.COMMUNITY_MANAGER})),
+    "pathways.manage_centers": ("none", frozenset({R.COMMUNITY_MANAGER, R.BUREAU})),
 }
 
 C = Category
@@ -103,6 +123,8 @@ READ_TABLE: dict[str, frozenset[str]] = {
     C.CLINICAL: CLINICIANS,
     C.SETTLEMENT: frozenset({R.DOCTOR, R.INSURANCE_OFFICER, R.FACILITY_ADMIN}),
     C.REFERRAL: CLINICIANS,
+    C.EMERGENCY: CLINICIANS | {R.DISPATCHER},
+    C.PATHWAY: CLINICIANS,
     C.AUDIT_LOG: frozenset({R.AUDITOR}),
 }
 

@@ -108,6 +108,8 @@ class Category(models.TextChoices):
     CLINICAL = "clinical", _("诊疗记录")  # encounters, diagnoses, timelines, referral summaries
     SETTLEMENT = "settlement", _("医保结算")  # settlements, costs, fund payments
     REFERRAL = "referral", _("转诊")  # referral sheets and follow-ups
+    EMERGENCY = "emergency", _("急救摘要")  # allergies, chronic conditions, earlier 120 calls: what dispatch needs
+    PATHWAY = "pathway", _("急救通道病例")  # chest-pain, stroke … cases and their time points
     AUDIT_LOG = "audit_log", _("审计日志")
 
 
@@ -126,12 +128,15 @@ READS: dict[str, frozenset[str]] = {
     # the facility admin: its own facility's settlement lists and pay-later accounts (医保办)
     R.FACILITY_ADMIN: frozenset({Category.DEMOGRAPHICS, Category.CONTACT, Category.SETTLEMENT}),
     R.DOCTOR: frozenset({Category.DEMOGRAPHICS, Category.CONTACT, Category.CLINICAL, Category.REFERRAL,
-                         Category.SETTLEMENT}),
-    R.NURSE: frozenset({Category.DEMOGRAPHICS, Category.CONTACT, Category.CLINICAL, Category.REFERRAL}),
-    R.VILLAGE_DOCTOR: frozenset({Category.DEMOGRAPHICS, Category.CONTACT, Category.CLINICAL, Category.REFERRAL}),
+                         Category.SETTLEMENT, Category.EMERGENCY, Category.PATHWAY}),
+    R.NURSE: frozenset({Category.DEMOGRAPHICS, Category.CONTACT, Category.CLINICAL, Category.REFERRAL,
+                        Category.EMERGENCY, Category.PATHWAY}),
+    R.VILLAGE_DOCTOR: frozenset({Category.DEMOGRAPHICS, Category.CONTACT, Category.CLINICAL, Category.REFERRAL,
+                                 Category.EMERGENCY, Category.PATHWAY}),
     R.PHARMACIST: frozenset({Category.DEMOGRAPHICS}),
     R.INSURANCE_OFFICER: frozenset({Category.DEMOGRAPHICS, Category.SETTLEMENT}),
-    R.DISPATCHER: frozenset({Category.DEMOGRAPHICS, Category.CONTACT}),
+    # the dispatcher: who is calling, where, and what the crew must know (allergies, chronic conditions)
+    R.DISPATCHER: frozenset({Category.DEMOGRAPHICS, Category.CONTACT, Category.EMERGENCY}),
     R.PUBLIC_HEALTH: frozenset({Category.DEMOGRAPHICS, Category.CONTACT}),
     R.AUDITOR: frozenset({Category.AUDIT_LOG}),
 }
@@ -142,6 +147,8 @@ READ_MESSAGES: dict[str, Any] = {  # lazy: rendered in the reader's language
     Category.CLINICAL: _("您的角色不能查看诊疗记录"),
     Category.SETTLEMENT: _("您的角色不能查看医保结算记录"),
     Category.REFERRAL: _("您的角色不能查看转诊单"),
+    Category.EMERGENCY: _("您的角色不能查看居民的急救摘要"),
+    Category.PATHWAY: _("您的角色不能查看急救通道病例"),
     Category.AUDIT_LOG: _("只有审计员可以查看审计日志"),
 }
 

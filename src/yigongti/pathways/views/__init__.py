@@ -1,0 +1,1 @@
+"""Pages, one module per area; each declares ``urlpatterns`` (joined in ``pathways/urls.py``)."""
