@@ -77,7 +77,8 @@ def test_the_demo_county_runs_its_diagnosis_centers_for_a_year(transactional_db)
     assert not orders.filter(encounter__isnull=False).exclude(facility_id=models_F("encounter__facility_id")).exists()
     assert not orders.exclude(ordered_by__facility_id=models_F("facility_id")).exists()
     for o in orders.filter(encounter__isnull=False).select_related("encounter")[:300]:
-        assert o.encounter.admit_date <= timezone.localtime(o.ordered_at).date() <= o.encounter.admit_date + dt.timedelta(days=4)
+        day = timezone.localtime(o.ordered_at).date()
+        assert o.encounter.admit_date <= day <= o.encounter.admit_date + dt.timedelta(days=4)
         assert o.area_code == o.encounter.area_code
     by_level = Counter(orders.values_list("facility__type", flat=True))
     assert by_level["D600"] and (by_level["C210"] + by_level["C220"]) and by_level["A100"]
@@ -112,10 +113,11 @@ def test_the_demo_county_runs_its_diagnosis_centers_for_a_year(transactional_db)
     assert crit.exists()
     for res in crit:
         o = res.order
-        patient = rules.Patient(rules.age_in_days(o.resident.birth_date, timezone.localtime(res.observed_at).date()), o.resident.sex,
+        observed_on = timezone.localtime(res.observed_at).date()
+        patient = rules.Patient(rules.age_in_days(o.resident.birth_date, observed_on), o.resident.sex,
                                 frozenset(o.resident.tags.values_list("tag", flat=True)))
         verdict = rules.evaluate(Decimal(res.value), "", res.unit, [r for r in table if r.analyte ==
-                                 str(res.analyte_id)], patient, timezone.localtime(res.observed_at).date(),
+                                 str(res.analyte_id)], patient, observed_on,
                                  [o.facility_id] + ([o.facility.parent_id] if o.facility.parent_id else []),
                                  res.analyte.unit_factors)
         assert verdict is not None and verdict.flag == res.flag

@@ -100,8 +100,9 @@ def build_ems(cast: Cast) -> Ems:
         ems.places[region.code] = Place.objects.create(network=net, region=region, lon=lon, lat=lat,
                                                        node=ems.nodes[(i, j)], population=3000)
 
-    command_fac = Facility.objects.create(code="431127E100001", name="蓝山县急救中心", type=FacilityType.EMERGENCY_CENTER,
-                                          region=cast.township, community=cast.community)
+    command_fac = Facility.objects.create(code="431127E100001", name="蓝山县急救中心",
+                                          type=FacilityType.EMERGENCY_CENTER, region=cast.township,
+                                          community=cast.community)
     station_fac = Facility.objects.create(code="431127E300002", name="总市急救站", type=FacilityType.EMERGENCY_STATION,
                                           region=cast.other_township, community=cast.community,
                                           parent=cast.other_center)

@@ -66,6 +66,9 @@ class RoadNode(models.Model):
         verbose_name_plural = _("路网节点")
         indexes = [models.Index(fields=["network", "lon", "lat"], name="roadnode_position")]
 
+    def __str__(self) -> str:
+        return f"{self.lon:.5f},{self.lat:.5f}"
+
 
 class RoadEdge(models.Model):
     network = models.ForeignKey(RoadNetwork, models.CASCADE, related_name="edges", verbose_name=_("路网"))
@@ -80,6 +83,9 @@ class RoadEdge(models.Model):
     class Meta:
         verbose_name = _("路段")
         verbose_name_plural = _("路段")
+
+    def __str__(self) -> str:
+        return f"{self.source_id}→{self.target_id}"
 
 
 class Place(models.Model):
@@ -98,6 +104,9 @@ class Place(models.Model):
         verbose_name_plural = _("地点")
         constraints = [models.UniqueConstraint(fields=["network", "region"], name="place_unique")]
 
+    def __str__(self) -> str:
+        return str(self.region)
+
 
 class Landmark(models.Model):
     """A named place a caller may give instead of an address (a school, a bridge, a market)."""
@@ -112,6 +121,9 @@ class Landmark(models.Model):
     class Meta:
         verbose_name = _("地标")
         verbose_name_plural = _("地标")
+
+    def __str__(self) -> str:
+        return self.name
 
 
 # ------------------------------------------------------------------------------------------ stations, fleet
@@ -213,6 +225,9 @@ class CrewMember(models.Model):
         verbose_name = _("车组人员")
         verbose_name_plural = _("车组人员")
 
+    def __str__(self) -> str:
+        return self.name
+
 
 class VehiclePosition(models.Model):
     """A GPS fix as the vehicle's terminal reported it (the trail on the board)."""
@@ -227,6 +242,9 @@ class VehiclePosition(models.Model):
         verbose_name = _("车辆定位")
         verbose_name_plural = _("车辆定位")
         indexes = [models.Index(fields=["vehicle", "at"], name="vehicle_position_time")]
+
+    def __str__(self) -> str:
+        return f"{self.vehicle_id}@{self.at:%H:%M:%S}"
 
 
 # ----------------------------------------------------------------------------------------- calls, missions
@@ -344,6 +362,9 @@ class Mission(models.Model):
                                     name="mission_one_active_per_vehicle"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.call_id}/{self.vehicle_id}"
+
 
 class EventKind(models.TextChoices):
     """The time points of a call, each recorded once (per mission where it is the vehicle's)."""
@@ -386,6 +407,9 @@ class CallEvent(models.Model):
                                     name="callevent_once_per_mission"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.kind}@{self.at:%H:%M:%S}"
+
 
 # ------------------------------------------------------------------------------ pre-hospital record, alert
 
@@ -410,6 +434,9 @@ class PrehospitalRecord(models.Model):
         verbose_name = _("院前急救病历")
         verbose_name_plural = _("院前急救病历")
 
+    def __str__(self) -> str:
+        return f"record {self.mission_id}"
+
 
 class VitalSigns(models.Model):
     record = models.ForeignKey(PrehospitalRecord, models.CASCADE, related_name="vitals", verbose_name=_("病历"))
@@ -428,6 +455,9 @@ class VitalSigns(models.Model):
     class Meta:
         verbose_name = _("生命体征")
         verbose_name_plural = _("生命体征")
+
+    def __str__(self) -> str:
+        return f"vitals {self.at:%H:%M}"
 
 
 class PreArrivalAlert(models.Model):
@@ -453,6 +483,9 @@ class PreArrivalAlert(models.Model):
         verbose_name_plural = _("预警")
         indexes = [models.Index(fields=["facility", "sent_at"], name="alert_facility_time")]
 
+    def __str__(self) -> str:
+        return f"alert {self.mission_id} → {self.facility_id}"
+
 
 # -------------------------------------------------------------------------------------------- planning
 
@@ -474,3 +507,8 @@ class StationPlan(models.Model):
         verbose_name = _("站点规划")
         verbose_name_plural = _("站点规划")
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+

@@ -140,6 +140,9 @@ class CaseEvent(models.Model):
                                     name="caseevent_once_active"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.code}@{self.at:%H:%M}"
+
 
 class DelayReason(models.Model):
     """Why a case missed a target (the metric, a coded reason, a note)."""
@@ -155,3 +158,8 @@ class DelayReason(models.Model):
         verbose_name = _("延误原因")
         verbose_name_plural = _("延误原因")
         constraints = [models.UniqueConstraint(fields=["case", "metric"], name="delay_once_per_metric")]
+
+    def __str__(self) -> str:
+        return f"{self.metric}: {self.code}"
+
+
