@@ -25,6 +25,7 @@ def build_accounts(ctx: DemoContext) -> None:
     township = next(f for f in fac if f.care_level == "township")
     village = next(f for f in fac if f.type == "D600" and f.parent_id == township.pk)
     station = next(f for f in fac if f.type == "E300")
+    township_station = [f for f in fac if f.type == "E300"][1]  # 所城急救站
     other_township = [f for f in fac if f.care_level == "township"][5]
     plan = [
         ("bureau", Role.BUREAU, None, county, None, False),
@@ -40,6 +41,9 @@ def build_accounts(ctx: DemoContext) -> None:
         ("insurance", Role.INSURANCE_OFFICER, None, county, None, False),
         ("dispatcher", Role.DISPATCHER, station, None, "emergency", False),
         ("public_health", Role.PUBLIC_HEALTH, township, None, "public_health", False),
+        # 120 crews (demo/emergency.py seats them): a doctor of the command center, a nurse of a township station
+        ("crew", Role.DOCTOR, station, None, "emergency", False),
+        ("crew_township", Role.NURSE, township_station, None, "nurse", False),
     ]
     for username, role, facility, region, profession, unmask in plan:
         staff = _staff_at(facility, profession) if facility and profession else None

@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from .accounts import build_accounts
 from .context import DemoContext
+from .emergency import build_emergency
 from .empi import build_index_imports
 from .encounters import build_encounters, refresh_indicator_facts
 from .insurance import build_insurance
@@ -49,7 +50,7 @@ def _orgs(ctx: DemoContext) -> None:
 
 
 STEPS = [_orgs, _people, build_accounts, build_encounters, build_index_imports, build_referrals, build_insurance,
-         build_telemedicine, refresh_indicator_facts]
+         build_telemedicine, build_emergency, refresh_indicator_facts]
 
 
 def build_demo(population: int = 450_000, seed: int = 1, reset: bool = True, progress: bool = False,

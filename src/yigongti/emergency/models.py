@@ -463,7 +463,10 @@ class VitalSigns(models.Model):
 class PreArrivalAlert(models.Model):
     """预警: the receiving hospital's team told what is coming (impression, ECG, ETA) before it arrives."""
 
-    mission = models.ForeignKey(Mission, models.CASCADE, related_name="alerts", verbose_name=_("出车任务"))
+    mission = models.ForeignKey(Mission, models.CASCADE, null=True, blank=True, related_name="alerts",
+                                verbose_name=_("出车任务"))  # none yet for a one-button call before dispatch
+    call = models.ForeignKey(Call, models.CASCADE, null=True, blank=True, related_name="alerts",
+                             verbose_name=_("呼救"))
     facility = models.ForeignKey(Facility, models.PROTECT, related_name="pre_arrival_alerts",
                                  verbose_name=_("接收医院"))
     pathway = models.CharField(_("通道"), max_length=12, blank=True)  # pathways.PathwayKind

@@ -8,7 +8,8 @@ from ninja import Router
 router = Router(tags=["emergency"])
 
 for _name, _prefix in (("calls", "/calls"), ("vehicles", "/vehicles"), ("missions", "/missions"),
-                       ("alerts", "/alerts"), ("fleet", "/fleet"), ("planning", "/planning"), ("roads", "/roads")):
+                       ("alerts", "/alerts"), ("prehospital", "/prehospital"), ("fleet", "/fleet"),
+                       ("planning", "/planning"), ("roads", "/roads")):
     try:
         router.add_router(_prefix, importlib.import_module(f"yigongti.emergency.api.{_name}").router)
     except ModuleNotFoundError as e:
