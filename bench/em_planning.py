@@ -72,7 +72,7 @@ def build_county(population: int, nodes: int, seed: int):
     stations.append(Station.objects.create(facility=hospital, kind=StationKind.SUB_CENTER, name="县中心医院急救分中心",
                                            lon=seat.lon, lat=seat.lat, node=seat.node))
     fleet = max(len(stations), round(population / 30_000))
-    order = [stations[0], stations[-1]] + stations[1:-1]
+    order = [stations[0], stations[-1], *stations[1:-1]]
     for i in range(fleet):
         st = order[i % len(order)]
         Vehicle.objects.create(station=st, call_sign=f"V{i + 1:02d}", plate=f"湘M·9{i + 1:04d}",
@@ -182,7 +182,8 @@ def main() -> None:
                                            hospital_to_site_s=inp.hospital_to_site_s)
     sim_s = time.perf_counter() - t
     print(f"\nsimulated year: {len(calls):,} calls ({rate:,.0f}/year), {len(runs)} plans on the same calls")
-    print(f"  {'plan':8s} {'p50 min':>8s} {'p90 min':>8s} {'p95 min':>8s} {'3-min out':>10s} {'waited':>7s} {'util':>6s}")
+    print(f"  {'plan':8s} {'p50 min':>8s} {'p90 min':>8s} {'p95 min':>8s} {'3-min out':>10s} {'waited':>7s} "
+          f"{'util':>6s}")
     for k, x in runs.items():
         print(f"  {k:8s} {x.response_p50_s / 60:8.1f} {x.response_p90_s / 60:8.1f} {x.response_p95_s / 60:8.1f} "
               f"{x.out_3min_rate:10.1%} {x.waited_share:7.1%} {x.utilisation:6.1%}")

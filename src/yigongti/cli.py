@@ -300,6 +300,10 @@ from yigongti.telemedicine.hl7.commands import hl7 as _hl7  # noqa: E402
 
 main.add_command(_hl7)
 
+from yigongti.emergency.commands import emergency as _emergency  # noqa: E402
+
+main.add_command(_emergency)
+
 
 @main.group()
 def empi():

@@ -137,3 +137,27 @@ def test_the_real_routing_graph_gives_the_same_matrix_as_the_stand_in(county):
     stand_in = data.load_input(county.network, GridGraph(county.network))
     assert np.allclose(real.times, stand_in.times)
     assert np.allclose(real.to_hospital_s, stand_in.to_hospital_s)
+
+
+def test_the_county_s_own_calls_give_the_rate_and_the_hours(county):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from yigongti.emergency.models import Call
+
+    now = timezone.now()
+    local = timezone.localtime(now).replace(minute=30, second=0, microsecond=0)
+    rows = []
+    for k in range(150):  # 150 calls of the last year, all at 09:30 or 21:30 local time
+        at = (local - dt.timedelta(days=1 + k)).replace(hour=9 if k % 3 else 21)
+        rows.append(Call(call_no=f"120-T{k:05d}", area_code=county.cast.village.code, rang_at=at))
+    rows.append(Call(call_no="120-OLD", area_code=county.cast.village.code, rang_at=now - dt.timedelta(days=400)))
+    Call.objects.bulk_create(rows)
+    inp = data.load_input(county.network, GridGraph(county.network), now=now)
+    assert inp.calls_per_year == 150
+    assert inp.hourly is not None and inp.hourly[9] == 100 and inp.hourly[21] == 50 and sum(inp.hourly) == 150
+    plan = services.start_plan(SYSTEM, background=False, scenarios=["add1"])
+    model = plan.result["calls_model"]
+    assert model["source"] == "calls" and model["calls_per_year"] == 150
+    assert model["hourly"][9] == pytest.approx(2 / 3, abs=1e-3)

@@ -15,7 +15,7 @@ from tests.cast import as_
 from tests.telemedicine.conftest import build_centers
 from yigongti.core.errors import Conflict, Forbidden, InvalidInput
 from yigongti.core.models import AuditEvent, Notification
-from yigongti.emergency.models import Mission, MissionStatus, RoadEdge, VitalSigns
+from yigongti.emergency.models import CallEvent, Mission, MissionStatus, RoadEdge, VitalSigns
 from yigongti.emergency.services import prehospital
 from yigongti.telemedicine.ecg.simulate import twelve_lead
 from yigongti.telemedicine.ecg.write import aecg_xml
@@ -41,8 +41,7 @@ class StandInGraph:
         return min(RoadNode.objects.all(), key=lambda n: (n.lon - lon) ** 2 + (n.lat - lat) ** 2).pk
 
 
-@pytest.fixture
-def road(ems, monkeypatch):
+def use_road(ems, monkeypatch):
     """H1's graph when it is there, else the stand-in."""
     try:
         from yigongti.emergency.roads.graph import clear_cache, road_graph
@@ -53,6 +52,11 @@ def road(ems, monkeypatch):
         graph = StandInGraph(ems.network)
         monkeypatch.setattr(prehospital, "_graph", lambda: graph)
     return ems
+
+
+@pytest.fixture
+def road(ems, monkeypatch):
+    return use_road(ems, monkeypatch)
 
 
 @pytest.fixture(autouse=True)
@@ -75,7 +79,13 @@ def dispatched(ems, vehicle="A1", *, complaint="chest_pain", resident=True, minu
                      rang_at=timezone.now() - dt.timedelta(minutes=minutes_ago),
                      resident=c.resident.pk if resident else None, region=c.village.code,
                      chief_complaint="胸痛2小时，大汗", complaint_code=complaint, priority=1)
-    return dispatch(as_(ems.dispatcher), call, ems.vehicles[vehicle], candidates=[])
+    mission = dispatch(as_(ems.dispatcher), call, ems.vehicles[vehicle], candidates=[])
+    # as if sent a minute after the call rang (the crew's steps follow in the past)
+    sent = call.rang_at + dt.timedelta(minutes=1)
+    Mission.objects.filter(pk=mission.pk).update(dispatched_at=sent)
+    CallEvent.objects.filter(mission=mission, kind="dispatch_order").update(at=sent)
+    mission.refresh_from_db()
+    return mission
 
 
 @pytest.fixture

@@ -148,3 +148,21 @@ def test_no_network_is_a_clear_error(db):
 
     with pytest.raises(InvalidInput, match="尚未生成或导入路网"):
         road_graph()
+
+
+def test_places_stay_put_whatever_the_target():
+    small = build_layout(_specs(), seed=4, target_nodes=2000, county_code="431127000000", county_name="蓝山县")
+    big = build_layout(_specs(), seed=4, target_nodes=20000, county_code="431127000000", county_name="蓝山县")
+    assert [(p.code, round(p.lon, 6), round(p.lat, 6)) for p in small.places] == \
+        [(p.code, round(p.lon, 6), round(p.lat, 6)) for p in big.places]
+    assert [p.population for p in small.places] == [p.population for p in big.places]
+
+
+def test_a_generated_network_moves_stations_to_their_township_place(ems):
+    cast = ems.cast
+    net = generate_network(cast.county, seed=2, target_nodes=1500)
+    township_place = Place.objects.get(network=net, region=cast.other_township)
+    station = Station.objects.get(pk=ems.township_station.pk)
+    assert (station.lon, station.lat) == (township_place.lon, township_place.lat)
+    b1 = Vehicle.objects.get(pk=ems.vehicles["B1"].pk)
+    assert (b1.lon, b1.lat) == (station.lon, station.lat) and b1.node_id == station.node_id

@@ -148,3 +148,5 @@ def test_the_call_event_map_is_pure():
     assert capture.call_event_codes(chest, "arrive_hospital", destination_id=3, transfer_from_id=None) == []
     assert capture.call_event_codes(chest, "leave_scene", destination_id=1, transfer_from_id=2) == ["door_out"]
     assert capture.call_event_codes(chest, "leave_scene", destination_id=1, transfer_from_id=None) == []
+    assert capture.call_event_codes(chest, "ring", destination_id=None, transfer_from_id=None) == ["call_120"]
+    assert capture.call_event_codes(chest, "ring", destination_id=None, transfer_from_id=2) == []

@@ -108,8 +108,8 @@ def test_the_county_center_month_gives_each_metrics_median_and_share_meeting_tar
     d = q.center_dashboard(ems.cast.manager, month.center.pk, month.month)
     s = d.summary
     assert s.cases == 4  # the ruled-out case and the stroke case are not in it
-    assert dict((c, n) for c, _label, n in s.by_subtype) == {"stemi": 3, "nstemi": 1}
-    assert dict((c, n) for c, _label, n in s.by_arrival) == {"transfer": 2, "ems": 1, "self": 1}
+    assert {c: n for c, _label, n in s.by_subtype} == {"stemi": 3, "nstemi": 1}
+    assert {c: n for c, _label, n in s.by_arrival} == {"transfer": 2, "ems": 1, "self": 1}
     r = rows(d)
     assert (r["fmc_to_ecg"].month.n, r["fmc_to_ecg"].month.met, r["fmc_to_ecg"].month.median_min) == (3, 2, 8.0)
     assert r["fmc_to_ecg"].share == 66.7
@@ -213,6 +213,12 @@ def test_the_dashboard_page_shows_the_figures(client, login, ems, month):
     assert 'data-testid="n">3<' in d2w and 'data-testid="median">70<' in d2w and "66.7%" in d2w
     assert 'data-testid="delay-d2w-cath_lab_busy"' in body and 'data-testid="delay-dido-none"' in body
     assert 'data-testid="dashboard-export-link"' in body  # a community manager may export
+    assert 'data-testid="dashboard-chain-link"' in body
+    login(ems.cast.township_doctor)
+    body = client.get(reverse("pathways:dashboard"), {"month": month.month}).content.decode()  # its unit only
+    assert 'data-testid="dashboard-cases">2<' in body and 'data-testid="dashboard-chain-link"' not in body
+    assert client.get(reverse("pathways:dashboard"), {"center": month.center.pk}).status_code == 403
+    assert client.get(reverse("pathways:dashboard"), {"center": "x"}).status_code == 400
 
 
 def test_the_chain_page_and_the_refusals(client, login, ems, month):
@@ -254,13 +260,16 @@ def test_the_home_panel_links_managers_to_the_dashboards(client, login, ems, mon
     assert panel is not None and panel.kind == "totals"
     item = next(i for i in panel.items if i.testid == f"home-pw-center-{month.center.pk}")
     assert item.url == f"{reverse('pathways:dashboard')}?center={month.center.pk}"
-    if month.month == q.current_month():  # the panel shows the current month
-        assert item.value == "67%" and "本月 4 例" in item.note
+    assert item.value == "67%" and "近30天 4 例" in item.note and "D2W" in item.note  # the last 30 days
     testids = {i.testid for i in panel.items}
+    assert f"home-pw-center-{month.unit.pk}" not in testids  # the units are in the chain (1 unit)
+    assert next(i for i in panel.items if i.testid == "home-pw-chain").value == 1
     assert {"home-pw-chain", "home-pw-export"} <= testids
     assert centers_panel(as_(c.village_doctor)) is None and centers_panel(as_(c.outsider)) is None
     township = centers_panel(as_(c.township_doctor))
-    assert township is not None and township.kind == "todo" and "home-pw-chain" not in {i.testid for i in township.items}
+    assert township is not None and township.kind == "todo"
+    assert "home-pw-chain" not in {i.testid for i in township.items}
+    assert [i.testid for i in township.items][0] == f"home-pw-center-{month.unit.pk}"
     assert any(p.key == "pathways.centers" for p in home_for(as_(c.bureau)).totals)
     login(ems.cast.bureau)
     assert 'data-testid="home-pw-chain"' in client.get("/").content.decode()

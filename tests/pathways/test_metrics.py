@@ -124,3 +124,12 @@ def test_monthly_groups_by_month_in_order():
 def test_rate_is_none_without_target():
     c = metrics.compliance([metrics.case_metrics("stroke", {"onset": at(0), "door": at(100)})])
     assert c["onset_to_door"].rate is None and c["onset_to_door"].n == 1
+
+
+def test_an_alternative_treatment_does_not_run_against_the_clock():
+    live = by_code(metrics.case_metrics("chest_pain", {"door": at(0)}, subtype="stemi", now=at(45)))
+    assert live["d2w"].running and live["d2n_chest"].minutes is None and not live["d2n_chest"].running
+    done = by_code(metrics.case_metrics("chest_pain", {"door": at(0), "needle": at(40)}, subtype="stemi"))
+    assert done["d2n_chest"].minutes == 40 and done["d2n_chest"].met is False
+    stroke = by_code(metrics.case_metrics("stroke", {"door": at(0)}, subtype="ischaemic", now=at(100)))
+    assert stroke["dnt"].running and stroke["dnt"].met is False and not stroke["dpt"].running

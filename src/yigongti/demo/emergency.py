@@ -254,15 +254,15 @@ def _fleet(ctx: DemoContext, rng: np.random.Generator, places: dict[str, _Where]
         for j in range(count):
             k += 1
             if s.kind == StationKind.SUB_CENTER:
-                kind = (VehicleKind.NEGATIVE_PRESSURE if j == 0 else VehicleKind.NEONATAL if j == 1 and big
+                vkind = (VehicleKind.NEGATIVE_PRESSURE if j == 0 else VehicleKind.NEONATAL if j == 1 and big
                         else VehicleKind.MONITORING)
             elif s.kind == StationKind.COMMAND:
-                kind = (VehicleKind.NEGATIVE_PRESSURE if j == count - 1 and big else
+                vkind = (VehicleKind.NEGATIVE_PRESSURE if j == count - 1 and big else
                         VehicleKind.MONITORING if j % 2 == 0 else VehicleKind.BASIC)
             else:
-                kind = VehicleKind.MONITORING if j == 0 else VehicleKind.BASIC
-            rows.append(Vehicle(station=s, call_sign=f"蓝山120-{k:02d}", plate=f"湘M·{12000 + k}", kind=kind,
-                                equipment=D.EQUIPMENT[kind], status=VehicleStatus.AVAILABLE, status_at=now,
+                vkind = VehicleKind.MONITORING if j == 0 else VehicleKind.BASIC
+            rows.append(Vehicle(station=s, call_sign=f"蓝山120-{k:02d}", plate=f"湘M·{12000 + k}", kind=vkind,
+                                equipment=D.EQUIPMENT[vkind], status=VehicleStatus.AVAILABLE, status_at=now,
                                 lon=s.lon, lat=s.lat, node_id=s.node_id, position_at=now,
                                 gps_device_id=f"GPS-LS{k:04d}"))
     Vehicle.objects.bulk_create(rows)
@@ -324,8 +324,8 @@ def _pathway_centers(ctx: DemoContext) -> list[PathwayCenter]:
     demo_town = User.objects.filter(username="township_doctor").values_list("facility_id", flat=True).first()
     extra = [f for f in ctx.facilities.values() if f.pk == demo_town and f not in units]
     for f in (units + extra)[:5]:
-        rows.append(PathwayCenter(facility=f, kind="chest_pain", level=CenterLevel.UNIT,
-                                  capabilities=UNIT_CAPABILITIES, certified_on=certified.replace(year=certified.year + 1)))
+        rows.append(PathwayCenter(facility=f, kind="chest_pain", level=CenterLevel.UNIT, capabilities=UNIT_CAPABILITIES,
+                                  certified_on=certified.replace(year=certified.year + 1)))
     PathwayCenter.objects.bulk_create(rows)
     return rows
 
@@ -398,6 +398,10 @@ def _draw_calls(ctx: DemoContext, rng: np.random.Generator, w: _World, now: dt.d
         hit = next(((c, share) for code, (c, share) in D.ADMISSION_CALLS.items() if icd.startswith(code)), None)
         if hit is not None and x < hit[1]:
             picked.append((rid, fid, day, hit[0]))
+    quota = round(target * D.ADMISSION_SHARE)  # admissions by 120 at most this share: the rest are emergency visits
+    if len(picked) > quota:
+        keep = np.sort(rng.permutation(len(picked))[:quota])
+        picked = [picked[int(i)] for i in keep]
     p_visit = max(0.0, (target - len(picked)) / max(1, len(visits)))
     for (rid, fid, day, _icd), x in zip(visits, rng.random(len(visits)), strict=True):
         if x < p_visit:
@@ -469,7 +473,7 @@ def _stemi_transfers(rng: np.random.Generator, w: _World, now: dt.datetime) -> l
                                               "order__facility__type"))
     for oid, rid, fid, ordered, acquired, reported, ftype in rows:
         where = w.fac_where.get(fid)
-        if where is None:
+        if where is None or reported is None or ordered is None:
             continue
         village = ftype == "D600"
         rang = reported + dt.timedelta(minutes=float(rng.uniform(2, 12)))
@@ -482,20 +486,25 @@ def _stemi_transfers(rng: np.random.Generator, w: _World, now: dt.datetime) -> l
 
 
 def _green_referrals(rng: np.random.Generator, w: _World, now: dt.datetime) -> list[_Call]:
-    """Green-channel up-referrals answered the same day (chest pain, stroke, head injury): a 120 transfer."""
+    """Green-channel up-referrals that arrived (chest pain, stroke, head injury): a 120 transfer timed so that the
+    ambulance reaches the county hospital about when the referral says the patient arrived."""
     from yigongti.referrals.models import Referral
 
     out = []
-    rows = (Referral.objects.filter(direction="up", urgency="green", to_facility=w.lead, submitted_at__isnull=False,
-                                    submitted_at__lt=now - dt.timedelta(hours=6))
-            .order_by("id").values_list("id", "resident_id", "from_facility_id", "submitted_at", "icd10"))
-    for ref, rid, fid, submitted, icd in rows:
+    rows = (Referral.objects.filter(direction="up", urgency="green", to_facility=w.lead, arrived_at__isnull=False,
+                                    arrived_at__lt=now - dt.timedelta(hours=6))
+            .order_by("id").values_list("id", "resident_id", "from_facility_id", "arrived_at", "icd10"))
+    lead = w.fac_where.get(w.lead.pk)
+    for ref, rid, fid, arrived, icd in rows:
         where = w.fac_where.get(fid)
-        if where is None:
+        if where is None or arrived is None or lead is None:
             continue
+        out_s = min(_road_s(w, s.node_id, where.node, s.lon, s.lat, where) for s in w.stations)
+        back_s = _road_s(w, where.node, lead.node, where.lon, where.lat, lead)
+        ahead = 10 + 90 + 40 + 100 + out_s * 1.1 + 12 * 60 + back_s * 1.02  # call, order, out, travel, on scene
         complaint = "stroke" if icd.startswith("I6") else "chest_pain" if icd.startswith(("R07", "I2")) else "trauma"
-        c = _Call(submitted + dt.timedelta(minutes=float(rng.uniform(1, 8))), complaint, 1 if complaint != "trauma"
-                  else 2, where, rid=rid, dest=w.lead.pk, kind="transfer", from_facility=fid, referral=ref)
+        c = _Call(arrived - dt.timedelta(seconds=ahead), complaint, 1 if complaint != "trauma" else 2, where,
+                  rid=rid, dest=w.lead.pk, kind="transfer", from_facility=fid, referral=ref)
         out.append(c)
     return out
 
@@ -513,28 +522,28 @@ def _lognormal(rng: np.random.Generator, median: float, sigma: float = 0.45) -> 
 
 def _simulate(rng: np.random.Generator, w: _World, calls: list[_Call], now: dt.datetime) -> None:
     """Call taking, the vehicle chosen (the nearest station with a free vehicle, by road), and every time point."""
-    w.graph.prepare_from([s.node_id for s in w.stations if s.node_id])
+    w.graph.prepare_from([s.node_id for s in w.stations if s.node_id is not None])
     dests = {c.dest for c in calls if c.dest}
-    w.graph.prepare_to([w.fac_where[d].node for d in dests if d in w.fac_where and w.fac_where[d].node])
+    w.graph.prepare_to([n for d in dests if d in w.fac_where and (n := w.fac_where[d].node) is not None])
     by_station: dict[int, list[_Veh]] = {}
     for v in w.vehicles:
         by_station.setdefault(v.station, []).append(v)
     for c in calls:
-        v = rng.random(12)
+        r = rng.random(12)
         ring = c.rang
-        answer = _s(ring, (11 + 14 * v[0]) if v[1] < 0.04 else 2 + 7 * v[0])
+        answer = _s(ring, (11 + 14 * r[0]) if r[1] < 0.04 else 2 + 7 * r[0])
         c.events = [("ring", ring), ("answer", answer)]
         if c.undispatched:
             if c.undispatched != "误拨/无声电话":
-                c.events.append(("address_confirmed", _s(answer, 20 + 60 * v[2])))
+                c.events.append(("address_confirmed", _s(answer, 20 + 60 * r[2])))
             continue
-        confirmed = _s(answer, 25 + 70 * v[2] + (60 * v[3] if c.where.mountain else 0))
+        confirmed = _s(answer, 25 + 70 * r[2] + (60 * r[3] if c.where.mountain else 0))
         c.events.append(("address_confirmed", confirmed))
-        graded = _s(confirmed, 10 + 30 * v[4])
+        graded = _s(confirmed, 10 + 30 * r[4])
         c.events.append(("priority", graded))
         if c.live == "open":
             continue
-        order_at = _s(graded, 15 + 45 * v[5])
+        order_at = _s(graded, 15 + 45 * r[5])
         # the vehicle: stations by road time to the scene, the first with a free vehicle (special needs kept)
         node = c.where.node
         ranked = sorted(w.stations, key=lambda s: _road_s(w, s.node_id, node, s.lon, s.lat, c.where))
@@ -544,7 +553,7 @@ def _simulate(rng: np.random.Generator, w: _World, calls: list[_Call], now: dt.d
                     and (not c.special or x.kind == VehicleKind.NEGATIVE_PRESSURE)
                     and not (c.live and x.crew_user)]  # the demo crews' own vehicles stay free at now
             if free:
-                veh, station = free[int(v[6] * len(free))], s
+                veh, station = free[int(r[6] * len(free))], s
                 break
         if veh is None:  # every vehicle out: the first to come free
             pool = [x for x in w.vehicles if not c.special or x.kind == VehicleKind.NEGATIVE_PRESSURE] or w.vehicles
@@ -556,17 +565,17 @@ def _simulate(rng: np.random.Generator, w: _World, calls: list[_Call], now: dt.d
         straight = sorted(w.stations, key=lambda s: _straight_s(s.lon, s.lat, c.where.lon, c.where.lat))
         eta = _road_s(w, station.node_id, node, station.lon, station.lat, c.where)
         night = ring.astimezone(TZ).hour < 6
-        turnout = (200 + 200 * v[7]) if v[8] < (0.09 if night else 0.04) else 45 + 120 * v[7]
-        ack = _s(order_at, min(turnout * 0.4, 15 + 40 * v[9]))
+        turnout = (200 + 200 * r[7]) if r[8] < (0.09 if night else 0.04) else 45 + 120 * r[7]
+        ack = _s(order_at, min(turnout * 0.4, 15 + 40 * r[9]))
         rolling = _s(order_at, turnout)
-        travel = eta * (0.95 + 0.35 * v[10]) * (0.92 if night else 1.0)
-        if c.where.mountain and v[11] < 0.12:
+        travel = eta * (0.95 + 0.35 * r[10]) * (0.92 if night else 1.0)
+        if c.where.mountain and r[11] < 0.12:
             travel += 60 * float(rng.uniform(8, 25))  # the last kilometres on foot, a washed-out road
         on_scene = _s(rolling, travel)
         lo, hi = D.COMPLAINTS[c.complaint][5]
         fmc = _s(on_scene, 40 + 100 * rng.random())
         m: dict[str, Any] = {"vehicle": veh.pk, "station": station.pk, "dispatched_at": order_at, "eta_s": int(eta),
-                             "rank": 1 if rank == 1 or v[6] < 0.7 else rank,
+                             "rank": 1 if rank == 1 or r[6] < 0.7 else rank,
                              "straight_rank": straight.index(station) + 1, "crew_user": veh.crew_user,
                              "events": [("dispatch_order", order_at), ("crew_ack", ack), ("wheels_rolling", rolling),
                                         ("on_scene", on_scene), ("fmc", fmc)]}
@@ -578,6 +587,8 @@ def _simulate(rng: np.random.Generator, w: _World, calls: list[_Call], now: dt.d
         leave = _s(fmc, 60 * float(rng.uniform(lo, hi)))
         if c.dest is None:
             done = _s(leave, 60 * float(rng.uniform(5, 15)))
+            if c.outcome.startswith("到达现场未见患者"):  # nobody to contact: no FMC, no record
+                m["events"] = [e for e in m["events"] if e[0] != "fmc"]
             m["events"] += [("available", done)]
             veh.busy_until = _s(done, 0.6 * eta)
             continue
@@ -656,7 +667,7 @@ def _draw_case(rng: np.random.Generator, c: _Call, kind: str, ev: dict[str, dt.d
         if transfer:
             e["first_door"] = _m(e["fmc"], -float(rng.uniform(2, 15)))
     elif transfer:
-        e["first_door"] = _m(c.rang, -float(rng.uniform(20, 70)))
+        e["first_door"] = _m(c.rang, -float(rng.uniform(5, 25)))
         e["fmc"] = _m(e["first_door"], float(rng.uniform(1, 5)))
     else:
         e["fmc"] = ev["fmc"]
@@ -793,6 +804,22 @@ def _delays(rng: np.random.Generator, case: _Case) -> list[tuple[str, str, str]]
 # ---- writing -----------------------------------------------------------------------------------------------
 
 
+def _utc(rows: list[tuple]) -> list[tuple]:
+    """Times as the ORM stores them (UTC): SQLite compares the text, so an offset other than +00:00 would sort
+    wrongly against the ORM's own parameters."""
+    from django.db import connection
+
+    naive = connection.vendor == "sqlite"
+
+    def conv(v: Any) -> Any:
+        if isinstance(v, dt.datetime) and v.tzinfo is not None:
+            u = v.astimezone(dt.UTC)
+            return u.replace(tzinfo=None) if naive else u
+        return v
+
+    return [tuple(conv(v) for v in row) for row in rows]
+
+
 def _next_id(model) -> int:
     return (model.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
 
@@ -817,7 +844,12 @@ def _write(ctx: DemoContext, rng: np.random.Generator, w: _World, calls: list[_C
     for c in calls:
         c.id, call_id = call_id, call_id + 1
     seq: dict[str, int] = {}
-    call_rows, event_rows, mission_rows, record_rows, vital_rows, alert_rows = [], [], [], [], [], []
+    call_rows: list[tuple] = []
+    event_rows: list[tuple] = []
+    mission_rows: list[tuple] = []
+    record_rows: list[tuple] = []
+    vital_rows: list[tuple] = []
+    alert_rows: list[tuple] = []
     case_of = {id(k.call): k for k in cases}
     recorded = now
     for c in sorted(calls, key=lambda c: c.rang):
@@ -835,7 +867,7 @@ def _write(ctx: DemoContext, rng: np.random.Generator, w: _World, calls: list[_C
             chief = f"{D.TRAUMA_SCENES[c.id % len(D.TRAUMA_SCENES)]}，{complaint[0]}"
         if c.kind != "emergency" and c.from_facility:
             fac = w.facilities[c.from_facility]
-            chief = f"{fac.short_name or fac.name}转县中心医院：{complaint[1]}" + ("（心电图示 STEMI）" if c.ecg else "")
+            chief = f"{fac.short_name or fac.name}转县中心医院：{complaint[1]}" + ("（心电图示STEMI）" if c.ecg else "")
         m = c.mission
         if c.merged_into is not None:
             status, closed_at, reason = "merged", c.events[-1][1], c.undispatched
@@ -877,7 +909,7 @@ def _write(ctx: DemoContext, rng: np.random.Generator, w: _World, calls: list[_C
             event_rows.append((c.id, mid, kind, at, recorded, by,
                                "gps" if kind in ("on_scene", "arrive_hospital") and mid % 3 else "manual", ""))
         ev = dict(m["events"])
-        if "fmc" in ev:
+        if "fmc" in ev and (case_of.get(id(c)) is not None or rng.random() >= D.RECORD_MISSING):
             case = case_of.get(id(c))
             impression, code, icd = complaint[1], complaint[2], complaint[3]
             if case is not None and case.diagnosis:
@@ -904,18 +936,18 @@ def _write(ctx: DemoContext, rng: np.random.Generator, w: _World, calls: list[_C
         load_rows(Call, ["id", "call_no", "kind", "caller_phone", "caller_name", "resident", "patient_description",
                          "area_code", "region", "address", "lon", "lat", "node", "chief_complaint", "complaint_code",
                          "priority", "special_needs", "status", "merged_into", "from_facility", "referral",
-                         "taken_by", "rang_at", "closed_at", "close_reason", "idempotency_key"], call_rows)
+                         "taken_by", "rang_at", "closed_at", "close_reason", "idempotency_key"], _utc(call_rows))
         load_rows(Mission, ["id", "call", "vehicle", "status", "dispatched_by", "dispatched_at", "eta_s",
                             "recommended_rank", "straight_line_rank", "destination", "destination_reason",
-                            "abort_reason"], mission_rows)
+                            "abort_reason"], _utc(mission_rows))
         load_rows(CallEvent, ["call", "mission", "kind", "at", "recorded_at", "by", "source", "idempotency_key"],
-                  event_rows)
+                  _utc(event_rows))
         load_rows(PrehospitalRecord, ["id", "mission", "resident", "impression", "impression_code", "icd10",
-                                      "treatment", "ecg_order", "recorded_by", "updated_at"], record_rows)
+                                      "treatment", "ecg_order", "recorded_by", "updated_at"], _utc(record_rows))
         load_rows(VitalSigns, ["record", "at", "sbp", "dbp", "heart_rate", "resp_rate", "spo2", "gcs", "by",
-                               "idempotency_key"], vital_rows)
+                               "idempotency_key"], _utc(vital_rows))
         load_rows(PreArrivalAlert, ["mission", "facility", "pathway", "impression", "eta_at", "ecg_order", "sent_by",
-                                    "sent_at", "acknowledged_by", "acknowledged_at"], alert_rows)
+                                    "sent_at", "acknowledged_by", "acknowledged_at"], _utc(alert_rows))
         n_cases = _write_cases(w, cases, now)
         reset_sequences(Call, Mission, CallEvent, PrehospitalRecord, VitalSigns, PreArrivalAlert, Case, CaseEvent,
                         DelayReason)
@@ -955,15 +987,18 @@ def _write_cases(w: _World, cases: list[_Case], now: dt.datetime) -> int:
             delays.append((k.id, metric, code, note, w.county_doctor, now))
     load_rows(Case, ["id", "case_no", "kind", "subtype", "resident", "area_code", "facility", "first_facility",
                      "arrival_mode", "call", "referral", "ecg_order", "risk_colour", "diagnosis", "outcome", "status",
-                     "opened_by", "opened_at", "closed_at", "idempotency_key"], rows)
+                     "opened_by", "opened_at", "closed_at", "idempotency_key"], _utc(rows))
     load_rows(CaseEvent, ["case", "code", "at", "facility", "source", "source_ref", "value", "active", "reason",
-                          "recorded_by", "recorded_at", "idempotency_key"], events)
-    load_rows(DelayReason, ["case", "metric", "code", "note", "by", "at"], delays)
+                          "recorded_by", "recorded_at", "idempotency_key"], _utc(events))
+    load_rows(DelayReason, ["case", "metric", "code", "note", "by", "at"], _utc(delays))
     return len(rows)
 
 
 def _vehicle_now(w: _World, calls: list[_Call], now: dt.datetime) -> None:
     """Vehicles at the demo's now: at their station, the live mission's on scene where the call is."""
+    from yigongti.emergency.models import VehiclePosition
+
+    stations = {s.pk: s for s in w.stations}
     for c in calls:
         if c.live == "active" and c.mission is not None:
             last = c.mission["events"][-1]
@@ -971,6 +1006,17 @@ def _vehicle_now(w: _World, calls: list[_Call], now: dt.datetime) -> None:
             Vehicle.objects.filter(pk=c.mission["vehicle"]).update(
                 status=status, status_at=last[1], lon=c.where.lon, lat=c.where.lat, node_id=c.where.node,
                 position_at=now - dt.timedelta(seconds=20))
+            # the GPS trail of the way out (a straight line is enough for the board's trail)
+            ev = dict(c.mission["events"])
+            start, end = ev.get("wheels_rolling"), ev.get("on_scene")
+            home = stations[c.mission["station"]]
+            if start is not None and end is not None:
+                n = 8
+                VehiclePosition.objects.bulk_create([
+                    VehiclePosition(vehicle_id=c.mission["vehicle"], at=start + (end - start) * k / n,
+                                    lon=round(home.lon + (c.where.lon - home.lon) * k / n, 6),
+                                    lat=round(home.lat + (c.where.lat - home.lat) * k / n, 6),
+                                    speed_kmh=0.0 if k == n else 45.0) for k in range(n + 1)])
 
 
 # ---- the step --------------------------------------------------------------------------------------------

@@ -23,12 +23,14 @@ def alerts_panel(actor: Actor):
     rows = alerts.incoming(actor, limit=SHOWN)
     items = []
     for a in rows:
-        who = a.call.resident.name if a.call_id and a.call.resident_id else (
-            a.call.patient_description if a.call_id else "") or _("身份未明患者")
+        call = a.call
+        resident = call.resident if call is not None else None
+        who = resident.name if resident is not None else (
+            call.patient_description if call is not None else "") or _("身份未明患者")
         eta = timezone.localtime(a.eta_at).strftime("%H:%M") if a.eta_at else ""
         note = _("预计 %(t)s 到达") % {"t": eta} if eta and a.acknowledged_at is None else (
             _("已确认") if a.acknowledged_at else "")
-        items.append(Item(f"{who} · {a.impression or (a.call.chief_complaint if a.call_id else '')}",
+        items.append(Item(f"{who} · {a.impression or (call.chief_complaint if call is not None else '')}",
                           reverse("emergency:alert", args=[a.pk]), eta or None, note,
                           "danger" if a.acknowledged_at is None else "", f"home-ems-alert-{a.pk}"))
     return Panel("emergency.alerts", _("120院前预警"), items=items, url=reverse("emergency:alerts"),

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from yigongti.indicators.definitions import Indicator, Value
 
-from .models import Call, CallEvent, EventKind, Mission, Priority, PrehospitalRecord, Vehicle, VehicleKind
+from .models import Call, CallEvent, EventKind, Mission, PrehospitalRecord, Priority, Vehicle, VehicleKind
 
 D_EM = "院前急救（120）"
 SOURCE = "《关于进一步完善院前医疗急救服务的指导意见》（国卫医发〔2020〕19号）"
@@ -255,7 +255,7 @@ def _row(key: str, label: str, seconds: list[float]) -> ResponseRow:
     if not seconds:
         return ResponseRow(key, label, 0, None, None, None)
     s = sorted(seconds)
-    p90 = s[min(len(s) - 1, int(round(0.9 * (len(s) - 1))))]
+    p90 = s[min(len(s) - 1, round(0.9 * (len(s) - 1)))]
     return ResponseRow(key, label, len(s), round(statistics.fmean(s) / 60, 1), round(statistics.median(s) / 60, 1),
                        round(p90 / 60, 1))
 

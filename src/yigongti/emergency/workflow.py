@@ -62,7 +62,7 @@ DISPATCHABLE = frozenset({V.AVAILABLE, V.RETURNING})
 # A vehicle on a mission (not to be put in maintenance, not "free").
 ON_MISSION = frozenset({V.DISPATCHED, V.ON_SCENE, V.TRANSPORTING, V.AT_HOSPITAL, V.RETURNING})
 # The fleet's keepers may set these by hand (never while the vehicle is on a mission).
-MANUAL = {V.AVAILABLE: frozenset({V.MAINTENANCE}), V.MAINTENANCE: frozenset({V.AVAILABLE})}
+MANUAL: dict[str, frozenset[str]] = {V.AVAILABLE: frozenset({V.MAINTENANCE}), V.MAINTENANCE: frozenset({V.AVAILABLE})}
 
 # The call's states.
 CALL_OPEN = frozenset({CallStatus.OPEN, CallStatus.DISPATCHED})

@@ -80,6 +80,8 @@ def call_event_codes(case: Case, kind: str, *, destination_id: int | None, trans
         return {"ring": ["transfer_request"], "wheels_rolling": ["team_depart"], "on_scene": ["team_arrive"],
                 "arrive_hospital": ["door"]}.get(kind, [])
     codes = {"ring": ["call_120"], "fmc": ["fmc"]}.get(kind, [])
+    if kind == "ring" and transfer_from_id is not None:
+        codes = []  # a facility asking for a transfer is not the patient's call for help
     if kind == "leave_scene" and transfer_from_id is not None and transfer_from_id == first_id:
         codes = ["door_out"]  # a transfer leaves the township's door
     if kind == "arrive_hospital":

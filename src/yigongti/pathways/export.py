@@ -390,6 +390,7 @@ class Table:
     registry: str
     fields: list[RegistryField]
     rows: list[list[str]]  # one per case, one value per field (in ``fields`` order)
+    center: PathwayCenter | None = None
 
     def section(self, name: str) -> tuple[list[RegistryField], list[list[str]]]:
         idx = [i for i, f in enumerate(self.fields) if f.section == name]
@@ -399,10 +400,10 @@ class Table:
         return [self.fields[i] for i in idx], [[row[i] for i in idx] for row in self.rows]
 
 
-def table(kind: str, records: Sequence[CaseRecord]) -> Table:
+def table(kind: str, records: Sequence[CaseRecord], center: PathwayCenter | None = None) -> Table:
     fields = fields_of(kind)
     return Table(kind, REGISTRIES[kind], fields,
-                 [[(f.get(r) if f.get else "") for f in fields] for r in records])
+                 [[(f.get(r) if f.get else "") for f in fields] for r in records], center)
 
 
 def to_csv(t: Table) -> bytes:
@@ -563,7 +564,7 @@ def export(actor: Actor, center: PathwayCenter, first: str, last: str = "") -> T
                                  "first_facility", "call").order_by("opened_at", "pk"))
     audit.record(actor, "export", "pathway_case", "", registry=center.kind, center=center.pk,
                  first=first, last=last or first, ids=[c.pk for c in cases])
-    return table(center.kind, load_records(cases))
+    return table(center.kind, load_records(cases), center)
 
 
 def exportable_centers(user) -> list[PathwayCenter]:
@@ -575,6 +576,8 @@ def exportable_centers(user) -> list[PathwayCenter]:
     return [c for c in visible_centers(user) if c.kind in FIELDS and can(user, "pathways.export_registry", c)]
 
 
-def filename(center: PathwayCenter, first: str, last: str, ext: str) -> str:
+def filename(center: PathwayCenter | None, first: str, last: str, ext: str) -> str:
     span = first if not last or last == first else f"{first}_{last}"
+    if center is None:
+        return f"registry-{span}.{ext}"
     return f"registry-{center.kind}-{center.facility.code}-{span}.{ext}"

@@ -46,7 +46,7 @@ class GreenChannel:
     case: Any
 
 
-def _resident_in_scope(actor: Actor, resident):
+def resident_in_scope(actor: Actor, resident):
     from yigongti.residents.models import Resident
 
     if not isinstance(resident, Resident):
@@ -56,7 +56,7 @@ def _resident_in_scope(actor: Actor, resident):
     return resident
 
 
-def _ecg(resident, ecg_order: Any):
+def ecg_for(resident, ecg_order: Any):
     from yigongti.telemedicine.models import CenterKind, Order
 
     if ecg_order is not None and not isinstance(ecg_order, Order):
@@ -86,21 +86,50 @@ def county_center(actor: Actor, kind: str):
     return ranked[0]
 
 
+def new_key() -> str:
+    """A key for the confirm form: a double tap or a resubmission posts the same one."""
+    import secrets
+
+    return secrets.token_hex(8)
+
+
+def _bundle(call) -> GreenChannel:
+    from yigongti.emergency.models import PreArrivalAlert
+    from yigongti.pathways.models import Case
+
+    alert = PreArrivalAlert.objects.filter(call=call).select_related("facility").order_by("sent_at").first()
+    case = Case.objects.filter(call=call).order_by("-opened_at").first()
+    return GreenChannel(call.referral, call, alert, case)
+
+
+def bundle_for(actor: Actor, call_pk: int) -> GreenChannel:
+    """One press (by its 120 call) for the sending facility (or the township above it), the receiving hospital
+    and the dispatchers; audited."""
+    from yigongti.emergency.models import Call, CallKind
+
+    call = (Call.objects.filter(pk=call_pk, kind=CallKind.GREEN_CHANNEL)
+            .select_related("referral__to_facility", "from_facility", "resident").first())
+    user = actor.user
+    if call is None or user is None:
+        raise NotFound(_("一键呼叫记录不存在或无权查看"))
+    parties = {call.from_facility_id, call.from_facility.parent_id if call.from_facility is not None else None,
+               call.referral.to_facility_id if call.referral is not None else None} - {None}
+    if not (user.role == "dispatcher" or user.facility_id in parties):
+        raise NotFound(_("一键呼叫记录不存在或无权查看"))
+    audit.record(actor, "view", "green_channel", call.pk, resident=call.resident_id)
+    return _bundle(call)
+
+
 def open_press(actor: Actor, resident, kind: str) -> GreenChannel | None:
     """The press already under way for this resident and pathway from the doctor's facility, if any."""
-    from yigongti.emergency.models import Call, CallKind, CallStatus, PreArrivalAlert
-    from yigongti.pathways.models import Case
+    from yigongti.emergency.models import Call, CallKind, CallStatus
 
     call = (Call.objects.filter(kind=CallKind.GREEN_CHANNEL, resident=resident, complaint_code=kind,
                                 from_facility_id=actor.user.facility_id,
                                 status__in=(CallStatus.OPEN, CallStatus.DISPATCHED),
                                 rang_at__gte=timezone.now() - OPEN_WITHIN)
             .select_related("referral").order_by("-rang_at").first())
-    if call is None:
-        return None
-    alert = PreArrivalAlert.objects.filter(call=call).order_by("sent_at").first()
-    case = Case.objects.filter(call=call, kind=kind).order_by("-opened_at").first()
-    return GreenChannel(call.referral, call, alert, case)
+    return None if call is None else _bundle(call)
 
 
 def press(actor: Actor, resident, *, kind: str = "chest_pain", encounter=None, ecg_order=None, note: str = "",
@@ -115,10 +144,10 @@ def press(actor: Actor, resident, *, kind: str = "chest_pain", encounter=None, e
     check(actor, "pathways.green_channel", resident)
     if kind not in KINDS:
         raise InvalidInput("invalid_kind", _("一键呼叫仅用于胸痛（STEMI）或卒中"), field="kind")
-    resident = _resident_in_scope(actor, resident)
+    resident = resident_in_scope(actor, resident)
     facility = actor.user.facility
     before = open_press(actor, resident, kind)
-    ecg = _ecg(resident, ecg_order)
+    ecg = ecg_for(resident, ecg_order)
     label, icd10, diagnosis, impression = KINDS[kind]
     if before is not None and before.referral is not None and before.referral.to_facility is not None:
         to_facility = before.referral.to_facility

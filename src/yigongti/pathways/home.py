@@ -1,6 +1,6 @@
-"""Home panel: the time-critical centers' month at a glance, for the community's managers, the bureau, the city
-(counts and minutes, never patients) and for the doctors and nurses of a center — each center's cases this
-month and its headline target (door-to-wire, DNT; DIDO for a township unit) with the compliance dashboard
+"""Home panel: the time-critical centers' last 30 days at a glance, for the community's managers, the bureau, the city
+(counts and minutes, never patients) and for the doctors and nurses of a center — each center's cases of the
+last 30 days and its headline target (door-to-wire, DNT; DIDO for a township unit) with the compliance dashboard
 behind it, the chain (township units → county center) and the registry export. Managers have no menu entry for
 these pages (the navbar is full): this panel is the way in. Cached for a few minutes."""
 
@@ -15,28 +15,31 @@ from yigongti.core.actor import Actor
 from .models import CenterLevel
 
 CACHE_SECONDS = 300
+DAYS = 30
 
 
 def _items(user) -> list:
     from yigongti.orgs.home import Item
 
     from .export import exportable_centers
-    from .queries_dashboards import center_month_headline, current_month, visible_centers
+    from .queries_dashboards import center_recent_headline, visible_centers
 
-    month = current_month()
     centers = visible_centers(user)
+    shown = [c for c in centers if c.level == CenterLevel.CENTER or c.facility_id == user.facility_id]
     items = []
-    for c in centers[:8]:
-        n, comp = center_month_headline(c, month)
+    for c in shown[:6]:
+        n, comp = center_recent_headline(c, DAYS)
         share = f"{round(comp.rate * 100)}%" if comp is not None and comp.rate is not None else "—"
         what = comp.label if comp is not None else ""
         tone = "" if comp is None or comp.rate is None else ("success" if comp.rate >= 0.75 else "danger")
         label = f"{c.facility.name} · {c.get_kind_display()}"
-        note = _("本月 %(n)d 例") % {"n": n} + (f" · {what}" if what else "")
+        note = _("近30天 %(n)d 例") % {"n": n} + (f" · {what}" if what else "")
         items.append(Item(label, f"{reverse('pathways:dashboard')}?center={c.pk}", share, note, tone,
                           f"home-pw-center-{c.pk}"))
+    units = sum(c.level == CenterLevel.UNIT for c in centers)
     if any(c.level == CenterLevel.CENTER for c in centers):
-        items.append(Item(_("救治链：胸痛救治单元 → 县胸痛中心"), reverse("pathways:chain"), testid="home-pw-chain"))
+        items.append(Item(_("救治链：胸痛救治单元 → 县胸痛中心"), reverse("pathways:chain"), units or None,
+                          testid="home-pw-chain"))
     if exportable_centers(user):
         items.append(Item(_("国家胸痛/卒中数据平台上报导出"), reverse("pathways:export"), testid="home-pw-export"))
     return items
@@ -56,7 +59,7 @@ def centers_panel(actor: Actor):
         items = _items(user)
         cache.set(key, items, CACHE_SECONDS)
     kind = TOTALS if manages_area(user) else TODO
-    return Panel("pathways.centers", _("五大救治中心质控（本月）"), kind=kind, items=items,
+    return Panel("pathways.centers", _("五大救治中心质控（近30天）"), kind=kind, items=items,
                  url=reverse("pathways:dashboard"))
 
 

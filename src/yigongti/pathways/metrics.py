@@ -3,7 +3,8 @@ time points, and the monthly aggregation used by the dashboards and the indicato
 
 A metric is the minutes between two time points, judged against a target (minutes, ``≤``). It applies to a kind,
 optionally only to some subtypes and arrival modes. While the end point is missing, with ``now`` given, the metric
-is *running*: its minutes are those elapsed so far and it is already missed once they pass the target.
+is *running*: its minutes are those elapsed so far and it is already missed once they pass the target — except
+for an alternative treatment (thrombolysis at a PCI center, DPT, theatre: ``live=False``), measured only once done.
 
 Targets follow 中国胸痛中心认证标准, 中国卒中中心建设标准 and the glossary; each is configurable with the setting
 ``YIGONGTI_PATHWAY_TARGETS = {"d2w": 90, …}``; a target of ``None`` shows the minutes without judging them."""
@@ -33,6 +34,7 @@ class MetricDef:
     target_min: float | None
     subtypes: tuple[str, ...] = ()
     arrival_modes: tuple[str, ...] = ()
+    live: bool = True  # runs against the clock while its end is missing; False for an alternative treatment
 
     def applies(self, subtype: str = "", arrival_mode: str = "") -> bool:
         if self.subtypes and subtype and subtype not in self.subtypes:
@@ -68,7 +70,8 @@ DEFS: tuple[MetricDef, ...] = (
     MetricDef("dido", _("首诊医院入门至出门（DIDO）"), "chest_pain", "first_door", "door_out", 30,
               arrival_modes=("transfer",)),
     MetricDef("troponin_tat", _("抽血至肌钙蛋白结果"), "chest_pain", "blood_draw", "troponin", 20),
-    MetricDef("d2n_chest", _("入门至溶栓（D2N）"), "chest_pain", "door", "needle", 30, subtypes=("stemi",)),
+    MetricDef("d2n_chest", _("入门至溶栓（D2N）"), "chest_pain", "door", "needle", 30, subtypes=("stemi",),
+              live=False),
     MetricDef("activation_to_ready", _("启动至导管室激活"), "chest_pain", "cath_lab_activation", "cath_lab_ready", 30,
               subtypes=ACS),
     MetricDef("d2w", _("入门至导丝通过（D2W）"), "chest_pain", "door", "wire", 90, subtypes=("stemi",)),
@@ -81,9 +84,10 @@ DEFS: tuple[MetricDef, ...] = (
               arrival_modes=("transfer",)),
     MetricDef("door_to_ct", _("入门至CT完成"), "stroke", "door", "ct", 25),
     MetricDef("dnt", _("入门至溶栓（DNT）"), "stroke", "door", "needle", 60, subtypes=("ischaemic",)),
-    MetricDef("dpt", _("入门至股动脉穿刺（DPT）"), "stroke", "door", "puncture", 90, subtypes=("ischaemic",)),
+    MetricDef("dpt", _("入门至股动脉穿刺（DPT）"), "stroke", "door", "puncture", 90, subtypes=("ischaemic",),
+              live=False),
     MetricDef("door_to_recanalization", _("入门至血管再通"), "stroke", "door", "recanalization", 120,
-              subtypes=("ischaemic",)),
+              subtypes=("ischaemic",), live=False),
     MetricDef("door_to_neurosurgery", _("入门至神经外科手术"), "stroke", "door", "neurosurgery", None,
               subtypes=("haemorrhagic",)),
     # major trauma (创伤中心建设与管理指导原则; the county's own targets)
@@ -92,7 +96,7 @@ DEFS: tuple[MetricDef, ...] = (
     MetricDef("door_to_team", _("入门至创伤小组到达"), "trauma", "door", "trauma_team", 10),
     MetricDef("door_to_resuscitation", _("入门至开始复苏"), "trauma", "door", "resuscitation", 10),
     MetricDef("door_to_ct_trauma", _("入门至CT完成"), "trauma", "door", "ct", 30),
-    MetricDef("door_to_theatre", _("入门至进入手术室"), "trauma", "door", "theatre", 60),
+    MetricDef("door_to_theatre", _("入门至进入手术室"), "trauma", "door", "theatre", 60, live=False),
     # critical maternal (危重孕产妇救治中心建设与管理指南)
     MetricDef("door_to_obstetric_team", _("入门至产科抢救小组到达"), "maternal", "door", "obstetric_team", 10),
     MetricDef("pph_to_transfusion", _("产后出血诊断至输血"), "maternal", "pph_diagnosis", "transfusion", 30,
@@ -130,7 +134,7 @@ def measure(d: MetricDef, events: Mapping[str, dt.datetime], *, now: dt.datetime
     if start is None:
         return Metric(d.code, str(d.label), None, target, None, start=d.start, end=d.end)
     if end is None:
-        if now is None:
+        if now is None or not d.live:
             return Metric(d.code, str(d.label), None, target, None, start=d.start, end=d.end)
         elapsed = max(minutes_between(start, now), 0.0)
         missed = target is not None and elapsed > target

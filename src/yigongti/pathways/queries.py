@@ -19,10 +19,13 @@ from yigongti.core.errors import NotFound
 from yigongti.orgs.permissions import Category, can, check_read
 
 from . import events as catalogue
-from . import metrics, services
+from . import services
+from .metrics import Metric
+from .metrics import case_metrics as measure
 from .models import Case, CaseEvent, CaseStatus, PathwayCenter
 
 RECENT_DAYS = 7
+BEFORE_ARRIVAL = {"onset", "injury", "call_120"}  # entered afterwards (or captured), never "now"
 LIST_LIMIT = 100
 
 
@@ -48,7 +51,7 @@ class Row:
     """A case of a list with its live metrics (the worst one first)."""
 
     case: Case
-    metrics: list[metrics.Metric]
+    metrics: list[Metric]
     missed: int
     running: int
 
@@ -58,7 +61,7 @@ class Row:
             else ""
 
     @property
-    def headline(self) -> metrics.Metric | None:
+    def headline(self) -> Metric | None:
         judged = [m for m in self.metrics if m.minutes is not None and m.target_min is not None]
         if not judged:
             return None
@@ -125,8 +128,8 @@ class Point:
 class Timeline:
     case: Case
     points: list[Point]
-    metrics: list[metrics.Metric]
-    missing_delays: list[metrics.Metric]
+    metrics: list[Metric]
+    missing_delays: list[Metric]
     delays: dict
     may_record: bool
     may_correct: bool
@@ -135,11 +138,24 @@ class Timeline:
 
     @property
     def recorded(self) -> list[Point]:
-        return sorted((p for p in self.points if p.event is not None), key=lambda p: (p.event.at, p.d.order))
+        done = [(p.event.at, p.d.order, i, p) for i, p in enumerate(self.points) if p.event is not None]
+        return [p for *_k, p in sorted(done)]
+
+    @property
+    def missing(self) -> list[Point]:
+        """Every point not recorded yet (the late-entry form)."""
+        return [p for p in self.points if p.event is None]
 
     @property
     def next(self) -> list[Point]:
-        return [p for p in self.points if p.event is None]
+        """The buttons: points not recorded yet that happen at the hospital now (not onset or the 120 call)."""
+        return [p for p in self.missing if p.code not in BEFORE_ARRIVAL]
+
+    @property
+    def upcoming(self) -> str:
+        """The code of the next point after the last one recorded (the big button)."""
+        last = max((p.d.order for p in self.points if p.event is not None), default=0)
+        return next((p.code for p in self.next if p.d.order > last), self.next[0].code if self.next else "")
 
 
 def timeline(actor: Actor, case: Case, *, now: dt.datetime | None = None) -> Timeline:
@@ -156,7 +172,7 @@ def timeline(actor: Actor, case: Case, *, now: dt.datetime | None = None) -> Tim
     # a point recorded before the subtype narrowed the catalogue still shows
     defs += [d for d in catalogue.CATALOGUE.get(case.kind, ()) if d.code in active and d.code not in known]
     points = [Point(d, active.get(d.code), history.get(d.code, [])) for d in sorted(defs, key=lambda d: d.order)]
-    ms = metrics.case_metrics(case.kind, {c: e.at for c, e in active.items()}, subtype=case.subtype,
+    ms = measure(case.kind, {c: e.at for c, e in active.items()}, subtype=case.subtype,
                               arrival_mode=case.arrival_mode,
                               now=(now or timezone.now()) if case.status == CaseStatus.OPEN else None)
     delays = {d.metric: d for d in case.delays.select_related("by")}

@@ -420,9 +420,10 @@ def area_cases(area, start: dt.datetime, stop: dt.datetime, kind: str) -> list[C
     return load_cases(where & Q(kind=kind), start, stop)
 
 
-def center_month_headline(center: PathwayCenter, month: str) -> tuple[int, m.Compliance | None]:
-    """(cases, the headline metric's compliance) of a center's month, for the home panel."""
-    start, stop = month_bounds(month)
+def center_recent_headline(center: PathwayCenter, days: int = 30) -> tuple[int, m.Compliance | None]:
+    """(cases, the headline metric's compliance) of a center's last ``days`` days, for the home panel."""
+    stop = timezone.now()
+    start = stop - dt.timedelta(days=days)
     cases = load_cases(center_q(center), start, stop)
     code = headline_of(center.kind) if center.level == CenterLevel.CENTER else dido_of(center.kind)
     return len(cases), m.compliance(c.metrics() for c in cases).get(code)

@@ -25,7 +25,7 @@ from yigongti.core.actor import Actor
 from yigongti.core.errors import Conflict, Forbidden, InvalidInput
 from yigongti.core.scoping import scope_for
 from yigongti.orgs.models import Facility
-from yigongti.orgs.permissions import check
+from yigongti.orgs.permissions import allows, check
 from yigongti.residents.models import Resident
 
 from . import events as catalogue
@@ -150,9 +150,10 @@ def open_case(actor: Actor, resident: Resident, kind: str, *, facility: Facility
               arrival_mode: str = ArrivalMode.EMS, subtype: str = "", at: dt.datetime | None = None,
               idempotency_key: str = "", risk_colour: str = "", diagnosis: str = "") -> Case:
     """A patient enters a pathway at ``facility`` (the treating center). When the resident already has an open
-    case of this kind, that case is returned with the new links (call, referral, ECG) added: the alert and the
-    green channel of one patient meet in one case. The call's and the ECG's time points already known are
-    captured at once (``capture.backfill``)."""
+    case of this kind that the actor is involved in, that case is returned with the new links (call, referral,
+    ECG) added: the alert and the green channel of one patient meet in one case (a hospital elsewhere that the
+    patient walked into opens its own). The call's and the ECG's time points already known are captured at once
+    (``capture.backfill``)."""
     check(actor, "pathways.open_case", resident)
     _validate_open(kind, subtype, arrival_mode, risk_colour)
     _check_resident(actor, resident, facility, first_facility)
@@ -166,18 +167,24 @@ def open_case(actor: Actor, resident: Resident, kind: str, *, facility: Facility
         raise InvalidInput("invalid_time", _("建档时间不能晚于当前时间"), field="at")
     if opened_at < now - dt.timedelta(days=30):
         raise InvalidInput("invalid_time", _("建档时间早于30天前，请核对日期"), field="at")
-    existing = (Case.objects.filter(resident=resident, kind=kind, status=CaseStatus.OPEN)
-                .order_by("-opened_at").first())
-    if existing is not None:
-        changed = _link(existing, call=call, referral=referral, ecg_order=ecg_order, first_facility=first_facility,
-                        subtype=subtype, risk_colour=risk_colour, diagnosis=diagnosis)
-        if changed:
-            audit.record(actor, "update", "pathway_case", existing.pk, linked=changed)
-            _backfill(existing)
-        return existing
-    case = _create_case(actor, resident, kind, facility, first_facility, call, referral, ecg_order, arrival_mode,
-                        subtype, opened_at, key, risk_colour, diagnosis)
-    _backfill(case)
+    with transaction.atomic():
+        # one open case per patient and kind: the alert and the green channel of one patient may open at once
+        Resident.objects.select_for_update().filter(pk=resident.pk).first()
+        existing = (Case.objects.filter(resident=resident, kind=kind, status=CaseStatus.OPEN)
+                    .select_related("first_facility").order_by("-opened_at").first())
+        if existing is not None and allows(actor, "pathways.record_event", existing):
+            changed = _link(existing, call=call, referral=referral, ecg_order=ecg_order,
+                            first_facility=first_facility, subtype=subtype, risk_colour=risk_colour,
+                            diagnosis=diagnosis)
+            if changed:
+                audit.record(actor, "update", "pathway_case", existing.pk, linked=changed)
+            case, fresh = existing, bool(changed)
+        else:
+            case = _create_case(actor, resident, kind, facility, first_facility, call, referral, ecg_order,
+                                arrival_mode, subtype, opened_at, key, risk_colour, diagnosis)
+            fresh = True
+    if fresh:
+        _backfill(case)
     return case
 
 

@@ -14,6 +14,8 @@ DISPATCHES_PER_1000 = 17.0  # missions a year per 1,000 residents
 UNDISPATCHED_SHARE = 0.22  # calls closed without a vehicle (advice, wrong numbers, hang-ups)
 DUPLICATE_SHARE = 0.025  # a second call for the same incident, merged
 NO_TRANSPORT_SHARE = 0.07  # missions that end on scene (refused transport, treated, death confirmed)
+RECORD_MISSING = 0.015  # missions that reached the patient without a pre-hospital record (the indicator's gap)
+ADMISSION_SHARE = 0.35  # of the transported: admissions at most (the rest emergency visits)
 
 # complaint code → (chief complaint as the dispatcher types it, crew impression, impression code, ICD-10,
 #                   priority weights I–IV, on-scene minutes (low, high), pathway kind)
@@ -38,7 +40,7 @@ EMERGENCY_MIX = {"chest_pain": 0.10, "stroke": 0.05, "trauma": 0.16, "fall": 0.0
                  "unconscious": 0.07, "abdominal": 0.15, "fever": 0.12, "obstetric": 0.03, "poisoning": 0.03,
                  "other": 0.10}
 # an admission's diagnosis → (complaint, share of those admissions that came by 120)
-ADMISSION_CALLS = {"I63.9": ("stroke", 0.45), "I25.1": ("chest_pain", 0.22), "I50.9": ("dyspnea", 0.18),
+ADMISSION_CALLS = {"I63.9": ("stroke", 0.35), "I25.1": ("chest_pain", 0.22), "I50.9": ("dyspnea", 0.18),
                    "J44.1": ("dyspnea", 0.12), "S72.0": ("fall", 0.55), "O80": ("obstetric", 0.03),
                    "J18.9": ("fever", 0.04)}
 
@@ -62,22 +64,12 @@ TREATMENT = {
 MOUNTAIN_DELAY = ("山路狭窄，车辆无法直达，担架步行", "村内地址不清，反复电话确认", "雨后道路塌方绕行")
 
 # subtypes by pathway (share) and the crew's impression of each
-CHEST_PAIN_SUBTYPES = [("stemi", 0.30, "急性ST段抬高型心肌梗死", "I21.9"), ("nstemi", 0.25, "急性非ST段抬高型心肌梗死", "I21.4"),
-                       ("ua", 0.30, "不稳定型心绞痛", "I20.0"), ("aortic_dissection", 0.08, "主动脉夹层？", "I71.0"),
-                       ("pe", 0.07, "肺栓塞？", "I26.9")]
+CHEST_PAIN_SUBTYPES = [("stemi", 0.30, "急性ST段抬高型心肌梗死", "I21.9"),
+                       ("nstemi", 0.25, "急性非ST段抬高型心肌梗死", "I21.4"), ("ua", 0.30, "不稳定型心绞痛", "I20.0"),
+                       ("aortic_dissection", 0.08, "主动脉夹层？", "I71.0"), ("pe", 0.07, "肺栓塞？", "I26.9")]
 STROKE_SUBTYPES = [("ischaemic", 0.80, "急性缺血性脑卒中", "I63.9"), ("haemorrhagic", 0.20, "脑出血", "I61.9")]
 MATERNAL_SUBTYPES = [("pph", 0.5, "产后出血", "O72.1"), ("eclampsia", 0.2, "子痫前期重度", "O14.1"),
                      ("placental_abruption", 0.3, "胎盘早剥", "O45.9")]
-
-# delay reasons (code, label) by the metric they explain
-DELAY_REASONS = {
-    "chest_pain": [("patient_hesitation", "患者/家属犹豫，知情同意时间长"), ("cath_lab_busy", "导管室占台"),
-                   ("diagnosis_uncertain", "心电图不典型，诊断不明确"), ("transfer_delay", "等待转运车辆")],
-    "stroke": [("consent_delay", "家属签署溶栓知情同意时间长"), ("ct_delay", "CT 检查排队"),
-               ("lab_delay", "等待凝血功能结果"), ("bp_control", "血压过高，先行降压")],
-    "trauma": [("theatre_busy", "手术室占台"), ("ct_delay", "CT 检查排队"), ("specialist_delay", "等待专科会诊")],
-    "maternal": [("blood_delay", "等待备血"), ("theatre_busy", "手术室占台")],
-}
 
 TRAUMA_SCENES = ("国道 G207 两车相撞", "摩托车侧翻", "建筑工地高处坠落", "农用三轮车翻车", "山林砍伐被树砸伤")
 

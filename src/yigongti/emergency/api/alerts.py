@@ -42,8 +42,8 @@ class SendIn(Schema):
 
 def _out(a: PreArrivalAlert) -> dict[str, Any]:
     case = alerts.case_of(a)
-    return {"id": a.pk, "call_no": a.call.call_no if a.call_id else "", "mission_id": a.mission_id,
-            "vehicle": a.mission.vehicle.call_sign if a.mission_id else "", "facility_id": a.facility_id,
+    return {"id": a.pk, "call_no": a.call.call_no if a.call is not None else "", "mission_id": a.mission_id,
+            "vehicle": a.mission.vehicle.call_sign if a.mission is not None else "", "facility_id": a.facility_id,
             "pathway": a.pathway, "impression": a.impression, "eta_at": a.eta_at, "ecg_order_id": a.ecg_order_id,
             "case_id": case.pk if case else None, "sent_at": a.sent_at, "acknowledged_at": a.acknowledged_at}
 

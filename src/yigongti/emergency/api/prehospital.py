@@ -7,8 +7,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from ninja import File, Form, Router, Schema, Status, UploadedFile
 from django.utils.translation import gettext as _
+from ninja import File, Form, Router, Schema, Status, UploadedFile
 from ninja.errors import HttpError
 
 from yigongti.core.actor import Actor

@@ -64,8 +64,8 @@ def _options(times: np.ndarray, sites: list[int], existing: list[int], move: int
     return out
 
 
-def solve(times: np.ndarray, population: Sequence[float], *, existing: Sequence[int], candidates: Sequence[int],
-          add: int = 1, move: int = 0, objective: str = "mclp", threshold_s: float = 900.0,
+def solve(times: np.ndarray, population: Sequence[float] | np.ndarray, *, existing: Sequence[int],
+          candidates: Sequence[int], add: int = 1, move: int = 0, objective: str = "mclp", threshold_s: float = 900.0,
           time_limit: float = 60.0) -> Solution:
     """The best plan of a scenario; see the module's docstring. Raises ValueError on an impossible scenario."""
     if objective not in OBJECTIVES:
@@ -137,5 +137,5 @@ def solve(times: np.ndarray, population: Sequence[float], *, existing: Sequence[
     return Solution(
         open_sites=open_sites, added=[j for j in open_sites if j not in existing],
         closed=[j for j in existing if j not in open_sites], objective=objective,
-        covered=int(round(pop[best <= threshold_s].sum())), weighted_s=weighted, status=status,
+        covered=round(pop[best <= threshold_s].sum()), weighted_s=weighted, status=status,
         seconds=time.perf_counter() - started, stages=stages)

@@ -7,15 +7,20 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from django.utils.translation import gettext_noop
 
 from . import coverage as cov
 from . import optimize, simulate
 from .data import PlanningInput
 
 SCENARIOS = {"add1": (1, 0), "add2": (2, 0), "move1": (0, 1)}  # key → (add, move)
-SCENARIO_LABELS = {"add1": "新增1个站点", "add2": "新增2个站点", "move1": "迁移1个站点"}
+# labels translated where shown ({% translate %}); marked here for makemessages
+SCENARIO_LABELS = {"add1": gettext_noop("新增1个站点"), "add2": gettext_noop("新增2个站点"),
+                   "move1": gettext_noop("迁移1个站点")}
+TODAY_LABEL = gettext_noop("现状")
 THRESHOLDS = cov.THRESHOLDS_MIN
 
 
@@ -53,7 +58,7 @@ class Timing:
 
 
 def _seconds_list(best: np.ndarray) -> list[int | None]:
-    return [None if not math.isfinite(x) else int(round(x)) for x in best]
+    return [None if not math.isfinite(x) else round(x) for x in best]
 
 
 def plan_stations(stations: list[tuple[int, int]], solution: optimize.Solution | None,
@@ -79,7 +84,7 @@ def compute(inp: PlanningInput, params: Params) -> dict:
     stations = [(j, max(inp.sites[j].vehicles, 1)) for j in existing]
     today = cov.coverage(inp.times, inp.population, existing, THRESHOLDS)
     timing.add("coverage", t0)
-    scenarios = []
+    scenarios: list[dict[str, Any]] = []
     for key in params.scenarios:
         add, move = SCENARIOS[key]
         if move > len(existing) or add + move > len(inp.candidates):

@@ -70,7 +70,7 @@ def _lognormal(rng: np.random.Generator, median: float, sigma: float, n: int) ->
     return median * np.exp(sigma * rng.standard_normal(n))
 
 
-def generate_calls(config: SimConfig, population: Sequence[float]) -> Calls:
+def generate_calls(config: SimConfig, population: Sequence[float] | np.ndarray) -> Calls:
     """One year's calls: per hour a Poisson count at that hour's rate, times uniform within the hour."""
     rng = np.random.default_rng(config.seed)
     pop = np.asarray(population, dtype=float)
@@ -199,7 +199,7 @@ def simulate(calls: Calls, times: np.ndarray, stations: Sequence[tuple[int, int]
     resp = response[ok]
     horizon = horizon_s or (float(calls.at.max()) if n else 1.0)
     by_priority = {}
-    for p in sorted(set(int(x) for x in calls.priority)):
+    for p in sorted({int(x) for x in calls.priority}):
         sel = ok & (calls.priority == p)
         if sel.any():
             by_priority[p] = {"calls": int(sel.sum()), "p50_s": round(float(np.percentile(response[sel], 50)), 1),

@@ -22,7 +22,7 @@ from yigongti.orgs.permissions import Category, can, check_read
 from yigongti.residents.models import ResidentTag
 
 from .. import workflow
-from ..models import CallEvent, EventKind, Mission, MissionStatus, Vehicle
+from ..models import CallEvent, EventKind, Mission, MissionStatus, Vehicle, VehicleStatus
 
 MAX_DIAGNOSES = 200
 
@@ -44,8 +44,8 @@ def current_missions(actor: Actor) -> list[Mission]:
     rows = list(Mission.objects.filter(vehicle_id__in=ids, status=MissionStatus.ACTIVE)
                 .select_related("call__region", "call__landmark", "vehicle__station", "destination")
                 .order_by("-dispatched_at"))
-    seated = set(Vehicle.objects.filter(crew__user_id=getattr(user, "pk", None), crew__on_shift=True)
-                 .values_list("pk", flat=True))
+    seated = set(Vehicle.objects.filter(crew__user_id=user.pk, crew__on_shift=True).values_list("pk", flat=True)) \
+        if user is not None else set()
     rows.sort(key=lambda m: m.vehicle_id not in seated)  # stable: the seat's missions first
     return rows
 
@@ -86,7 +86,8 @@ class Panel:
     next_kind: str | None
     next_label: str
     others: list[tuple[str, str]] = field(default_factory=list)  # other steps allowed now (treated on scene …)
-    plan: list[tuple[str, str]] = field(default_factory=list)  # the steps ahead, for the phone's offline queue
+    # the steps ahead (kind, button, the status it leads to), for the phone's offline queue
+    plan: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def active(self) -> bool:
@@ -107,8 +108,8 @@ def panel(mission: Mission) -> Panel:
     nexts = workflow.next_steps(vehicle.status, done) if active else []
     plan, status, ahead = [], vehicle.status, set(done)
     while active and (k := workflow.next_step(status, ahead)) is not None:
-        plan.append((k, str(workflow.STEPS[k].button)))
         status = workflow.STEPS[k].target
+        plan.append((k, str(workflow.STEPS[k].button), str(VehicleStatus(status).label)))
         ahead.add(k)
     first = nexts[0] if nexts else None
     return Panel(mission, vehicle.status, str(vehicle.get_status_display()), rows, first,
@@ -145,9 +146,10 @@ def patient_summary(actor: Actor, mission: Mission) -> PatientSummary | None:
 
 
 def crew_state(actor: Actor) -> str:
-    """A short fingerprint of what the crew page shows (the missions and their last steps): the page polls it and
-    reloads only when it changed (a new mission, a step recorded by the dispatcher)."""
+    """A short fingerprint of what the crew page shows: the page polls it and reloads only when it changed (a new
+    mission, a mission called off, a step recorded by someone else — the dispatcher on the crew's behalf)."""
     missions = current_missions(actor)
     ids = [m.pk for m in missions]
-    last = CallEvent.objects.filter(mission_id__in=ids).order_by("-pk").values_list("pk", flat=True).first()
+    last = (CallEvent.objects.filter(mission_id__in=ids).exclude(by_id=actor.user_id).order_by("-pk")
+            .values_list("pk", flat=True).first())
     return f"{','.join(map(str, ids))}:{last or 0}"

@@ -93,12 +93,12 @@ def status_history(vehicle: Vehicle, limit: int = HISTORY) -> list[StatusRow]:
                                   _("任务中止"), m.call.call_no, m.pk, "", m.abort_reason))
     events = (CallEvent.objects.filter(mission__vehicle=vehicle, kind__in=workflow.CREW_KINDS)
               .select_related("mission__call", "by").order_by("-at")[:limit * 4])
+    sources = {"gps": _("定位"), "system": _("系统")}
     for e in events:
         status = workflow.status_after(e.kind)
         rows.append(StatusRow(e.at, status, str(labels[status]), str(EventKind(e.kind).label),
                               e.mission.call.call_no if e.mission else "", e.mission_id,
-                              str(e.by or (_("定位") if e.source == "gps" else _("系统") if e.source == "system" else "")),
-                              ""))
+                              str(e.by or sources.get(e.source, ""))))
     for a in (AuditEvent.objects.filter(object_type="emergency_vehicle", object_id=str(vehicle.pk),
                                         detail__move="status").order_by("-seq")[:limit]):
         status = a.detail.get("status", "")

@@ -40,7 +40,7 @@ CLASSES = sorted(RANK, key=RANK.__getitem__)
 MOUNTAIN_SPEED = 0.6
 MOUNTAIN_TRUNK_SPEED = 0.75
 CURVE_FLAT, CURVE_MOUNTAIN = 1.08, 1.32  # road length over straight length between neighbouring nodes
-KEEP_FLAT, KEEP_MOUNTAIN = 0.45, 0.18  # share of non-tree lattice edges kept as village roads
+KEEP_FLAT, KEEP_MOUNTAIN = 0.3, 0.12  # share of non-tree lattice edges kept as village roads
 STREET_RADIUS_M = 2_500.0
 
 
@@ -160,8 +160,12 @@ def build_layout(townships: list[TownshipSpec], *, seed: int, target_nodes: int 
                  center: tuple[float, float] = CENTER) -> NetworkData:
     """The network as arrays, a pure function of its arguments (same seed, same network)."""
     populations = populations or {}
-    rng = np.random.default_rng([seed, 120])
-    phases = rng.uniform(0, 2 * math.pi, 2)
+    # separate streams: the county's shape and where its places are do not depend on the lattice's size
+    shape_rng = np.random.default_rng([seed, 120, 1])
+    rng = np.random.default_rng([seed, 120, 2])
+    place_rng = np.random.default_rng([seed, 120, 3])
+    pop_rng = np.random.default_rng([seed, 120, 4])
+    phases = shape_rng.uniform(0, 2 * math.pi, 2)
     x, y, ea, eb = _lattice(target_nodes, rng, phases)
     n = len(x)
     lon0, lat0 = center
@@ -173,7 +177,7 @@ def build_layout(townships: list[TownshipSpec], *, seed: int, target_nodes: int 
         townships = [TownshipSpec(code=county_code, name=county_name, seat=True)]
     if not any(t.seat for t in townships):
         townships[0].seat = True
-    sites = _township_sites(townships, rng, phases)
+    sites = _township_sites(townships, shape_rng, phases)
     site_node = tree.query(sites)[1].astype(np.int64)
     seat = next(i for i, t in enumerate(townships) if t.seat)
     seat_node = int(site_node[seat])
@@ -203,7 +207,7 @@ def build_layout(townships: list[TownshipSpec], *, seed: int, target_nodes: int 
     # trunk roads through the seat, boundary to boundary
     ends = []
     for theta in (math.pi / 2, -math.pi / 2, 0.0, math.pi):
-        theta += rng.uniform(-0.25, 0.25)
+        theta += shape_rng.uniform(-0.25, 0.25)
         r = float(_boundary(np.array(theta), phases)) * 0.97
         ends.append(int(tree.query([r * math.cos(theta), r * math.sin(theta)])[1]))
     _d, pred = dijkstra(graph(cost), directed=False, indices=seat_node, return_predecessors=True)
@@ -223,29 +227,33 @@ def build_layout(townships: list[TownshipSpec], *, seed: int, target_nodes: int 
         for k, (i, j) in enumerate(zip(mst.row, mst.col, strict=True)):
             upgrade(_paths(preds[i], int(site_node[i]), [site_node[j]]), "county", f"X{201 + k:03d}")
 
-    # villages: distinct nodes of their township, 1–8 km from its center, at least 900 m apart
+    # villages: points of their township 1.2–8 km from its center, at least 900 m apart (drawn from the shape's
+    # own stream, so that they stay put whatever the target), each on its nearest node
     cost = cost * np.where(rank > 0, 0.5, 1.0)
     places: list[PlaceData] = []
-    village_nodes: dict[int, list[int]] = {}
+    village_xy: dict[int, list[tuple[float, float]]] = {}
+    site_tree = cKDTree(sites)
     for i, t in enumerate(townships):
-        mine = np.flatnonzero(owner == i)
-        d = np.hypot(x[mine] - sites[i, 0], y[mine] - sites[i, 1])
-        pool = mine[(d > 1200) & (d < 8000)]
-        if len(pool) < len(t.villages):
-            pool = mine[mine != site_node[i]]
-        pool = rng.permutation(pool)
-        picked: list[int] = []
+        picked: list[tuple[float, float]] = []
         for min_sep in (900.0, 500.0, 0.0):
-            for v in pool:
-                if len(picked) == len(t.villages):
-                    break
-                if v in picked:
+            tries = 0
+            while len(picked) < len(t.villages) and tries < 400:
+                tries += 1
+                r, theta = place_rng.uniform(1200, 8000), place_rng.uniform(0, 2 * math.pi)
+                px, py = sites[i, 0] + r * math.cos(theta), sites[i, 1] + r * math.sin(theta)
+                if int(site_tree.query([px, py])[1]) != i and min_sep > 0:
                     continue
-                if all(math.hypot(x[v] - x[u], y[v] - y[u]) >= min_sep for u in picked):
-                    picked.append(int(v))
+                if math.hypot(px, py) > float(_boundary(np.array(math.atan2(py, px)), phases)) * 0.97:
+                    continue
+                if all(math.hypot(px - u, py - v) >= min_sep for u, v in picked):
+                    picked.append((px, py))
             if len(picked) == len(t.villages):
                 break
-        village_nodes[i] = picked
+        while len(picked) < len(t.villages):  # a township squeezed at the border: around its center
+            picked.append((sites[i, 0] + place_rng.uniform(-600, 600), sites[i, 1] + place_rng.uniform(-600, 600)))
+        village_xy[i] = picked
+    village_nodes = {i: [int(k) for k in tree.query(np.array(xy).reshape(-1, 2))[1]] if xy else []
+                     for i, xy in village_xy.items()}
 
     _d, preds = dijkstra(graph(cost), directed=False, indices=site_node, return_predecessors=True)
     preds = np.atleast_2d(preds)
@@ -271,24 +279,26 @@ def build_layout(townships: list[TownshipSpec], *, seed: int, target_nodes: int 
     # places: villages, townships, the county; populations given or plausible
     for i, t in enumerate(townships):
         total = 0
-        for v_spec, node in zip(t.villages, village_nodes[i], strict=False):
+        for v_spec, node, (px, py) in zip(t.villages, village_nodes[i], village_xy[i], strict=False):
             pop = populations.get(v_spec.code)
             if pop is None:
-                pop = int(rng.integers(500, 2000) if t.mountain else rng.integers(900, 3600))
+                pop = int(pop_rng.integers(500, 2000) if t.mountain else pop_rng.integers(900, 3600))
             total += pop
-            places.append(PlaceData(v_spec.code, node, float(lon[node]), float(lat[node]), pop,
+            places.append(PlaceData(v_spec.code, node, lon0 + px / m_per_deg_lon, lat0 + py / M_PER_DEG_LAT, pop,
                                     float(elevation[node])))
         if t.code != county_code:
             node = int(site_node[i])
-            places.append(PlaceData(t.code, node, float(lon[node]), float(lat[node]),
-                                    populations.get(t.code, total), float(elevation[node])))
+            places.append(PlaceData(t.code, node, lon0 + sites[i, 0] / m_per_deg_lon,
+                                    lat0 + sites[i, 1] / M_PER_DEG_LAT, populations.get(t.code, total),
+                                    float(elevation[node])))
     if county_code:
         county_total = populations.get(county_code, sum(p.population for p in places
                                                         if p.code in {t.code for t in townships}))
-        places.append(PlaceData(county_code, seat_node, float(lon[seat_node]), float(lat[seat_node]),
-                                county_total, float(elevation[seat_node])))
+        places.append(PlaceData(county_code, seat_node, lon0 + sites[seat, 0] / m_per_deg_lon,
+                                lat0 + sites[seat, 1] / M_PER_DEG_LAT, county_total, float(elevation[seat_node])))
 
-    landmarks = _landmarks(townships, sites, x, y, tree, lon, lat, rng, county_name, county_code)
+    landmarks = _landmarks(townships, sites, tree, lon, lat, place_rng, county_name, county_code,
+                           lon0, lat0, m_per_deg_lon)
     return NetworkData(lon=lon, lat=lat, ext_id=np.arange(n, dtype=np.int64), edge_a=ea[keep], edge_b=eb[keep],
                        edge_class=classes, edge_length_m=length[keep], edge_speed_kmh=speed,
                        edge_name=[str(s) for s in names[keep]], edge_oneway=np.zeros(int(keep.sum()), dtype=bool),
@@ -302,23 +312,24 @@ def short_name(name: str) -> str:
     return name
 
 
-def _landmarks(townships, sites, x, y, tree, lon, lat, rng, county_name: str,
-               county_code: str) -> list[LandmarkData]:
+def _landmarks(townships, sites, tree, lon, lat, rng, county_name: str, county_code: str, lon0: float, lat0: float,
+               m_per_deg_lon: float) -> list[LandmarkData]:
     out: list[LandmarkData] = []
 
     def put(name: str, code: str, i: int, spread: float) -> None:
         px, py = sites[i] + rng.uniform(-spread, spread, 2)
         node = int(tree.query([px, py])[1])
-        out.append(LandmarkData(name, code, node, float(lon[node]), float(lat[node])))
+        out.append(LandmarkData(name, code, node, lon0 + px / m_per_deg_lon, lat0 + py / M_PER_DEG_LAT))
 
     for i, t in enumerate(townships):
         s = short_name(t.name)
         for what in ("中学", "中心小学", "集市", "人民政府", "大桥"):
             put(f"{s}{what}", t.code, i, 1500.0)
         if t.seat and county_name:
-            for what in ("汽车站", "人民广场", "第一中学", "火车站", "工业园"):
-                put(f"{short_name(county_name.removesuffix('县'))}{what}" if what != "人民广场"
-                    else f"{county_name}人民广场", t.code or county_code, i, 2500.0)
+            stem = short_name(county_name.removesuffix("县"))
+            for what in ("汽车站", "第一中学", "火车站", "工业园"):
+                put(f"{stem}{what}", t.code or county_code, i, 2500.0)
+            put(f"{county_name}人民广场", t.code or county_code, i, 600.0)
     return out
 
 

@@ -98,9 +98,9 @@ def _roads(network: RoadNetwork, min_class: str | None) -> tuple[list[dict], lis
         lines = [np.round(np.column_stack([lon[c], lat[c]]), ROUND).tolist() for c in _chains(lo, hi)]
         features.append({"type": "Feature", "geometry": {"type": "MultiLineString", "coordinates": lines},
                          "properties": {"layer": "roads", "road_class": cls, "label": str(labels.get(cls, cls)),
-                                        "rank": RANK.get(cls, 0), "edges": int(len(lo)),
+                                        "rank": RANK.get(cls, 0), "edges": len(lo),
                                         "speed_kmh": round(float(np.mean([sp for _s, _t, sp in items])), 1)}})
-    return features, _hull(lon, lat), {"nodes": int(len(ids)), "edges": len(rows), "by_class": counts}
+    return features, _hull(lon, lat), {"nodes": len(ids), "edges": len(rows), "by_class": counts}
 
 
 def _point(lon: float, lat: float, **props) -> dict:

@@ -92,6 +92,8 @@ def write_network(data: NetworkData, *, county: Region, name: str, source: str, 
             [Landmark(network=net, name=m.name[:80], region_id=regions[m.code], lon=m.lon, lat=m.lat,
                       node_id=ids[m.node]) for m in data.landmarks if m.code in regions], batch_size=BATCH)
         _deactivate_others(net, county)
+        if source == "generated":
+            move_stations_to_places(net)
         snap_fleet(net, lon=data.lon, lat=data.lat, ids=np.asarray(ids, dtype=np.int64))
     return net
 
@@ -104,6 +106,30 @@ def _deactivate_others(net: RoadNetwork, county: Region) -> None:
     empty = set(RoadNetwork.objects.filter(active=True, places__isnull=True).exclude(pk=net.pk)
                 .values_list("pk", flat=True))
     RoadNetwork.objects.filter(pk__in=same | empty, active=True).update(active=False)
+
+
+def move_stations_to_places(net: RoadNetwork) -> int:
+    """On a generated network, a station stands at its facility's township (or village) Place, and a vehicle
+    parked at the station's old position moves with it: the generated county's coordinates are its own."""
+    places = {p.region_id: (p.lon, p.lat) for p in Place.objects.filter(network=net)}
+    moved = []
+    vehicles = []
+    for s in Station.objects.filter(active=True).select_related("facility__region"):
+        region = s.facility.region
+        while region is not None and region.pk not in places:
+            region = region.parent
+        if region is None:
+            continue
+        old = (s.lon, s.lat)
+        s.lon, s.lat = places[region.pk]
+        moved.append(s)
+        for v in Vehicle.objects.filter(station=s, active=True):
+            if v.lon is None or v.lat is None or (abs(v.lon - old[0]) < 1e-6 and abs(v.lat - old[1]) < 1e-6):
+                v.lon, v.lat = s.lon, s.lat
+                vehicles.append(v)
+    Station.objects.bulk_update(moved, ["lon", "lat"])
+    Vehicle.objects.bulk_update(vehicles, ["lon", "lat"])
+    return len(moved)
 
 
 def snap_fleet(net: RoadNetwork, *, lon: np.ndarray | None = None, lat: np.ndarray | None = None,

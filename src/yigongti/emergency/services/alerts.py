@@ -53,8 +53,10 @@ def _patient_line(call: Call, record: PrehospitalRecord | None) -> str:
 
 
 def _message(alert: PreArrivalAlert, call: Call, record: PrehospitalRecord | None) -> tuple[str, str]:
-    who = alert.mission.vehicle.call_sign if alert.mission_id else (
-        call.from_facility.name if call.from_facility_id else "120")
+    if alert.mission is not None:
+        who = alert.mission.vehicle.call_sign
+    else:
+        who = call.from_facility.name if call.from_facility is not None else "120"
     eta = ""
     if alert.eta_at is not None:
         minutes = max(0, round((alert.eta_at - timezone.now()).total_seconds() / 60))
@@ -69,10 +71,25 @@ def _message(alert: PreArrivalAlert, call: Call, record: PrehospitalRecord | Non
     return title, "\n".join(lines)
 
 
-def _eta_at(mission: Mission | None, facility: Facility, now: dt.datetime, from_node: int | None = None
-            ) -> dt.datetime | None:
-    node = prehospital.mission_node(mission) if mission is not None else from_node
-    eta = prehospital.eta_between(node, prehospital.facility_node(facility))
+def pickup_s(call: Call) -> float:
+    """How long the recommended ambulance needs to reach a call not yet dispatched (0 when unknown)."""
+    try:
+        from ..recommend import recommend
+
+        first = recommend(call, limit=1)
+    except Exception:  # no graph, no vehicle: the ETA is the transport alone
+        log.warning("no recommendation for call %s", call.pk, exc_info=True)
+        return 0.0
+    return float(first[0].eta_s) if first and first[0].eta_s is not None else 0.0
+
+
+def _eta_at(call: Call, mission: Mission | None, facility: Facility, now: dt.datetime) -> dt.datetime | None:
+    """From where the ambulance is to the hospital; before dispatch, the pickup and then the transport."""
+    if mission is not None:
+        eta = prehospital.eta_between(prehospital.mission_node(mission), prehospital.facility_node(facility))
+    else:
+        eta = prehospital.eta_between(call.node_id, prehospital.facility_node(facility))
+        eta = None if eta is None else eta + pickup_s(call)
     return None if eta is None else now + dt.timedelta(seconds=eta)
 
 
@@ -99,11 +116,11 @@ def send_alert(actor: Actor, mission: Mission, *, facility: Facility | None = No
 
 
 def _upsert(actor: Actor, call: Call, facility: Facility, *, mission: Mission | None, record: PrehospitalRecord | None,
-            pathway: str, ecg_order=None, impression: str = "", from_node: int | None = None) -> PreArrivalAlert:
+            pathway: str, ecg_order=None, impression: str = "") -> PreArrivalAlert:
     now = timezone.now()
     ecg_order = ecg_order or (record.ecg_order if record is not None else None)
     impression = (impression or (record.impression if record is not None else "") or call.chief_complaint)[:200]
-    eta_at = _eta_at(mission, facility, now, from_node)
+    eta_at = _eta_at(call, mission, facility, now)
     with transaction.atomic():
         Call.objects.select_for_update().filter(pk=call.pk).first()  # one alert per call and hospital
         alert = PreArrivalAlert.objects.filter(call=call, facility=facility).first()
@@ -135,11 +152,11 @@ def _upsert(actor: Actor, call: Call, facility: Facility, *, mission: Mission | 
 
 
 def send_call_alert(actor: Actor, call: Call, facility: Facility, *, pathway: str, impression: str = "",
-                    ecg_order=None, from_node: int | None = None) -> PreArrivalAlert:
+                    ecg_order=None) -> PreArrivalAlert:
     """The alert of a call not yet dispatched (the one-button green channel from a township or a village): the
     county team hears of the patient and sees the ECG at once; the mission joins it when the crew sends its own."""
     return _upsert(actor, call, facility, mission=None, record=None, pathway=pathway, ecg_order=ecg_order,
-                   impression=impression, from_node=from_node)
+                   impression=impression)
 
 
 def case_of(alert: PreArrivalAlert):
@@ -155,7 +172,7 @@ def case_of(alert: PreArrivalAlert):
 def _known_events(alert: PreArrivalAlert) -> list[tuple[str, dt.datetime, str, str]]:
     """(code, at, source_ref, value) of the time points the 120 record already holds."""
     out = []
-    call = alert.call or (alert.mission.call if alert.mission_id else None)
+    call = alert.call or (alert.mission.call if alert.mission is not None else None)
     if call is not None and call.kind == "emergency":
         out.append(("call_120", call.rang_at, f"call:{call.pk}", ""))
     if alert.mission_id:
@@ -179,17 +196,18 @@ def open_pathway(actor: Actor, alert: PreArrivalAlert, *, first_facility: Facili
     from yigongti.pathways import events
     from yigongti.pathways import services as pathway_services
 
-    call = alert.call or (alert.mission.call if alert.mission_id else None)
-    if not alert.pathway or call is None or call.resident_id is None:
+    call = alert.call or (alert.mission.call if alert.mission is not None else None)
+    resident = call.resident if call is not None else None
+    if not alert.pathway or call is None or resident is None:
         return None
     record = PrehospitalRecord.objects.filter(mission_id=alert.mission_id).first() if alert.mission_id else None
     _kind, subtype = prehospital.pathway_of(record.impression_code if record else "")
-    who = actor if actor.user is not None and can(actor.user, "pathways.open_case", call.resident) else \
+    who = actor if actor.user is not None and can(actor.user, "pathways.open_case", resident) else \
         Actor.system("emergency.alerts")
     case = case_of(alert)
     if case is None:
         case = pathway_services.open_case(
-            who, call.resident, alert.pathway, facility=alert.facility, first_facility=first_facility, call=call,
+            who, resident, alert.pathway, facility=alert.facility, first_facility=first_facility, call=call,
             referral=referral, ecg_order=alert.ecg_order, arrival_mode=arrival_mode, subtype=subtype,
             at=alert.sent_at, idempotency_key=idempotency_key or f"ems-alert-{alert.pk}")
     elif alert.ecg_order_id and case.ecg_order_id is None:
@@ -236,7 +254,7 @@ def may_see(user, alert: PreArrivalAlert) -> bool:
         return True
     if alert.sent_by_id == user.pk or user.role == Role.DISPATCHER:
         return True
-    if alert.mission_id:
+    if alert.mission is not None:
         from ..permissions import is_crew
 
         return is_crew(user, alert.mission.vehicle)

@@ -63,8 +63,8 @@ SPECIAL_NEEDS = {
 # what the caller describes (主诉分类); the pathway kinds first, so that the pathway starts from the call
 COMPLAINTS = (
     ("chest_pain", gettext_lazy("胸痛/胸闷")), ("stroke", gettext_lazy("卒中症状（口角歪斜、肢体无力、言语不清）")),
-    ("trauma", gettext_lazy("创伤")), ("maternal", gettext_lazy("孕产妇急症")), ("neonatal", gettext_lazy("新生儿急症")),
-    ("dyspnea", gettext_lazy("呼吸困难")), ("coma", gettext_lazy("意识障碍/昏迷")), ("poisoning", gettext_lazy("中毒")),
+    ("trauma", gettext_lazy("创伤")), ("maternal", gettext_lazy("孕产妇急症")),
+    ("neonatal", gettext_lazy("新生儿急症")), ("dyspnea", gettext_lazy("呼吸困难")), ("coma", gettext_lazy("意识障碍/昏迷")), ("poisoning", gettext_lazy("中毒")),
     ("fever", gettext_lazy("高热/抽搐")), ("other", gettext_lazy("其他")),
 )
 OPEN_STATES = workflow.CALL_OPEN
@@ -430,19 +430,35 @@ def _taken_message(vehicle: Vehicle) -> str:
         "who": who, "no": current.call.call_no}
 
 
-def _start(mission: Mission, now: dt.datetime) -> None:
-    """The vehicle leaves 待命: through the crew workflow's ``missions.start`` when it is there."""
+def _missions_module() -> Any:
+    """The crew workflow's services (``services.missions``) when they are there."""
     try:
-        missions = importlib.import_module("yigongti.emergency.services.missions")
+        return importlib.import_module("yigongti.emergency.services.missions")
     except ModuleNotFoundError as e:
         if e.name != "yigongti.emergency.services.missions":
             raise
-        missions = None
-    started = getattr(missions, "start", None)
+        return None
+
+
+def _free(vehicle: Vehicle, now: dt.datetime) -> Vehicle:
+    """Lock the vehicle and make it free to go: refused unless available or returning (a returning vehicle's last
+    mission ends now). Through ``missions.prepare_dispatch`` when the crew workflow is there."""
+    prepare = getattr(_missions_module(), "prepare_dispatch", None)
+    if prepare is not None:
+        return prepare(vehicle, at=now)
+    v = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
+    if not v.active or v.status not in DISPATCHABLE:
+        raise Conflict("vehicle_unavailable", _taken_message(v))
+    Mission.objects.filter(vehicle=v, status=MissionStatus.ACTIVE).update(status=MissionStatus.COMPLETED)
+    return v
+
+
+def _start(mission: Mission, now: dt.datetime) -> None:
+    """The vehicle leaves 待命 (出车): through the crew workflow's ``missions.start`` when it is there."""
+    started = getattr(_missions_module(), "start", None)
     if started is not None:
-        started(mission)
-    if Vehicle.objects.filter(pk=mission.vehicle_id).values_list("status", flat=True).first() != \
-            VehicleStatus.DISPATCHED:
+        started(mission, at=now)
+    else:
         Vehicle.objects.filter(pk=mission.vehicle_id).update(status=VehicleStatus.DISPATCHED, status_at=now)
 
 
@@ -464,27 +480,29 @@ def dispatch(actor: Actor, call: Call, vehicle: Vehicle, *, idempotency_key: str
     ranked = _ranking(call, vehicle, candidates)
     try:
         with transaction.atomic():
-            locked = Call.objects.select_for_update().select_related("referral").get(pk=call.pk)
+            locked = Call.objects.select_for_update().get(pk=call.pk)
+            if done := _dispatched_with(actor.user, key):  # a retry that waited for the first attempt's lock
+                return done
             if locked.status not in OPEN_STATES:
                 raise Conflict("call_closed", _("呼救 %(no)s 已%(state)s，不能派车")
                                % {"no": locked.call_no, "state": locked.get_status_display()})
-            v = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
-            if not v.active or v.status not in DISPATCHABLE:
-                raise Conflict("vehicle_unavailable", _taken_message(v))
-            if Mission.objects.filter(call=locked, vehicle=v, status=MissionStatus.ACTIVE).exists():
-                raise Conflict("already_dispatched", _("车辆 %(v)s 已在执行该呼救") % {"v": v.call_sign})
+            if Mission.objects.filter(call=locked, vehicle_id=vehicle.pk, status=MissionStatus.ACTIVE).exists():
+                raise Conflict("already_dispatched", _("车辆 %(v)s 已在执行该呼救") % {"v": vehicle.call_sign})
             now = timezone.now()
-            Mission.objects.filter(vehicle=v, status=MissionStatus.ACTIVE).update(status=MissionStatus.COMPLETED)
+            try:
+                v = _free(vehicle, now)
+            except Conflict as e:  # the crew workflow's message does not say who has the vehicle: ours does
+                raise Conflict("vehicle_unavailable", _taken_message(Vehicle.objects.get(pk=vehicle.pk))) from e
             mission = Mission.objects.create(
                 call=locked, vehicle=v, dispatched_by=actor.user, dispatched_at=now,
                 eta_s=int(ranked.eta_s) if ranked is not None and ranked.eta_s is not None else None,
                 recommended_rank=getattr(ranked, "rank", None), destination=_destination(locked),
                 straight_line_rank=getattr(ranked, "straight_rank", None))
+            _start(mission, now)
             locked.status = CallStatus.DISPATCHED
             locked.save(update_fields=["status"])
             record_event(locked, EventKind.DISPATCH_ORDER, now, by=actor.user, mission=mission,
                          idempotency_key=key)
-            _start(mission, now)
             audit.record(actor, "dispatch", "ems_call", locked.pk, call_no=locked.call_no, vehicle=v.call_sign,
                          mission=mission.pk, rank=mission.recommended_rank, eta_s=mission.eta_s)
     except IntegrityError:  # the one-active-mission index: a writer that did not lock got there first

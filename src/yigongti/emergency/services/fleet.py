@@ -22,6 +22,7 @@ from yigongti.referrals.inputs import Input
 
 from .. import workflow
 from ..models import CrewMember, CrewRole, Station, StationKind, Vehicle, VehicleKind, VehicleStatus
+from .missions import bump_board
 
 EQUIPMENT = {"ecg12": gettext_lazy("十二导联心电图机"), "defibrillator": gettext_lazy("除颤仪"),
              "monitor": gettext_lazy("监护仪"), "ventilator": gettext_lazy("呼吸机"),
@@ -129,7 +130,7 @@ def create_vehicle(actor: Actor, station: Station, data: VehicleInput | Mapping[
 
     def create() -> Vehicle:
         with transaction.atomic():
-            v = Vehicle.objects.create(station=station, call_sign=inp.call_sign, plate=inp.plate,
+            v = Vehicle.objects.create(station=station, call_sign=inp.call_sign or "", plate=inp.plate or "",
                                        kind=inp.kind or VehicleKind.BASIC, equipment=inp.equipment or [],
                                        gps_device_id=inp.gps_device_id or "",
                                        active=True if inp.active is None else inp.active,
@@ -184,6 +185,7 @@ def set_vehicle_status(actor: Actor, vehicle: Vehicle, status: str, reason: str 
         v.save(update_fields=["status", "status_at"])
         audit.record(actor, "update", "emergency_vehicle", v.pk, move="status", before=before, status=target,
                      reason=reason[:120], at=now)
+        transaction.on_commit(bump_board)
     return v
 
 

@@ -156,7 +156,17 @@ def _record(actor: Actor, m: Mission, kind: str, when: dt.datetime, key: str,
     return event, True
 
 
+def bump_board() -> None:
+    """Tell the dispatchers' live boards that a vehicle changed (the board's cheap stamp, ``services.calls``)."""
+    try:
+        from .calls import bump_board as bump
+    except ImportError:  # the dispatch module is another's; without it there is no board to tell
+        return
+    bump()
+
+
 def _tell(event: CallEvent) -> None:
+    bump_board()
     for fn in AFTER_STEP:
         try:
             fn(event)
@@ -229,6 +239,7 @@ def abort(actor: Actor, mission: int | Mission, reason: str) -> Mission:
             vehicle.save(update_fields=["status", "status_at"])
         audit.record(actor, "update", "emergency_mission", m.pk, move="abort", reason=reason[:120],
                      vehicle=vehicle.pk)
+        transaction.on_commit(bump_board)
     return m
 
 
@@ -271,4 +282,5 @@ def record_position(actor: Actor, vehicle: int | Vehicle, lon: float, lat: float
     pos = VehiclePosition.objects.create(vehicle=v, at=when, lon=lon, lat=lat, speed_kmh=speed)
     Vehicle.objects.filter(Q(position_at__isnull=True) | Q(position_at__lte=when), pk=v.pk).update(
         lon=lon, lat=lat, position_at=when, **({"node_id": node} if node is not None else {}))
+    transaction.on_commit(bump_board)
     return pos

@@ -43,15 +43,18 @@ def validate(raw: dict) -> planning.Params:
     except (TypeError, ValueError):
         errors["threshold_min"] = [_("覆盖时限只能是10、15或20分钟")]
         threshold = 15
-    scenarios = raw.get("scenarios") or list(planning.SCENARIOS)
+    scenarios = raw.get("scenarios")
+    if scenarios is None:
+        scenarios = list(planning.SCENARIOS)
     if isinstance(scenarios, str):
         scenarios = [scenarios]
-    scenarios = [s for s in dict.fromkeys(scenarios)]
+    scenarios = list(dict.fromkeys(scenarios))
     if not scenarios or any(s not in planning.SCENARIOS for s in scenarios):
         errors["scenarios"] = [_("请选择方案：新增1个、新增2个或迁移1个站点")]
-    calls = raw.get("calls_per_year")
+    raw_calls = raw.get("calls_per_year")
+    calls: float | None = None
     try:
-        calls = float(calls) if calls not in (None, "") else None
+        calls = float(str(raw_calls)) if raw_calls not in (None, "") else None
         if calls is not None and not 1 <= calls <= MAX_CALLS_PER_YEAR:
             raise ValueError
     except (TypeError, ValueError):

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from yigongti.core import audit
 from yigongti.core.actor import Actor
 from yigongti.core.errors import Conflict, InvalidInput, collect
-from yigongti.orgs.models import Facility, FacilityType
+from yigongti.orgs.models import Facility, FacilityType, Region
 from yigongti.orgs.permissions import check
 
 from ..models import Mission, MissionStatus, Place, PrehospitalRecord, RoadNetwork, Station, VitalSigns
@@ -335,7 +335,7 @@ def facility_node(facility: Facility) -> int | None:
     if station is not None:
         return station.node_id
     network = RoadNetwork.objects.filter(active=True).order_by("-created_at").first()
-    region = facility.region
+    region: Region | None = facility.region
     while network is not None and region is not None:
         place = Place.objects.filter(network=network, region=region, node__isnull=False).first()
         if place is not None:

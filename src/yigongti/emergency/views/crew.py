@@ -50,7 +50,7 @@ def crew(request, pk: int | None = None):
     actor = Actor.from_request(request)
     current = q.current_missions(actor)
     mission = q.mission_for_crew(actor, pk) if pk else (current[0] if current else None)
-    ctx = {"missions": current, "mission": mission, "vehicles": list(q.crew_vehicles(request.user)
+    ctx: dict[str, object] = {"missions": current, "mission": mission, "vehicles": list(q.crew_vehicles(request.user)
                                                                        .select_related("station")),
            "recent": q.recent_missions(actor) if mission is None else [], "state": q.crew_state(actor)}
     if mission is not None:

@@ -26,7 +26,7 @@ from ..services import fleet as services
 def fleet(request):
     stations = q.fleet(request.user)
     for s in stations:
-        s.may_manage = can(request.user, "emergency.manage_fleet", s)  # type: ignore[attr-defined]
+        s.may_manage = can(request.user, "emergency.manage_fleet", s)
     counts: dict[str, int] = {}
     for s in stations:
         for v in s.vehicles.all():

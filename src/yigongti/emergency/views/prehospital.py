@@ -4,6 +4,8 @@ capability and road time, and the pre-arrival alert."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -45,8 +47,8 @@ def _act(request: HttpRequest, actor: Actor, mission: Mission) -> str:
     """Run the posted part; the success message."""
     action, post = request.POST.get("action", ""), request.POST
     if action == "vitals":
-        prehospital.record_vitals(actor, mission, idempotency_key=post.get("key", ""),
-                                  **{k: post.get(k, "") for k in prehospital.VITALS})
+        values: dict[str, Any] = {k: post.get(k, "") for k in prehospital.VITALS}
+        prehospital.record_vitals(actor, mission, idempotency_key=post.get("key", ""), **values)
         return _("生命体征已记录")
     if action == "impression":
         prehospital.set_impression(actor, mission, post.get("text", ""), post.get("code", ""), post.get("icd10", ""))

@@ -47,6 +47,10 @@ class DelayOut(Schema):
     n: int
 
 
+def _counts(rows: list[tuple[str, str, int]]) -> list[dict]:
+    return [{"code": c, "label": label, "n": n} for c, label, n in rows]
+
+
 class CountOut(Schema):
     code: str
     label: str
@@ -57,14 +61,22 @@ class DashboardOut(Schema):
     center: CenterOut
     month: str
     months: list[str]
-    cases: int
+    cases: int = Field(..., alias="summary.cases")
     cases_trend: list[int]
     by_subtype: list[CountOut]
     by_arrival: list[CountOut]
-    metrics: list[MetricRowOut]
-    delays: list[DelayOut]
-    missed: int
-    missed_without_reason: int
+    metrics: list[MetricRowOut] = Field(..., alias="rows")
+    delays: list[DelayOut] = Field(..., alias="summary.delays")
+    missed: int = Field(..., alias="summary.missed")
+    missed_without_reason: int = Field(..., alias="summary.missed_without_reason")
+
+    @staticmethod
+    def resolve_by_subtype(obj) -> list[dict]:
+        return _counts(obj.summary.by_subtype)
+
+    @staticmethod
+    def resolve_by_arrival(obj) -> list[dict]:
+        return _counts(obj.summary.by_arrival)
 
 
 class ChainRowOut(Schema):
@@ -96,10 +108,6 @@ class ChainQuery(MonthQuery):
     center: int | None = Field(None, description="县级救治中心ID（默认第一个）")
 
 
-def _counts(rows: list[tuple[str, str, int]]) -> list[dict]:
-    return [{"code": c, "label": label, "n": n} for c, label, n in rows]
-
-
 @router.get("/centers", response=list[CenterOut])
 def list_centers(request):
     """The centers and township units whose figures the user may see."""
@@ -115,8 +123,4 @@ def get_chain(request, params: Query[ChainQuery]):
 @router.get("/{center_id}", response=DashboardOut)
 def get_dashboard(request, center_id: int, params: Query[MonthQuery]):
     """One center's month: each metric's median and share meeting its target, 12-month trend, delay reasons."""
-    d = q.center_dashboard(request.user, center_id, params.month)
-    s = d.summary
-    return {"center": d.center, "month": d.month, "months": d.months, "cases": s.cases, "cases_trend": d.cases_trend,
-            "by_subtype": _counts(s.by_subtype), "by_arrival": _counts(s.by_arrival), "metrics": d.rows,
-            "delays": s.delays, "missed": s.missed, "missed_without_reason": s.missed_without_reason}
+    return q.center_dashboard(request.user, center_id, params.month)

@@ -12,6 +12,7 @@ from .. import export as ex
 from ..queries_dashboards import center_for
 
 router = Router(tags=["上报数据导出"])
+TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv; charset=utf-8"}
 
 
 class FieldOut(Schema):
@@ -34,6 +35,10 @@ class TableOut(Schema):
     columns: list[str]
     rows: list[list[str]]
 
+    @staticmethod
+    def resolve_columns(obj) -> list[str]:
+        return [f"{f.section}/{f.name}" for f in obj.fields]
+
 
 class ExportQuery(Schema):
     first: str = Field(..., max_length=7, description="起始月份 YYYY-MM")
@@ -51,14 +56,15 @@ def get_mapping(request, kind: str):
 
 @router.get("/{center_id}", response=TableOut)
 def export_center(request, center_id: int, params: Query[ExportQuery]):
-    """A center's cases opened in [first, last] (audited: the export carries names and ID numbers)."""
-    center = center_for(request.user, center_id)
-    t = ex.export(Actor.from_request(request), center, params.first, params.last)
-    if params.format == "json":
-        return {"kind": t.kind, "registry": t.registry, "columns": [f"{f.section}/{f.name}" for f in t.fields],
-                "rows": t.rows}
-    body, kind = (ex.to_xlsx(t), "xlsx") if params.format == "xlsx" else (ex.to_csv(t), "csv")
-    resp = HttpResponse(body, content_type="text/csv; charset=utf-8" if kind == "csv" else
-                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    resp["Content-Disposition"] = f'attachment; filename="{ex.filename(center, params.first, params.last, kind)}"'
+    """A center's cases opened in [first, last] (audited: the export carries names and ID numbers); ``format=xlsx``
+    or ``csv`` returns the file."""
+    t = ex.export(Actor.from_request(request), center_for(request.user, center_id), params.first, params.last)
+    return t if params.format == "json" else _file(t, params)
+
+
+def _file(t: ex.Table, params: ExportQuery) -> HttpResponse:
+    body = ex.to_xlsx(t) if params.format == "xlsx" else ex.to_csv(t)
+    resp = HttpResponse(body, content_type=TYPES[params.format])
+    name = ex.filename(t.center, params.first, params.last, params.format)
+    resp["Content-Disposition"] = f'attachment; filename="{name}"'
     return resp

@@ -13,7 +13,7 @@ from yigongti.core.pages import domain_errors_as_pages
 
 from .. import queries_dashboards as q
 from ..export import exportable_centers
-from ..models import PathwayKind
+from ..models import CenterLevel, PathwayKind
 
 
 def _int(value: str | None) -> int | None:
@@ -31,11 +31,9 @@ def dashboard(request):
         raise Forbidden(_("您无权查看五大中心质控数据"))
     pk = _int(request.GET.get("center")) or centers[0].pk
     d = q.center_dashboard(request.user, pk, request.GET.get("month"))
-    chart = {"months": d.months, "cases": d.cases_trend,
-             "series": [{"name": r.label, "values": r.trend} for r in d.rows if r.target_min is not None
-                        and any(v is not None for v in r.trend)]}
     return render(request, "pathways/dashboard.html", {
-        "d": d, "centers": centers, "chart": chart, "may_export": d.center in exportable_centers(request.user)})
+        "d": d, "centers": centers, "may_export": d.center in exportable_centers(request.user),
+        "may_chain": any(c.level == CenterLevel.CENTER and c.kind == d.center.kind for c in centers)})
 
 
 @login_required

@@ -18,15 +18,25 @@ def default_port() -> int:
 
 
 def make_server(host: str, port: int, reuse_port: bool = False):
-    """The listener applying messages through ``ingest`` (each connection's thread closes its database
-    connection when the sender hangs up; on SQLite messages are applied one at a time)."""
+    """The listener applying messages through ``ingest``. On PostgreSQL the connections' messages go to one
+    applier thread that applies whatever has queued as a batch (``batch.Batcher``: one transaction per batch);
+    on SQLite (one writer) messages are applied one at a time and each connection's thread closes its database
+    connection when the sender hangs up."""
     from django.db import connection
 
     from .ingest import ingest
     from .mllp import MllpServer
 
-    return MllpServer((host, port), ingest, on_close=_close_connection, serialize=connection.vendor == "sqlite",
-                      reuse_port=reuse_port)
+    if connection.vendor == "sqlite":
+        return MllpServer((host, port), ingest, on_close=_close_connection, serialize=True, reuse_port=reuse_port)
+    from .batch import Batcher, ingest_many
+
+    def apply(items):
+        connection.close_if_unusable_or_obsolete()  # the applier's own connection, across a database restart
+        return ingest_many(items)
+
+    batcher = Batcher(apply, on_exit=_close_connection)
+    return MllpServer((host, port), batcher, on_stop=batcher.close, reuse_port=reuse_port)
 
 
 def _close_connection() -> None:
@@ -68,6 +78,8 @@ def listen(host: str, port: int | None, processes: int = 1, reuse_port: bool = F
         pass
     finally:
         server.server_close()
+        if server.on_stop is not None:
+            server.on_stop()
 
 
 def _run_processes(host: str, port: int, n: int) -> None:

@@ -87,15 +87,17 @@ class _Connection(socketserver.BaseRequestHandler):
 
 
 class MllpServer(socketserver.ThreadingTCPServer):
-    """``serialize``: one message at a time across connections (SQLite has one writer anyway); ``reuse_port``:
+    """``serialize``: one message at a time across connections (SQLite has one writer anyway); ``on_stop``: run by
+    ``stop()`` after the last connection's thread is told to end (the applier of a batching handler); ``reuse_port``:
     SO_REUSEPORT, so that ``yigongti hl7 listen --processes N`` runs N processes on one port (Linux)."""
 
     daemon_threads = True
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], handler: Handler, *, on_close: Callable[[], None] | None = None,
-                 serialize: bool = False, idle_timeout: float = 300.0, reuse_port: bool = False):
-        self.handler, self.on_close, self.idle_timeout = handler, on_close, idle_timeout
+                 on_stop: Callable[[], None] | None = None, serialize: bool = False, idle_timeout: float = 300.0,
+                 reuse_port: bool = False):
+        self.handler, self.on_close, self.on_stop, self.idle_timeout = handler, on_close, on_stop, idle_timeout
         self.allow_reuse_port = reuse_port  # several listener processes on one port: the kernel spreads connections
         self._lock = threading.Lock() if serialize else None
         super().__init__(address, _Connection)
@@ -119,6 +121,8 @@ class MllpServer(socketserver.ThreadingTCPServer):
     def stop(self) -> None:
         self.shutdown()
         self.server_close()
+        if self.on_stop is not None:
+            self.on_stop()
 
 
 class MllpClient:

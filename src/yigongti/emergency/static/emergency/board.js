@@ -1,7 +1,10 @@
 // The dispatcher's board: poll for changes (the last stamp seen goes with each poll; 204 = nothing changed),
-// and keep the county map's vehicles and calls in step with the lists (H1's ygtMap draws the roads).
+// and keep the county map's vehicles and calls in step with the lists (map.js draws the roads).
 (function () {
   "use strict";
+  const STATUS_COLOR = { available: "#198754", dispatched: "#dc3545", on_scene: "#dc3545", transporting: "#dc3545",
+                         at_hospital: "#6f42c1", returning: "#0dcaf0", maintenance: "#adb5bd" };
+  const PRIORITY_COLOR = { 1: "#dc3545", 2: "#fd7e14", 3: "#0d6efd", 4: "#6c757d" };
   let map = null;
 
   function points() {
@@ -9,26 +12,35 @@
     try { return el ? JSON.parse(el.textContent) : { vehicles: [], calls: [] }; } catch (e) { return { vehicles: [], calls: [] }; }
   }
 
-  function overlay(p) {
-    // vehicles by status, open calls by priority: the layers map.js adds on top of the roads
+  function layers(p) {
     return {
-      vehicles: p.vehicles.map((v) => ({ id: v.id, name: v.name, lon: v.lon, lat: v.lat, status: v.status, label: v.label })),
-      calls: p.calls.map((c) => ({ id: c.id, name: c.name, lon: c.lon, lat: c.lat, priority: c.priority })),
+      vehicles: p.vehicles.map((v) => ({ id: v.id, name: v.name, lon: v.lon, lat: v.lat, label: v.name,
+                                         color: STATUS_COLOR[v.status] || "#495057", symbol: "roundRect", symbolSize: 12,
+                                         tooltip: v.name + " · " + v.label + (v.call ? " · " + v.call : "") })),
+      calls: p.calls.map((c) => ({ id: c.id, name: c.name, lon: c.lon, lat: c.lat, symbol: "pin", symbolSize: 22,
+                                   color: PRIORITY_COLOR[c.priority] || "#dc3545", tooltip: c.name })),
     };
+  }
+
+  function showCall(id) {
+    const panel = document.getElementById("call-panel");
+    if (panel && window.htmx) window.htmx.ajax("GET", "/emergency/calls/" + id + "/recommend/?next=" + encodeURIComponent("/emergency/board/?call=" + id), { target: panel });
   }
 
   function mount() {
     const el = document.getElementById("board-map");
     if (!el || !window.ygtMap || !el.dataset.geojson) return;
-    map = window.ygtMap.mount(el, { geojson: el.dataset.geojson, layers: ["roads", "places", "stations"], points: overlay(points()) });
-    el.dataset.mounted = "1";
+    map = window.ygtMap.mount(el, {
+      geojson: el.dataset.geojson, layers: ["roads", "places", "stations"], points: layers(points()),
+      onClick: (item) => { if (item && item.layer === "calls") showCall(item.id); },
+    });
   }
 
   function refresh() {
     if (!map) return;
-    const p = overlay(points());
-    if (typeof map.setPoints === "function") map.setPoints(p);
-    else if (typeof map.update === "function") map.update({ points: p });
+    const p = layers(points());
+    map.setPoints("vehicles", p.vehicles);
+    map.setPoints("calls", p.calls);
   }
 
   document.addEventListener("DOMContentLoaded", mount);

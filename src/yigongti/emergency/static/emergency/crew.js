@@ -34,6 +34,8 @@
     let plan = [];
     try { plan = JSON.parse(panel.dataset.plan || "[]"); } catch (e) { plan = []; }
     const i = plan.findIndex((p) => p[0] === item.kind);
+    const status = panel.querySelector("[data-testid=crew-status]");
+    if (i >= 0 && status && plan[i][2]) status.textContent = plan[i][2];
     plan = i >= 0 ? plan.slice(i + 1) : plan;
     panel.dataset.plan = JSON.stringify(plan);
     panel.querySelectorAll("details").forEach((d) => d.remove());

@@ -1,6 +1,7 @@
-// The station plan's map: villages coloured by the road time from the nearest station of the chosen plan
-// (today or a proposal), sized by population; stations, proposed and closed sites marked; the county's roads
-// underneath when the road GeoJSON is served (emergency:roads_geojson). Data from the page's JSON script tag.
+// The station plan's map: villages coloured by the road time from the nearest station of the chosen plan (today
+// or a proposal) and sized by population; today's stations, proposed sites, a moved-out station and the
+// candidates marked. Over the county's roads with the command center's map (map.js, ygtMap) when it is served;
+// else (no road GeoJSON) on a plain lon/lat plot. Data from the page's JSON script tag (the CSP forbids inline).
 document.addEventListener("DOMContentLoaded", () => {
   const el = document.getElementById("plan-map");
   const dataEl = document.getElementById("plan-data");
@@ -9,77 +10,95 @@ document.addEventListener("DOMContentLoaded", () => {
   const L = el.dataset;
   const [t1, t2, t3] = data.thresholds;
   const COLORS = ["#2e7d32", "#f9a825", "#ef6c00", "#c62828"];
+  const SITE = {
+    candidate: { symbol: "circle", color: "#90a4ae", size: 7, label: L.lCandidate },
+    today: { symbol: "triangle", color: "#1565c0", size: 16, label: L.lToday },
+    added: { symbol: "diamond", color: "#6a1b9a", size: 20, label: L.lAdded },
+    closed: { symbol: "emptyTriangle", color: "#c62828", size: 16, label: L.lClosed },
+  };
   const band = (s) => (s === null ? 3 : s <= t1 * 60 ? 0 : s <= t2 * 60 ? 1 : s <= t3 * 60 ? 2 : 3);
   const bandLabel = [`≤${t1}${L.lMinutes}`, `≤${t2}${L.lMinutes}`, `≤${t3}${L.lMinutes}`, L.lBeyond];
   const maxPop = Math.max(1, ...data.villages.map((v) => v.population));
-  const lons = data.villages.map((v) => v.lon).concat(data.sites.map((s) => s.lon));
-  const lats = data.villages.map((v) => v.lat).concat(data.sites.map((s) => s.lat));
-  const pad = 0.02;
-  const ext = { x0: Math.min(...lons) - pad, x1: Math.max(...lons) + pad, y0: Math.min(...lats) - pad, y1: Math.max(...lats) + pad };
-  const chart = echarts.init(el);
-  let roads = [];
+  const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+  const minutes = (s) => (s === null ? "—" : `${(s / 60).toFixed(1)} ${L.lMinutes}`);
 
-  function fit() {  // keep one degree of longitude cos(lat) as wide as one degree of latitude is tall
-    const w = el.clientWidth - 20, h = el.clientHeight - 40;
-    const kx = Math.cos(((ext.y0 + ext.y1) / 2) * Math.PI / 180);
-    const dx = (ext.x1 - ext.x0) * kx, dy = ext.y1 - ext.y0;
-    const scale = Math.min(w / dx, h / dy);
-    return { width: dx * scale, height: dy * scale, left: (w - dx * scale) / 2 + 10, top: 30 };
-  }
-
-  function option(k) {
+  // what to draw for plan k: groups of points, each {key, label, color, symbol, size, points:[{lon, lat, name, tip, size}]}
+  function groups(k) {
     const plan = data.plans[k];
     const open = new Set(plan.open), added = new Set(plan.added), closed = new Set(plan.closed);
-    const villageSeries = [0, 1, 2, 3].map((b) => ({
-      name: bandLabel[b], type: "scatter", z: 3, itemStyle: { color: COLORS[b], opacity: 0.85 },
-      symbolSize: (v) => 5 + 18 * Math.sqrt(v[2] / maxPop),
-      data: data.villages.filter((v) => band(v.t[k]) === b)
-        .map((v) => [v.lon, v.lat, v.population, v.t[k], v.name, v.township]),
-      tooltip: { formatter: (p) => `${p.value[5]} ${p.value[4]}<br>${p.value[2]} ${L.lPeople} · ` +
-        (p.value[3] === null ? "—" : `${(p.value[3] / 60).toFixed(1)} ${L.lMinutes}`) },
-    }));
-    const site = (filter, name, symbol, color, size) => ({
-      name, type: "scatter", z: 5, symbol, symbolSize: size, itemStyle: { color, borderColor: "#fff", borderWidth: 1 },
-      data: data.sites.map((s, j) => [s.lon, s.lat, s.name, s.vehicles, j]).filter((d) => filter(d[4])),
-      label: { show: true, position: "right", formatter: (p) => p.value[2], fontSize: 11 },
-      tooltip: { formatter: (p) => `${p.value[2]}${p.value[3] ? ` · ${p.value[3]}🚑` : ""}` },
+    const out = [0, 1, 2, 3].map((b) => ({ key: "band" + b, label: bandLabel[b], color: COLORS[b], symbol: "circle", points: [] }));
+    data.villages.forEach((v) => {
+      out[band(v.t[k])].points.push({ lon: v.lon, lat: v.lat, name: v.name, size: 4 + 12 * Math.sqrt(v.population / maxPop),
+        tip: `<b>${esc(v.township)} ${esc(v.name)}</b><br>${v.population.toLocaleString()} ${L.lPeople} · ${minutes(v.t[k])}` });
     });
-    return {
-      animation: false, tooltip: { trigger: "item" },
-      legend: { top: 0, type: "scroll" },
-      grid: fit(),
+    const sites = { candidate: [], today: [], added: [], closed: [] };
+    data.sites.forEach((s, j) => {
+      const kind = added.has(j) ? "added" : closed.has(j) ? "closed" : open.has(j) ? "today" : s.kind === "candidate" ? "candidate" : null;
+      if (kind) sites[kind].push({ lon: s.lon, lat: s.lat, name: s.name, label: kind !== "candidate",
+        tip: `<b>${esc(s.name)}</b>${s.vehicles ? ` · ${s.vehicles} 🚑` : ""}<br>${esc(SITE[kind].label)}` });
+    });
+    Object.keys(sites).forEach((kind) => out.push({ key: kind, label: SITE[kind].label, color: SITE[kind].color,
+      symbol: SITE[kind].symbol, size: SITE[kind].size, points: sites[kind] }));
+    return out;
+  }
+
+  function legend() {
+    const box = document.getElementById("plan-legend");
+    if (!box) return;
+    box.innerHTML = groups(0).map((g) => `<span class="me-3 text-nowrap"><span style="display:inline-block;width:10px;height:10px;` +
+      `border-radius:${g.symbol === "circle" ? "50%" : "0"};background:${g.color}"></span> ${esc(g.label)}</span>`).join("");
+  }
+
+  // --- over the roads (map.js) -----------------------------------------------------------------------------
+  function onRoads() {
+    const map = window.ygtMap.mount(el, { geojson: L.roads, layers: ["roads"], minClass: "village" });
+    const draw = (k) => groups(k).forEach((g) => map.setPoints(g.key, g.points.map((p, i) => ({
+      id: g.key + i, lon: p.lon, lat: p.lat, name: p.name, color: g.color, symbol: g.symbol,
+      symbolSize: p.size || g.size, tooltip: p.tip, label: p.label ? p.name : undefined,
+    })), { symbol: g.symbol, zlevel: g.key.startsWith("band") ? 4 : 5 }));
+    return map.ready.then(() => { draw(0); return draw; });
+  }
+
+  // --- on a plain plot (no road GeoJSON) ---------------------------------------------------------------------
+  function onPlot() {
+    const chart = echarts.init(el);
+    const lons = data.villages.map((v) => v.lon).concat(data.sites.map((s) => s.lon));
+    const lats = data.villages.map((v) => v.lat).concat(data.sites.map((s) => s.lat));
+    const ext = { x0: Math.min(...lons) - 0.02, x1: Math.max(...lons) + 0.02, y0: Math.min(...lats) - 0.02, y1: Math.max(...lats) + 0.02 };
+    const grid = () => {  // a degree of longitude cos(lat) as wide as a degree of latitude is tall
+      const w = el.clientWidth - 20, h = el.clientHeight - 20;
+      const dx = (ext.x1 - ext.x0) * Math.cos(((ext.y0 + ext.y1) / 2) * Math.PI / 180), dy = ext.y1 - ext.y0;
+      const s = Math.min(w / dx, h / dy);
+      return { width: dx * s, height: dy * s, left: (w - dx * s) / 2 + 10, top: 10 };
+    };
+    const draw = (k) => chart.setOption({
+      animation: false, tooltip: { trigger: "item", formatter: (p) => p.data.tip }, grid: grid(),
       xAxis: { type: "value", min: ext.x0, max: ext.x1, show: false },
       yAxis: { type: "value", min: ext.y0, max: ext.y1, show: false },
-      series: [
-        { name: L.lRoads, type: "lines", coordinateSystem: "cartesian2d", polyline: true, silent: true, z: 1,
-          large: true, lineStyle: { color: "#9e9e9e", width: 0.6, opacity: 0.6 }, data: roads },
-        ...villageSeries,
-        site((j) => data.sites[j].kind === "candidate" && !added.has(j), L.lCandidate, "circle", "#90a4ae", 7),
-        site((j) => open.has(j) && !added.has(j), L.lToday, "triangle", "#1565c0", 16),
-        site((j) => added.has(j), L.lAdded, "diamond", "#6a1b9a", 20),
-        site((j) => closed.has(j), L.lClosed, "emptyTriangle", "#c62828", 16),
-      ],
-    };
+      series: groups(k).map((g) => ({
+        name: g.label, type: "scatter", symbol: g.symbol, z: g.key.startsWith("band") ? 3 : 5,
+        itemStyle: { color: g.color, borderColor: "#fff", borderWidth: 0.5, opacity: 0.9 },
+        data: g.points.map((p) => ({ value: [p.lon, p.lat], tip: p.tip, symbolSize: p.size || g.size,
+          label: { show: !!p.label, position: "right", fontSize: 11, formatter: p.name } })),
+      })),
+    }, true);
+    window.addEventListener("resize", () => { chart.resize(); draw(current); });
+    draw(0);
+    return Promise.resolve(draw);
   }
 
   let current = 0;
-  const draw = () => chart.setOption(option(current), true);
-  draw();
-  document.querySelectorAll("[data-plan]").forEach((btn) => btn.addEventListener("click", () => {
-    current = Number(btn.dataset.plan);
-    document.querySelectorAll("[data-plan]").forEach((b) => b.classList.toggle("active", b === btn));
-    draw();
-  }));
-  window.addEventListener("resize", () => { chart.resize(); draw(); });
-  if (L.roads) {
-    fetch(L.roads, { credentials: "same-origin" }).then((r) => (r.ok ? r.json() : null)).then((gj) => {
-      if (!gj || !gj.features) return;
-      for (const f of gj.features) {
-        const g = f.geometry || {};
-        if (g.type === "LineString") roads.push({ coords: g.coordinates });
-        else if (g.type === "MultiLineString") g.coordinates.forEach((c) => roads.push({ coords: c }));
-      }
-      draw();
-    }).catch(() => {});
-  }
+  legend();
+  const start = L.roads && window.ygtMap ? onRoads().catch(() => {
+    if (el.ygtMap) el.ygtMap.dispose();
+    return onPlot();
+  }) : onPlot();
+  start.then((draw) => {
+    el.dataset.ready = "1";
+    document.querySelectorAll("[data-plan]").forEach((btn) => btn.addEventListener("click", () => {
+      current = Number(btn.dataset.plan);
+      document.querySelectorAll("[data-plan]").forEach((b) => b.classList.toggle("active", b === btn));
+      draw(current);
+    }));
+  });
 });

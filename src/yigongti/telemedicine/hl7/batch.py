@@ -1,0 +1,329 @@
+"""Group commit for the MLLP listener: the messages that arrive together on several connections are applied in
+ONE transaction with set-based statements, then each connection gets its own ACK.
+
+``ingest_many(items) -> acks`` takes the plain case — a new ORU^R01 whose orders are lab orders waiting for
+their first results, with known analytes and units, not critical — for a whole batch at once: one look-up of the
+control ids, one locked read of the orders, one INSERT of the message rows, one of the results, one UPDATE of
+the orders, one INSERT of their events, the inbox rows and one append of the audit events (one lock of the audit
+chain's head and one WAL flush per batch instead of one per message). Everything else goes through ``ingest``,
+one message at a time, after the batch has committed: a duplicate or a re-sent copy from the error queue, a
+correction of results already stored, bad content (the error queue and its AE/AR), a critical value (the
+critical-value loop runs on the message's own order as before), two messages for one order in the batch. If the
+batch itself fails, nothing of it is kept and every message of it is applied singly, so a batch never changes
+what a message's ACK says — only how fast it comes.
+
+``Batcher`` is the listener side: connection threads hand their message in and wait; one applier thread per
+process drains whatever has queued (up to ``max_batch``) into ``ingest_many``. With one sender in original
+acknowledgement mode a batch is one message; with many connections (the LIS and each township's analyser) the
+batches grow with the load."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import queue
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yigongti.core import audit
+from yigongti.core.models import Notification
+from yigongti.core.notify import public_text
+
+from .. import critical as rules
+from .. import lab, workflow
+from ..models import CenterKind, CriticalValue, Hl7Message, LabResult, MessageStatus, Order, OrderEvent, OrderStatus
+from ..services.critical import patient_groups
+from . import parse
+from .ack import build_ack
+from .ingest import _key, _result_rows, actor_for, ingest
+
+log = logging.getLogger("yigongti.hl7")
+RELATED = ("item", "resident", "center", "ordered_by__staff", "facility", "encounter__department")
+
+
+class _Single(Exception):
+    """This message leaves the batch for ``ingest``."""
+
+
+@dataclass
+class _Planned:
+    index: int
+    raw: str
+    peer: str
+    header: parse.Header
+    groups: list[tuple[Order, list[lab.ResultIn]]] = field(default_factory=list)
+    results: list[LabResult] = field(default_factory=list)
+    row: Hl7Message | None = None
+
+
+def _parsed(raw: str) -> tuple[parse.Header, parse.OruMessage]:
+    msg = parse.read(raw)
+    return parse.header_of(msg), parse.parse_oru(msg)
+
+
+def _orders(candidates: set[str]) -> dict[str, Order]:
+    return {o.accession_no: o for o in Order.objects.select_for_update(of=("self",)).select_related(*RELATED)
+            .filter(accession_no__in=sorted(candidates)).order_by("pk")}
+
+
+def _pick(group: parse.OrderResults, orders: dict[str, Order]) -> Order:
+    """The group's order as ``lab.lock_order`` finds it (placer, else filler), if the plain path can take it."""
+    order = next((orders[a] for a in group.accession_candidates if a in orders), None)
+    if order is None or order.kind != CenterKind.LAB or order.status not in (OrderStatus.ORDERED,
+                                                                              OrderStatus.ACQUIRED):
+        raise _Single  # unknown (AE), not a lab order, cancelled, or a correction of stored results
+    return order
+
+
+def _build(order: Order, rows: Sequence[lab.ResultIn], message_index: int, cat: lab.Catalogue,
+           now: dt.datetime) -> list[LabResult]:
+    """The new results of one order, as ``lab.apply_results`` would store them (a problem leaves the batch)."""
+    analytes = lab._analytes_for(order, {r.code for r in rows}, cat)
+    seen: set[str] = set()
+    out = []
+    for row in rows:
+        analyte = analytes.get(row.code)
+        if analyte is None or row.code in seen or (getattr(analyte, "panel_defined", False)
+                                                   and not getattr(analyte, "in_panel", False)):
+            raise _Single
+        seen.add(row.code)
+        try:
+            value, text, low, high = lab._converted(row, analyte)
+        except lab.ResultProblem:
+            raise _Single from None
+        out.append(LabResult(order=order, analyte=analyte, value=value, value_text=text[:60], unit=analyte.unit,
+                             received_value=row.value[:60], received_unit=row.unit[:20], ref_low=low, ref_high=high,
+                             flag=lab.flag_for(value, low, high, row.flags), observed_at=row.observed_at or now,
+                             source="hl7"))
+    return out
+
+
+class _Facts:
+    """What the critical-value rules ask of the batch's patients, read once for the batch."""
+
+    def __init__(self, orders: list[Order]):
+        from yigongti.residents.models import ResidentTag
+
+        residents = {o.resident_id for o in orders}
+        self.tags: dict[int, list[str]] = {}
+        for rid, tag in ResidentTag.objects.filter(resident_id__in=residents).values_list("resident_id", "tag"):
+            self.tags.setdefault(rid, []).append(tag)
+        self.had = set(CriticalValue.objects.filter(resident_id__in=residents, result__isnull=False)
+                       .values_list("resident_id", "result__analyte_id"))
+
+    def patient(self, order: Order, on: dt.date) -> rules.Patient:
+        encounter = order.encounter if order.encounter_id else None
+        department = encounter.department.name if encounter is not None and encounter.department is not None else ""
+        groups = patient_groups(self.tags.get(order.resident_id, []), department, order.clinical_question)
+        return rules.Patient(rules.age_in_days(order.resident.birth_date, on), order.resident.sex, groups)
+
+
+def _critical(result: LabResult, order: Order, cat: lab.Catalogue, facts: _Facts) -> bool:
+    """Whether the rules make this result critical (then the message takes the single path and its loop)."""
+    candidates = list(cat.rules.get((order.center.community_id, result.analyte_id), ()))
+    if not candidates:
+        return False
+    on = timezone.localdate(result.observed_at)
+    patient = facts.patient(order, on)
+    facilities = [order.facility_id] + ([order.facility.parent_id] if order.facility.parent_id else [])
+    value = Decimal(result.value) if result.value is not None else None
+    analyte = result.analyte
+    verdict = rules.evaluate(value, result.value_text, result.unit or analyte.unit, candidates, patient, on,
+                             facilities, analyte.unit_factors or {},
+                             had_critical_before=(order.resident_id, result.analyte_id) in facts.had)
+    return verdict is not None
+
+
+def _plan(items: Sequence[tuple[str, str]], now: dt.datetime, cat: lab.Catalogue) -> tuple[list[_Planned], list[int]]:
+    """The messages the plain path takes (their orders locked) and the indexes of the others."""
+    parsed: list[tuple[int, parse.Header, parse.OruMessage]] = []
+    single: list[int] = []
+    keys: set[tuple[str, str, str]] = set()
+    for i, (raw, _peer) in enumerate(items):
+        try:
+            header, oru = _parsed(raw)
+        except parse.MessageError:
+            single.append(i)
+            continue
+        key = (header.sending_facility, header.sending_application, header.control_id)
+        if key in keys:
+            single.append(i)  # the second copy in one batch: answered as a duplicate after the first
+            continue
+        keys.add(key)
+        parsed.append((i, header, oru))
+    if not parsed:
+        return [], single
+    known = set(Hl7Message.objects.filter(control_id__in={h.control_id for _i, h, _o in parsed},
+                                          replay_of__isnull=True)
+                .values_list("sending_facility", "sending_application", "control_id"))
+    candidates = {a for _i, _h, oru in parsed for g in oru.orders for a in g.accession_candidates}
+    orders = _orders(candidates)
+    used: set[int] = set()
+    planned: list[_Planned] = []
+    for i, header, oru in parsed:
+        try:
+            if (header.sending_facility, header.sending_application, header.control_id) in known:
+                raise _Single  # a duplicate, or a copy of a queued message re-sent
+            p = _Planned(i, items[i][0], items[i][1], header)
+            for group in oru.orders:
+                order = _pick(group, orders)
+                if order.pk in used:
+                    raise _Single
+                rows = _result_rows(group)
+                if not rows or any(r.status not in lab.FINAL for r in rows):
+                    raise _Single  # preliminary results: the order starts rather than reports
+                p.groups.append((order, rows))
+                p.results += _build(order, rows, i, cat, now)
+            used.update(o.pk for o, _r in p.groups)
+            planned.append(p)
+        except _Single:
+            single.append(i)
+    if planned:
+        facts = _Facts([o for p in planned for o, _r in p.groups])
+        keep = []
+        for p in planned:
+            orders_of = {o.pk: o for o, _r in p.groups}
+            if any(_critical(r, orders_of[r.order.pk], cat, facts) for r in p.results):
+                single.append(p.index)
+            else:
+                keep.append(p)
+        planned = keep
+    return planned, single
+
+
+def _write(planned: list[_Planned], now: dt.datetime) -> None:
+    """The batch's rows, a few statements for all of it (inside the caller's transaction and audit batch)."""
+    from ..services.orders import REPORT_KIND, order_url
+
+    rows = Hl7Message.objects.bulk_create([
+        Hl7Message(received_at=now, message_type=p.header.message_type, raw=p.raw, peer=p.peer[:60],
+                   status=MessageStatus.APPLIED, ack_code="AA", order=p.groups[0][0], **_key(p.header))
+        for p in planned])
+    results: list[LabResult] = []
+    for p, row in zip(planned, rows, strict=True):
+        p.row = row
+        for r in p.results:
+            r.message = row
+        results += p.results
+    LabResult.objects.bulk_create(results)
+    orders: list[Order] = []
+    events: list[OrderEvent] = []
+    notes: list[Notification] = []
+    for p in planned:
+        actor = actor_for(p.peer)
+        for order, rows_in in p.groups:
+            order.status = workflow.check_move(order.status, "sign")
+            order.started_at = order.started_at or now
+            order.reported_at = now
+            orders.append(order)
+            count = len(rows_in)
+            events.append(OrderEvent(order=order, kind="reported", at=now, by=None,
+                                     note=_("收到 %(n)d 项检验结果（%(src)s）") % {"n": count, "src": "HL7"}))
+            audit.record(actor, "create", "lab_result", order.pk, results=count, source="hl7", to=order.status,
+                         critical=False)
+            if order.ordered_by.is_active:
+                notes.append(Notification(recipient=order.ordered_by, kind=REPORT_KIND, url=order_url(order)[:300],
+                                          title=f"{order.item.name}结果已出：{order.resident.name}"
+                                                f"（{order.accession_no}）"[:200]))
+        audit.record(actor, "create", "hl7_message", p.row.pk if p.row else "", status=MessageStatus.APPLIED,
+                     order=p.groups[0][0].pk)
+    Order.objects.bulk_update(orders, ["status", "started_at", "reported_at"])
+    OrderEvent.objects.bulk_create(events)
+    Notification.objects.bulk_create(notes)
+    _send_outside(notes)
+
+
+def _send_outside(notes: list[Notification]) -> None:
+    """The outside channels of the inbox rows, after commit (as ``core.notify.notify`` sends them)."""
+    from yigongti.core.notify import Message, notifiers
+
+    outside = public_text(notes[0].kind, _("您有一份新的检查检验报告")) if notes else ""
+    messages = [Message(n.recipient.username, getattr(getattr(n.recipient, "staff", None), "phone", "") or "",
+                        n.kind, outside, "", n.url, False) for n in notes]
+
+    def send():
+        for m in messages:
+            for n in notifiers():
+                try:
+                    n.send(m)
+                except Exception:  # a failing gateway must not undo the work; the inbox has it
+                    log.exception("notifier %s failed", type(n).__name__)
+
+    if messages:
+        transaction.on_commit(send)
+
+
+def ingest_many(items: Sequence[tuple[str, str]]) -> list[str]:
+    """Apply a batch of (raw message, peer); return each one's ACK text, in order."""
+    acks: list[str | None] = [None] * len(items)
+    single = list(range(len(items)))
+    cat = lab.catalogue() if connection.vendor == "postgresql" else None
+    if cat is not None:
+        now = timezone.now()
+        try:
+            with transaction.atomic(), audit.batch():
+                planned, single = _plan(items, now, cat)
+                if planned:
+                    _write(planned, now)
+            for p in planned:
+                acks[p.index] = build_ack(p.header, "AA", "")
+        except Exception:  # the batch as a whole failed: every message of it goes singly, as if alone
+            log.exception("HL7 batch of %d failed; applying its messages one at a time", len(items))
+            single = list(range(len(items)))
+    for i in sorted(single):
+        acks[i] = ingest(*items[i])
+    return [a or "" for a in acks]
+
+
+class Batcher:
+    """Hands the messages of many connection threads to one applier thread, in batches."""
+
+    def __init__(self, apply=ingest_many, *, max_batch: int = 64, on_exit=None):
+        self.apply, self.max_batch, self.on_exit = apply, max_batch, on_exit
+        self._queue: queue.Queue[tuple[str, str, list, threading.Event] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="hl7-applier", daemon=True)
+        self._thread.start()
+
+    def __call__(self, raw: str, peer: str) -> str:
+        slot: list[str] = []
+        done = threading.Event()
+        self._queue.put((raw, peer, slot, done))
+        done.wait()
+        return slot[0]
+
+    def close(self) -> None:
+        """End the applier thread (after the batch it is applying), which then runs ``on_exit``."""
+        self._queue.put(None)
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                break
+            batch = [first]
+            while len(batch) < self.max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)  # stop after this batch
+                    break
+                batch.append(item)
+            try:
+                acks = self.apply([(raw, peer) for raw, peer, _s, _d in batch])
+            except Exception:  # never leave a sender waiting
+                log.exception("HL7 applier failed")
+                acks = [build_ack(None, "AE", "内部错误，请重发", error_code=parse.INTERNAL)] * len(batch)
+            for (_raw, _peer, slot, done), ack in zip(batch, acks, strict=True):
+                slot.append(ack)
+                done.set()
+        if self.on_exit is not None:
+            self.on_exit()
