@@ -132,6 +132,8 @@ def naive_board(now):
     """The baseline: ORM objects, every relation followed per row."""
     from types import SimpleNamespace
 
+    from django.urls import reverse
+
     from yigongti.emergency.models import Call, CallStatus, Mission, MissionStatus, Vehicle
 
     calls = []
@@ -145,7 +147,9 @@ def naive_board(now):
                                      priority_label=c.get_priority_display(), complaint=c.chief_complaint,
                                      where=" · ".join(p for p in parts if p), located=c.node_id is not None,
                                      waiting_s=wait, waiting=f"{wait // 60}:{wait % 60:02d}", status=c.status,
-                                     needs=list(c.special_needs), missions=missions, lon=c.lon, lat=c.lat))
+                                     needs=list(c.special_needs), missions=missions, lon=c.lon, lat=c.lat,
+                                     url=reverse("emergency:call", args=[c.pk]),
+                                     recommend_url=reverse("emergency:call_recommend", args=[c.pk])))
     vehicles, counts = [], {}
     for v in Vehicle.objects.filter(active=True).order_by("station__name", "call_sign"):
         m = Mission.objects.filter(vehicle=v, status=MissionStatus.ACTIVE).first()
@@ -153,7 +157,8 @@ def naive_board(now):
         vehicles.append(SimpleNamespace(pk=v.pk, call_sign=v.call_sign, plate=v.plate, station=v.station.name,
                                         kind_label=v.get_kind_display(), status=v.status,
                                         status_label=v.get_status_display(), lon=v.lon, lat=v.lat,
-                                        call_id=m.call_id if m else None, call_no=m.call.call_no if m else ""))
+                                        call_id=m.call_id if m else None, call_no=m.call.call_no if m else "",
+                                        call_url=reverse("emergency:call", args=[m.call_id]) if m else ""))
     return SimpleNamespace(calls=calls, vehicles=vehicles, counts=[(k, k, n) for k, n in counts.items()], stamp="")
 
 
@@ -252,6 +257,7 @@ def main() -> None:
     ap.add_argument("--live", type=int, default=40, help="open calls on the board")
     ap.add_argument("--vehicles", type=int, default=25, help="vehicles beyond the five of the test county")
     ap.add_argument("-n", type=int, default=60)
+    ap.add_argument("--keep", action="store_true", help="keep the test database (and reuse it when it has data)")
     args = ap.parse_args()
     os.environ.setdefault("YIGONGTI_AUDIT_WITNESS_CHATTR", "0")
     setup_django()
@@ -262,14 +268,18 @@ def main() -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.ALLOWED_HOSTS = ["testserver", "localhost"]
     setup_test_environment()
-    name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=args.keep)
     try:
-        t0 = time.perf_counter()
-        build(args.calls, args.vehicles, args.live)
-        print(f"built in {time.perf_counter() - t0:.1f} s on {connection.vendor} ({name})")
+        from yigongti.orgs.models import User
+
+        if not (args.keep and User.objects.filter(username="dispatcher").exists()):
+            t0 = time.perf_counter()
+            build(args.calls, args.vehicles, args.live)
+            print(f"built in {time.perf_counter() - t0:.1f} s on {connection.vendor} ({name})")
         run(args.n)
     finally:
-        connection.creation.destroy_test_db(name, verbosity=0)
+        if not args.keep:
+            connection.creation.destroy_test_db(name, verbosity=0)
 
 
 if __name__ == "__main__":

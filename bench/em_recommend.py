@@ -38,6 +38,11 @@ def pct(values, q):
     return float(np.percentile(np.asarray(values, dtype=float), q)) if len(values) else float("nan")
 
 
+def loadavg() -> str:
+    with open("/proc/loadavg") as fh:
+        return fh.read().strip()
+
+
 def setup(tmp: str):
     os.environ["YIGONGTI_DATA_DIR"] = tmp
     os.environ.pop("DATABASE_URL", None)
@@ -75,8 +80,8 @@ def build_county(n_vehicles: int, seed: int):
     Region.objects.bulk_create(villages)
     community = MedicalCommunity.objects.create(name="蓝山县紧密型县域医共体", region=county)
     seat = townships[C.TOWNSHIPS[0][0]]
-    hospital = Facility.objects.create(code="431127A100001", name="蓝山县中心医院", type=FacilityType.GENERAL_HOSPITAL, region=seat,
-                                       community=community)
+    hospital = Facility.objects.create(code="431127A100001", name="蓝山县中心医院",
+                                       type=FacilityType.GENERAL_HOSPITAL, region=seat, community=community)
     stations = []
     for k, (name, township) in enumerate(STATIONS):
         fac = Facility.objects.create(code=f"431127E{100 if k == 0 else 300}{k + 1:03d}", name=name,
@@ -215,7 +220,7 @@ def main() -> None:
         from yigongti.emergency.roads.generate import generate_network
         from yigongti.emergency.roads.graph import road_graph
 
-        print(f"load average at start: {open('/proc/loadavg').read().strip()}")
+        print(f"load average at start: {loadavg()}")
         county = build_county(args.vehicles, args.seed)
         t0 = time.perf_counter()
         generate_network(county, seed=args.seed, target_nodes=args.target_nodes)
@@ -247,7 +252,7 @@ def main() -> None:
             print(f"  minutes lost on those calls: median {statistics.median(lost):.1f}, mean "
                   f"{statistics.fmean(lost):.1f}, p90 {pct(lost, 90):.1f}, max {max(lost):.1f}; "
                   f"{sum(1 for m in lost if m >= 3):,} calls lost ≥ 3 min")
-        print(f"\nload average at end: {open('/proc/loadavg').read().strip()}")
+        print(f"\nload average at end: {loadavg()}")
 
 
 if __name__ == "__main__":

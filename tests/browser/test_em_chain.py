@@ -156,7 +156,7 @@ def test_call_to_door_to_wire_in_the_browser(county, as_user):
     expect(crew.get_by_test_id("vitals-table")).to_contain_text("96/60")
     crew.get_by_test_id("impression-code").select_option("stemi")
     crew.get_by_test_id("impression-submit").click()
-    expect(crew.get_by_test_id("prehospital-message")).to_contain_text("初步诊断已保存")
+    expect(crew.get_by_role("alert").filter(has_text="初步诊断已保存")).to_be_visible()
     crew.get_by_test_id("ecg-file").set_input_files(files=[{
         "name": "ecg.dcm", "mimeType": "application/dicom", "buffer": _device_file(resident)}])
     crew.get_by_test_id("ecg-submit").click()

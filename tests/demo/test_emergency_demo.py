@@ -74,6 +74,9 @@ def test_the_demo_county_runs_its_120_network_for_a_year(transactional_db):
     assert sum(hours[h] for h in (2, 3, 4)) < sum(hours[h] for h in (9, 10, 11))
     assert set(calls.values_list("priority", flat=True)) == {1, 2, 3, 4}
     assert calls.filter(status="merged", merged_into__isnull=False).exists() or calls.count() < 150
+    for dup in calls.filter(status="merged").select_related("merged_into"):  # the same incident, minutes later
+        assert dup.merged_into.area_code == dup.area_code and dup.merged_into.missions.exists()
+        assert dt.timedelta(0) < dup.rang_at - dup.merged_into.rang_at < dt.timedelta(minutes=6)
     assert calls.filter(status="cancelled").exists() and calls.filter(kind="transfer").exists()
     assert not calls.filter(rang_at__gt=now).exists()
 
@@ -98,9 +101,13 @@ def test_the_demo_county_runs_its_120_network_for_a_year(transactional_db):
     for spans in busy.values():  # a vehicle runs one mission at a time
         spans.sort()
         assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
-    # one ambulance on scene at the demo's now, one call still being taken
+    # at the demo's now: an ambulance with a STEMI patient, the county team alerted; one call still being taken
     live = [m for m in missions if m.status == "active"]
-    assert len(live) == 1 and live[0].vehicle.status == "on_scene"
+    assert len(live) == 1 and live[0].vehicle.status in ("on_scene", "transporting")
+    assert live[0].vehicle.positions.count() > 3
+    alert = PreArrivalAlert.objects.get(mission=live[0])
+    assert alert.acknowledged_at is None and alert.eta_at > now and alert.pathway == "chest_pain"
+    assert Case.objects.get(call=live[0].call, status="open").subtype == "stemi"
     assert calls.filter(status="open").count() == 1
     assert Vehicle.objects.filter(status="available").count() == vehicles.count() - 1
 
@@ -146,6 +153,9 @@ def test_the_demo_county_runs_its_120_network_for_a_year(transactional_db):
         assert c.call is not None and c.resident_id == c.call.resident_id
         mission = c.call.missions.get()
         ev, mine = mission_events[mission.pk], per_case[c.pk]
+        if mission.status == "active":  # under way: first contact and the ECG so far, no door yet
+            assert "door" not in mine and mine["fmc"] == ev["fmc"] and c.status == "open"
+            continue
         assert mine["door"] == ev["arrive_hospital"] and mine["call_120"] == c.call.rang_at
         if c.arrival_mode == "transfer":
             assert mine["door_out"] == ev["leave_scene"] and mine["first_door"] < mine["door_out"]

@@ -97,6 +97,18 @@ def test_a_dispatcher_may_send_it_and_the_case_is_opened_on_its_behalf(road, ste
     assert case is not None and case.opened_by is None and alert.sent_by == road.dispatcher
 
 
+def test_the_alert_joins_the_case_the_patient_already_has(road, stemi):
+    from yigongti.pathways.services import open_case
+
+    c = road.cast
+    case = open_case(as_(c.township_doctor), c.resident, "chest_pain", facility=c.county_hospital,
+                     first_facility=c.township_center, arrival_mode="transfer")
+    alert = alerts.send_alert(as_(road.crew_a1), stemi)
+    assert alerts.case_of(alert) == case and Case.objects.count() == 1
+    case.refresh_from_db()
+    assert case.call == stemi.call and case.ecg_order == stemi.record.ecg_order
+
+
 def test_without_a_patient_or_a_pathway_the_alert_goes_but_no_case_opens(road, centers):
     m = dispatched(road, "A2", resident=False, complaint="trauma")
     alert = alerts.send_alert(as_(road.dispatcher), m, facility=road.cast.county_hospital)

@@ -38,8 +38,8 @@ def test_two_dispatchers_sending_the_same_ambulance_to_two_calls_exactly_one_win
         a = svc.take_call(as_(ems.dispatcher), priority=1, region=ems.cast.village.code)
         b = svc.take_call(as_(second), priority=1, region=ems.cast.township.code)
         v = ems.vehicles[sign]
-        results = race([lambda: svc.dispatch(as_(ems.dispatcher), a, v),
-                        lambda: svc.dispatch(as_(second), b, v)])
+        results = race([lambda a=a, v=v: svc.dispatch(as_(ems.dispatcher), a, v),
+                        lambda b=b, v=v: svc.dispatch(as_(second), b, v)])
         won = [r for r in results if isinstance(r, Mission)]
         lost = [r for r in results if isinstance(r, Conflict)]
         assert len(won) == 1 and len(lost) == 1, results

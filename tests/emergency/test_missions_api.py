@@ -24,24 +24,6 @@ def post(client, url, body, key=""):
     return client.post(url, json.dumps(body, default=str), content_type="application/json", **headers)
 
 
-def test_an_offline_replay_sent_three_times_records_one_event_at_the_press_time(ems, client):
-    m = send(ems)
-    login(client, ems.crew_a1)
-    pressed = (timezone.now() - dt.timedelta(minutes=4)).isoformat()
-    body = {"kind": "on_scene", "at": pressed, "source": "replay"}
-    first = post(client, f"{API}/missions/{m.pk}/steps", body, key="phone-7f3a")
-    assert first.status_code == 201, first.content
-    again = post(client, f"{API}/missions/{m.pk}/steps", body, key="phone-7f3a")
-    assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
-    # the same press resent by a phone whose idempotency store was lost (another key): still the first event
-    other = post(client, f"{API}/missions/{m.pk}/steps", body, key="phone-other")
-    assert other.json()["id"] == first.json()["id"]
-    assert CallEvent.objects.filter(mission=m).count() == 1
-    ev = CallEvent.objects.get(mission=m)
-    assert ev.source == "replay" and ev.at.isoformat() == dt.datetime.fromisoformat(pressed).isoformat()
-    assert status_of(ems, "A1") == VehicleStatus.ON_SCENE
-
-
 def test_refusals_are_problems_with_the_reason(ems, client):
     m = send(ems)
     login(client, ems.crew_a1)

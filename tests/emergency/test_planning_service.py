@@ -46,7 +46,7 @@ def stand_in_graph(monkeypatch):
 def county(ems):
     """The grid with a far mountain township (a candidate at (11, 1)) and its villages in the south-east."""
     cast = ems.cast
-    far = Region.objects.create(code=cast.county.code[:6] + "990000000", name="南岭乡", level=RegionLevel.TOWNSHIP,
+    far = Region.objects.create(code=cast.county.code[:6] + "990000", name="南岭乡", level=RegionLevel.TOWNSHIP,
                                 parent=cast.county)
     Place.objects.create(network=ems.network, region=far, lon=ems.node(11, 1).lon, lat=ems.node(11, 1).lat,
                          node=ems.node(11, 1), population=1500)
@@ -144,7 +144,7 @@ def test_the_county_s_own_calls_give_the_rate_and_the_hours(county):
 
     from django.utils import timezone
 
-    from yigongti.emergency.models import Call
+    from yigongti.emergency.models import Call, CallEvent, EventKind, Mission, MissionStatus
 
     now = timezone.now()
     local = timezone.localtime(now).replace(minute=30, second=0, microsecond=0)
@@ -153,11 +153,24 @@ def test_the_county_s_own_calls_give_the_rate_and_the_hours(county):
         at = (local - dt.timedelta(days=1 + k)).replace(hour=9 if k % 3 else 21)
         rows.append(Call(call_no=f"120-T{k:05d}", area_code=county.cast.village.code, rang_at=at))
     rows.append(Call(call_no="120-OLD", area_code=county.cast.village.code, rang_at=now - dt.timedelta(days=400)))
-    Call.objects.bulk_create(rows)
+    made = Call.objects.bulk_create(rows)
+    events = []
+    for k, call in enumerate(made[:40]):  # 40 with a mission: out in 100 s (3 in 4) or 200 s, on scene at 10–20 min
+        m = Mission.objects.create(call=call, vehicle=county.vehicles["A1"], status=MissionStatus.COMPLETED,
+                                   dispatched_at=call.rang_at + dt.timedelta(seconds=60))
+        out = 100 if k % 4 else 200
+        for kind, sec in ((EventKind.DISPATCH_ORDER, 60), (EventKind.WHEELS_ROLLING, 60 + out),
+                          (EventKind.ON_SCENE, 600 + 15 * k)):
+            events.append(CallEvent(call=call, mission=m, kind=kind, at=call.rang_at + dt.timedelta(seconds=sec)))
+    CallEvent.objects.bulk_create(events)
     inp = data.load_input(county.network, GridGraph(county.network), now=now)
     assert inp.calls_per_year == 150
     assert inp.hourly is not None and inp.hourly[9] == 100 and inp.hourly[21] == 50 and sum(inp.hourly) == 150
+    assert inp.actual is not None and inp.actual["calls"] == 150 and inp.actual["responses"] == 40
+    assert inp.actual["response_p50_s"] == pytest.approx(600 + 15 * 19.5)
+    assert inp.actual["out_3min_rate"] == 0.75
     plan = services.start_plan(SYSTEM, background=False, scenarios=["add1"])
     model = plan.result["calls_model"]
     assert model["source"] == "calls" and model["calls_per_year"] == 150
     assert model["hourly"][9] == pytest.approx(2 / 3, abs=1e-3)
+    assert plan.result["actual"]["out_3min_rate"] == 0.75

@@ -245,6 +245,24 @@ def test_dispatcher_or_crew_chooses_a_receiving_hospital_of_the_community(road, 
         prehospital.choose_destination(as_(c.county_doctor), mission, c.county_hospital)
 
 
+def test_the_trip_starts_from_the_scene_once_the_crew_is_there(road, mission):
+    from yigongti.emergency.models import Vehicle
+    from yigongti.emergency.services.missions import step
+
+    c = road.cast
+    # A1 stands at (4, 4), the county hospital's station; the call is in 大塘村 at (7, 8)
+    before = prehospital.mission_eta_s(mission, c.county_hospital)
+    for kind in ("crew_ack", "wheels_rolling", "on_scene"):
+        step(as_(road.crew_a1), mission, kind)
+    mission.refresh_from_db()
+    at_scene = prehospital.mission_eta_s(mission, c.county_hospital)
+    assert at_scene > 0 and before == pytest.approx(2 * at_scene)  # there and back on the same roads
+    assert prehospital.mission_node(mission) == mission.call.node_id
+    Vehicle.objects.filter(pk=mission.vehicle_id).update(node=road.node(5, 5), position_at=timezone.now())
+    mission.refresh_from_db()
+    assert prehospital.mission_node(mission) == road.node(5, 5).pk  # a GPS fix newer than the arrival on scene
+
+
 def test_eta_is_unknown_but_the_list_still_shows_without_a_road_graph(ems, mission, monkeypatch):
     def broken():
         raise LookupError("no network")
@@ -318,7 +336,7 @@ def test_api_vitals_impression_ecg_and_destinations(road, centers, mission, clie
     assert r.status_code == 201 and r.json()["urgency"] == "emergency" and r.json()["status"] == "acquired"
     r = c.get(f"{base}/destinations")
     assert r.status_code == 200 and r.json()[0]["facility_id"] == road.cast.county_hospital.pk
-    assert r.json()[0]["meets"] is True and r.json()[0]["eta_s"] == 0  # A1 stands at the hospital's station
+    assert r.json()[0]["meets"] is True and r.json()[0]["eta_s"] > 0  # to the scene and back
     r = c.post(f"{base}/destination", {"facility": road.cast.county_hospital.pk}, content_type="application/json")
     assert r.status_code == 200 and r.json()["destination_id"] == road.cast.county_hospital.pk
     r = c.get(f"{base}")

@@ -58,3 +58,13 @@ def test_a_role_without_the_emergency_summary_gets_no_panel(ems):
     assert resident_panel.timeline_entries(as_(pharmacist), cast.resident) == []
     entries = resident_panel.timeline_entries(as_(cast.county_doctor), cast.resident)
     assert len(entries) == 1 and entries[0]["critical"]
+
+
+def test_the_resident_page_shows_the_panel(ems, client, login):
+    cast = ems.cast
+    call = _call(ems, cast.resident, 45, status="closed")
+    login(cast.village_doctor)
+    page = client.get(f"/residents/{cast.resident.pk}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "120呼救记录" in html and call.call_no in html

@@ -9,7 +9,7 @@ import pytest
 from yigongti.core.errors import InvalidInput
 from yigongti.emergency.models import Landmark, Place, RoadEdge, RoadNetwork, RoadNode, Station
 from yigongti.emergency.roads.graph import clear_cache, road_graph
-from yigongti.emergency.roads.osm import import_osm
+from yigongti.emergency.roads.osm import import_osm, import_osm_report
 
 
 @pytest.fixture(autouse=True)
@@ -54,11 +54,11 @@ def write_osm(tmp_path: Path, cast) -> Path:
 
 def test_import_builds_the_road_graph_from_highways(ems, tmp_path):
     cast = ems.cast
-    net = import_osm(str(write_osm(tmp_path, cast)), county=cast.county)
+    net, report = import_osm_report(str(write_osm(tmp_path, cast)), county=cast.county)
     assert net.active and net.source == "osm" and net.source_file == "county.osm"
     ext = set(RoadNode.objects.filter(network=net).values_list("ext_id", flat=True))
     assert ext == {1, 2, 3, 4, 5, 6, 7, 8}  # the island and the footway are gone
-    assert net.import_report.dropped_nodes == 2
+    assert report.dropped_nodes == 2
     edges = {(e.source.ext_id, e.target.ext_id): e for e in RoadEdge.objects.filter(network=net)
              .select_related("source", "target")}
     assert edges[(1, 2)].road_class == "national" and edges[(1, 2)].speed_kmh == 80 and edges[(1, 2)].name == "G240"
@@ -72,13 +72,13 @@ def test_import_builds_the_road_graph_from_highways(ems, tmp_path):
 
 def test_import_places_regions_by_osm_names_and_reports_the_rest(ems, tmp_path):
     cast = ems.cast
-    net = import_osm(str(write_osm(tmp_path, cast)), county=cast.county, name="蓝山县OSM")
+    net, report = import_osm_report(str(write_osm(tmp_path, cast)), county=cast.county, name="蓝山县OSM")
     places = {p.region.code: p for p in Place.objects.filter(network=net).select_related("region", "node")}
     assert places[cast.township.code].population == 52000
     assert (places[cast.township.code].lon, places[cast.township.code].lat) == (112.121, 25.301)
     assert places[cast.village.code].node.ext_id == 8  # "大塘" matched 大塘村, snapped to the road's end
-    assert cast.other_village.code in net.import_report.unmatched
-    assert cast.village.code in net.import_report.matched
+    assert cast.other_village.code in report.unmatched
+    assert cast.village.code in report.matched
     # an unmatched village sits at its township's place (itself unmatched: the county's, i.e. the first township)
     assert Landmark.objects.get(network=net).name == "塔峰中学"
     ems.network.refresh_from_db()

@@ -150,3 +150,25 @@ def test_the_call_event_map_is_pure():
     assert capture.call_event_codes(chest, "leave_scene", destination_id=1, transfer_from_id=None) == []
     assert capture.call_event_codes(chest, "ring", destination_id=None, transfer_from_id=None) == ["call_120"]
     assert capture.call_event_codes(chest, "ring", destination_id=None, transfer_from_id=2) == []
+
+
+def test_the_whole_120_chain_through_the_emergency_services_fills_the_case(ems):
+    """A call taken by the dispatcher, the crew's steps on its phone: the pathway gets call, FMC and door."""
+    from yigongti.emergency.services import calls, missions, prehospital
+
+    c = ems.cast
+    d = as_(ems.dispatcher)
+    call = calls.take_call(d, caller_phone=c.resident.phone, priority=1, chief_complaint="胸痛大汗",
+                           region=c.village.code, resident=c.resident.pk)
+    mission = calls.dispatch(d, call, ems.vehicles["A1"], candidates=[])
+    prehospital.choose_destination(d, mission, c.county_hospital, "PCI")
+    crew = as_(ems.crew_a1)
+    for kind in ("crew_ack", "wheels_rolling", "on_scene", "fmc"):
+        missions.step(crew, mission, kind)
+    case = services.open_case(SYSTEM, c.resident, "chest_pain", facility=c.county_hospital, call=call)
+    assert {"call_120", "fmc"} <= set(points(case))  # backfilled
+    missions.step(crew, mission, "leave_scene")
+    missions.step(crew, mission, "arrive_hospital")
+    p = points(case)
+    assert p["door"].source == "emergency" and p["door"].facility == c.county_hospital
+    assert set(p) == {"call_120", "fmc", "door"}

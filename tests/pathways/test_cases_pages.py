@@ -155,3 +155,17 @@ def test_the_big_button_is_the_next_point_and_onset_is_entered_afterwards(ems, c
     assert 'data-testid="press-ecg_transmit"' in big  # the first point after the first ECG
     late = html.split('data-testid="late-form"')[1].split("</details>")[0]
     assert 'value="onset"' in late
+
+
+def test_a_maternal_case_takes_its_risk_colour(ems, client, login):
+    c = ems.cast
+    case = services.open_case(as_(c.county_doctor), c.neighbour, "maternal", facility=c.county_hospital)
+    login(c.county_doctor)
+    client.post(reverse("pathways:case_subtype", args=[case.pk]), {"subtype": "pph", "risk_colour": "red"})
+    case.refresh_from_db()
+    assert case.subtype == "pph" and case.risk_colour == "red"
+    html = client.get(reverse("pathways:case", args=[case.pk])).content.decode()
+    assert 'data-testid="case-risk"' in html and "红色（高风险）" in html
+    r = client.post(reverse("pathways:case_subtype", args=[case.pk]), {"subtype": "pph", "risk_colour": "blue"},
+                    follow=True)
+    assert "妊娠风险分级无效" in r.content.decode()

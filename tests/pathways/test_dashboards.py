@@ -269,7 +269,7 @@ def test_the_home_panel_links_managers_to_the_dashboards(client, login, ems, mon
     township = centers_panel(as_(c.township_doctor))
     assert township is not None and township.kind == "todo"
     assert "home-pw-chain" not in {i.testid for i in township.items}
-    assert [i.testid for i in township.items][0] == f"home-pw-center-{month.unit.pk}"
+    assert next(i.testid for i in township.items) == f"home-pw-center-{month.unit.pk}"
     assert any(p.key == "pathways.centers" for p in home_for(as_(c.bureau)).totals)
     login(ems.cast.bureau)
     assert 'data-testid="home-pw-chain"' in client.get("/").content.decode()

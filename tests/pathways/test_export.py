@@ -218,3 +218,16 @@ def test_the_documented_mapping_names_every_field_and_every_gap():
         gaps_part = doc.split("## Stroke")[0 if kind == "chest_pain" else 1]
         for f in ex.fields_of(kind):
             assert f"| {f.section} | {f.name} |" in gaps_part, f"{kind}: {f.name} is not in the documented mapping"
+
+
+def test_the_export_page_refuses_a_center_that_does_not_export(client, login, ems, month):
+    from yigongti.pathways.models import PathwayCenter
+
+    c = ems.cast
+    trauma = PathwayCenter.objects.get(facility=c.county_hospital, kind="trauma")
+    login(c.county_doctor)
+    assert client.get(reverse("pathways:export"), {"center": trauma.pk}).status_code == 403
+    assert client.get(reverse("pathways:export"), {"center": "x"}).status_code == 400
+    assert client.get(reverse("pathways:export"), {"center": 99999}).status_code == 404
+    stroke = client.get(reverse("pathways:export"), {"center": month.stroke.pk})
+    assert stroke.status_code == 200 and "mTICI分级" in stroke.content.decode()

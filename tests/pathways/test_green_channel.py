@@ -96,7 +96,7 @@ def test_pressing_again_returns_the_same_four(county):
     assert Notification.objects.filter(recipient=c.county_doctor, kind="ems_pre_arrival").count() == 1
 
 
-def test_a_press_that_failed_half_way_is_completed_by_the_next(county, monkeypatch):
+def test_a_press_that_fails_part_way_leaves_nothing_and_the_retry_makes_all_four(county, monkeypatch):
     c = county.cast
     from yigongti.emergency.services import calls
 
@@ -108,11 +108,19 @@ def test_a_press_that_failed_half_way_is_completed_by_the_next(county, monkeypat
     monkeypatch.setattr(calls, "create_transfer", broken)
     with pytest.raises(RuntimeError):
         gc.press(as_(c.township_doctor), c.resident, kind="stroke", idempotency_key="k1")
-    assert Referral.objects.count() == 1 and Call.objects.count() == 0
+    assert Referral.objects.count() == 0 and Call.objects.count() == 0 and Case.objects.count() == 0
+    assert not Notification.objects.filter(kind="referral_submitted").exists()
     monkeypatch.setattr(calls, "create_transfer", real)
     done = gc.press(as_(c.township_doctor), c.resident, kind="stroke", idempotency_key="k1")
     assert Referral.objects.count() == 1 and done.referral.icd10.startswith("I63")
     assert done.case.kind == "stroke" and done.alert.pathway == "stroke" and done.alert.ecg_order is None
+
+
+def test_a_second_doctor_pressing_for_the_same_patient_joins_the_first(county):
+    c = county.cast
+    first = gc.press(as_(c.village_doctor), c.resident, kind="chest_pain")
+    second = gc.press(as_(c.township_doctor), c.resident, kind="chest_pain")
+    assert second.call.pk == first.call.pk and second.case.pk == first.case.pk and Referral.objects.count() == 1
 
 
 def test_village_doctor_presses_for_a_stroke_and_the_stroke_center_is_chosen(county):

@@ -348,7 +348,7 @@ class _Call:
     outcome: str = ""  # close reason when not transported
     undispatched: str = ""  # close reason of a call without a vehicle
     special: list[str] = field(default_factory=list)
-    merged_into: int | None = None  # index of the original call
+    merged_into: _Call | None = None  # the original call of a duplicate
     live: str = ""  # "active" | "open"
     # filled while simulating
     id: int = 0
@@ -440,20 +440,21 @@ def _draw_calls(ctx: DemoContext, rng: np.random.Generator, w: _World, now: dt.d
         calls.append(_Call(rang, "other", 4, where, undispatched=str(_pick(rng, D.UNDISPATCHED_REASONS))))
     dispatched.sort(key=lambda c: c.rang)
     calls.sort(key=lambda c: c.rang)
-    index = {id(c): i for i, c in enumerate(calls)}
     for c in [d for d in dispatched if rng.random() < D.DUPLICATE_SHARE]:
         dup = _Call(c.rang + dt.timedelta(seconds=int(rng.integers(60, 300))), c.complaint, c.priority, c.where,
                     undispatched="同一事件重复呼救，已合并")
-        dup.merged_into = index[id(c)]
+        dup.merged_into = c
         calls.append(dup)
-    # the demo's now: one ambulance on scene, one call still being taken
+    # the demo's now: an ambulance with a STEMI patient (the county team alerted), one call still being taken
     seat = w.places.get(township_codes(C.COUNTY[0])[0])
     if seat is not None and n_people:
         rid = next((i + 1 for i, p in enumerate(w.people) if p.village_code.startswith(seat.code[:9])
                     and (ctx.today - p.birth).days > 60 * 365), 1)
         live_where = where_of(rid) or seat
-        calls.append(_Call(now - dt.timedelta(minutes=16), "dyspnea", 2, live_where, rid=rid, dest=w.lead.pk,
-                           live="active"))
+        chest = _Call(now - dt.timedelta(minutes=24), "chest_pain", 1, live_where, rid=rid, dest=w.lead.pk,
+                      live="active")
+        chest.pathway, chest.subtype = "chest_pain", "stemi"
+        calls.append(chest)
         calls.append(_Call(now - dt.timedelta(seconds=50), "trauma", 2, seat, live="open"))
     calls.sort(key=lambda c: (c.merged_into is not None, c.rang))
     return calls
@@ -580,10 +581,6 @@ def _simulate(rng: np.random.Generator, w: _World, calls: list[_Call], now: dt.d
                              "events": [("dispatch_order", order_at), ("crew_ack", ack), ("wheels_rolling", rolling),
                                         ("on_scene", on_scene), ("fmc", fmc)]}
         c.mission = m
-        if c.live == "active":
-            m["events"] = [e for e in m["events"] if e[1] <= now]
-            veh.busy_until = dt.datetime.max.replace(tzinfo=dt.UTC)
-            continue
         leave = _s(fmc, 60 * float(rng.uniform(lo, hi)))
         if c.dest is None:
             done = _s(leave, 60 * float(rng.uniform(5, 15)))
@@ -602,6 +599,10 @@ def _simulate(rng: np.random.Generator, w: _World, calls: list[_Call], now: dt.d
         m["destination"] = c.dest
         back = _road_s(w, dest.node if dest else None, station.node_id, station.lon, station.lat, c.where)
         veh.busy_until = _s(available, 0.7 * min(back, 3600))
+        if c.live == "active":  # under way at the demo's now: what has happened so far, and the planned arrival
+            m["planned"] = dict(m["events"])
+            m["events"] = [e for e in m["events"] if e[1] <= now]
+            veh.busy_until = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 def _road_s(w: _World, a: int | None, b: int | None, alon: float, alat: float, bw: _Where) -> float:
@@ -637,6 +638,11 @@ def _m(t: dt.datetime, minutes: float) -> dt.datetime:
 def _cases(rng: np.random.Generator, w: _World, calls: list[_Call], now: dt.datetime) -> list[_Case]:
     out = []
     for c in calls:
+        if c.live == "active" and c.mission is not None and c.rid is not None:
+            live = _live_case(c, now)
+            if live is not None:
+                out.append(live)
+            continue
         if c.mission is None or c.rid is None or c.dest != w.lead.pk or c.live:
             continue
         ev = dict(c.mission["events"])
@@ -651,6 +657,17 @@ def _cases(rng: np.random.Generator, w: _World, calls: list[_Call], now: dt.date
         if case is not None:
             out.append(case)
     return out
+
+
+def _live_case(c: _Call, now: dt.datetime) -> _Case | None:
+    """The STEMI on its way at the demo's now: FMC and the ambulance's 12-lead ECG so far, no door yet."""
+    ev = dict(c.mission["events"]) if c.mission else {}
+    if "fmc" not in ev:
+        return None
+    e = {"onset": _m(c.rang, -40), "call_120": c.rang, "fmc": ev["fmc"], "first_ecg": _m(ev["fmc"], 4),
+         "ecg_transmit": _m(ev["fmc"], 5)}
+    return _Case(c, "chest_pain", "stemi", "ems", {k: t for k, t in e.items() if t <= now},
+                 "疑似急性ST段抬高型心肌梗死（院前心电图）")
 
 
 def _draw_case(rng: np.random.Generator, c: _Call, kind: str, ev: dict[str, dt.datetime],
@@ -882,7 +899,7 @@ def _write(ctx: DemoContext, rng: np.random.Generator, w: _World, calls: list[_C
             assert m is not None
             status, closed_at = "closed", m["events"][-1][1]
             reason = c.outcome or "已送达医院"
-        merged = calls[c.merged_into].id if c.merged_into is not None else None
+        merged = c.merged_into.id if c.merged_into is not None else None
         phone = (p.phone if p is not None and p.phone else
                  f"1{3 + (c.id % 6)}{(c.id * 7919) % 10**9:09d}")
         call_rows.append((c.id, c_no, c.kind, phone, "家属" if p is not None and c.id % 3 else "",
@@ -925,7 +942,12 @@ def _write(ctx: DemoContext, rng: np.random.Generator, w: _World, calls: list[_C
                                    vit["resp_rate"], vit["spo2"], vit["gcs"], m["crew_user"], ""))
             record_id += 1
         case = case_of.get(id(c))
-        if case is not None and "leave_scene" in ev:
+        if case is not None and c.live == "active":  # the county team alerted, not yet acknowledged
+            planned = m.get("planned", {})
+            sent = min(_m(now, -0.5), _m(max(case.events.values()), 1.5))
+            alert_rows.append((mid, w.lead.pk, case.kind, case.diagnosis[:200], planned.get("arrive_hospital"),
+                               None, m["crew_user"] or w.dispatcher, sent, None, None))
+        elif case is not None and "leave_scene" in ev:
             sent = max(ev["leave_scene"], case.events.get("ecg_diagnosis", ev["leave_scene"]))
             sent = min(sent, _m(ev["arrive_hospital"], -2))
             ack = _m(sent, float(rng.uniform(0.5, 4))) if rng.random() < 0.95 else None
@@ -1002,7 +1024,8 @@ def _vehicle_now(w: _World, calls: list[_Call], now: dt.datetime) -> None:
     for c in calls:
         if c.live == "active" and c.mission is not None:
             last = c.mission["events"][-1]
-            status = VehicleStatus.ON_SCENE if last[0] in ("on_scene", "fmc") else VehicleStatus.DISPATCHED
+            status = {"on_scene": VehicleStatus.ON_SCENE, "fmc": VehicleStatus.ON_SCENE,
+                      "leave_scene": VehicleStatus.TRANSPORTING}.get(last[0], VehicleStatus.DISPATCHED)
             Vehicle.objects.filter(pk=c.mission["vehicle"]).update(
                 status=status, status_at=last[1], lon=c.where.lon, lat=c.where.lat, node_id=c.where.node,
                 position_at=now - dt.timedelta(seconds=20))

@@ -121,11 +121,10 @@ def import_(path: str, county: str | None, name: str, places_csv: str | None):
     region = _county(county)
     positions, pops = _read_places(places_csv)
     try:
-        net = services.import_file(Actor(), path, county=region, name=name, positions=positions,
-                                   populations=pops or None)
+        net, report = services.import_file(Actor(), path, county=region, name=name, positions=positions,
+                                           populations=pops or None)
     except DomainError as e:
         raise click.ClickException(e.message) from e
-    report = net.import_report
     _summary(net)
     click.echo(f"按名称匹配地点 {len(report.matched)} 个；未匹配 {len(report.unmatched)} 个（放在所属乡镇或县城）"
                + (f"：{', '.join(report.unmatched[:20])}{' …' if len(report.unmatched) > 20 else ''}"

@@ -9,8 +9,8 @@ one button, and together the platform
 4. opens the patient's pathway case at the county center (``pathways.services.open_case``, arrival by transfer,
    the township as the first facility).
 
-Pressing again (a double tap, a retry after the network came back) while the first is under way returns the same
-four; each part is idempotent on its own key, so a press that failed half way is completed by the next one."""
+Pressing again (a double tap, a retry after the network came back, a colleague at the same moment) while the first
+is under way returns the same four; a press that fails part way leaves nothing behind (one transaction)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -121,11 +122,11 @@ def bundle_for(actor: Actor, call_pk: int) -> GreenChannel:
 
 
 def open_press(actor: Actor, resident, kind: str) -> GreenChannel | None:
-    """The press already under way for this resident and pathway from the doctor's facility, if any."""
+    """The press already under way for this resident and pathway (from any facility: the village doctor and the
+    township doctor pressing for one patient start one transfer), if any."""
     from yigongti.emergency.models import Call, CallKind, CallStatus
 
     call = (Call.objects.filter(kind=CallKind.GREEN_CHANNEL, resident=resident, complaint_code=kind,
-                                from_facility_id=actor.user.facility_id,
                                 status__in=(CallStatus.OPEN, CallStatus.DISPATCHED),
                                 rang_at__gte=timezone.now() - OPEN_WITHIN)
             .select_related("referral").order_by("-rang_at").first())
@@ -135,26 +136,40 @@ def open_press(actor: Actor, resident, kind: str) -> GreenChannel | None:
 def press(actor: Actor, resident, *, kind: str = "chest_pain", encounter=None, ecg_order=None, note: str = "",
           idempotency_key: str = "") -> GreenChannel:
     """一键呼叫: the green-channel referral, the 120 transfer, the county team's alert with the ECG and the
-    pathway case, all in one go (see the module's docstring)."""
-    from yigongti.emergency.services import alerts, calls, prehospital
-    from yigongti.referrals.services import submit_referral
-
-    from . import services as pathway_services
+    pathway case, all in one go (see the module's docstring): all four or none (one transaction), one press at a
+    time per resident (the resident's row is locked, so two doctors' or two taps' presses make one)."""
+    from yigongti.residents.models import Resident
 
     check(actor, "pathways.green_channel", resident)
     if kind not in KINDS:
         raise InvalidInput("invalid_kind", _("一键呼叫仅用于胸痛（STEMI）或卒中"), field="kind")
     resident = resident_in_scope(actor, resident)
-    facility = actor.user.facility
-    before = open_press(actor, resident, kind)
     ecg = ecg_for(resident, ecg_order)
+    key = (idempotency_key or "").strip()[:40] or f"{resident.pk}-{kind}-{timezone.localtime():%y%m%d%H%M}"
+    with transaction.atomic():
+        Resident.objects.select_for_update().filter(pk=resident.pk).values_list("pk", flat=True).first()
+        before = open_press(actor, resident, kind)
+        done = _press(actor, resident, kind, before, ecg, (note or "").strip()[:500], key)
+        audit.record(actor, "create" if before is None else "update", "green_channel", done.call.pk,
+                     resident=resident.pk, kind=kind, referral=done.referral.pk, alert=done.alert.pk,
+                     case=done.case.pk, ecg_order=ecg.pk if ecg is not None else None,
+                     encounter=getattr(encounter, "pk", encounter))
+    return done
+
+
+def _press(actor: Actor, resident, kind: str, before: GreenChannel | None, ecg, note: str, key: str
+           ) -> GreenChannel:
+    from yigongti.emergency.services import alerts, calls, prehospital
+    from yigongti.referrals.services import submit_referral
+
+    from . import services as pathway_services
+
+    facility = actor.user.facility
     label, icd10, diagnosis, impression = KINDS[kind]
     if before is not None and before.referral is not None and before.referral.to_facility is not None:
         to_facility = before.referral.to_facility
     else:
         to_facility = county_center(actor, kind).facility
-    key = (idempotency_key or "").strip()[:40] or f"{resident.pk}-{kind}-{timezone.localtime():%y%m%d%H%M}"
-    note = (note or "").strip()[:500]
     reason = note or _("一键呼叫：%(what)s，请求绿色通道上转") % {"what": label}
     referral = before.referral if before is not None and before.referral is not None else submit_referral({
         "resident": resident.pk, "direction": "up", "urgency": "green", "to_facility": to_facility.pk,
@@ -168,10 +183,7 @@ def press(actor: Actor, resident, *, kind: str = "chest_pain", encounter=None, e
     pathway, subtype = prehospital.pathway_of(impression)
     alert = alerts.send_call_alert(actor, call, to_facility, pathway=pathway, impression=str(diagnosis),
                                    ecg_order=ecg)
-    case = pathway_services.open_case(
+    case = before.case if before is not None and before.case is not None else pathway_services.open_case(
         actor, resident, kind, facility=to_facility, first_facility=facility, call=call, referral=referral,
         ecg_order=ecg, arrival_mode="transfer", subtype=subtype, idempotency_key=f"gc-{key}")
-    audit.record(actor, "create" if before is None else "update", "green_channel", call.pk, resident=resident.pk,
-                 kind=kind, referral=referral.pk, call=call.pk, alert=alert.pk, case=case.pk,
-                 ecg_order=ecg.pk if ecg is not None else None, encounter=getattr(encounter, "pk", encounter))
     return GreenChannel(referral, call, alert, case)

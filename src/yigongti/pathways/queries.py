@@ -93,8 +93,7 @@ def case_list(actor: Actor, *, kind: str = "", status: str = "open", now: dt.dat
 def case_for(actor: Actor, pk: int, *, audit_read: bool = True) -> Case:
     """A case the actor is involved in (NotFound otherwise), its read audited."""
     check_read(actor, Category.PATHWAY)
-    case = (visible_cases(actor.user).select_related("resident", "facility", "first_facility", "call", "referral",
-                                                     "ecg_order", "opened_by")
+    case = (visible_cases(actor.user).select_related("resident", "facility", "first_facility", "call", "ecg_order")
             .filter(pk=pk).first())
     if case is None:
         raise NotFound()

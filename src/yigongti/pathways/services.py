@@ -288,19 +288,26 @@ def correct_event(actor: Actor, event: CaseEvent, *, at: dt.datetime, reason: st
     return new
 
 
-def set_subtype(actor: Actor, case: Case, subtype: str, *, diagnosis: str = "") -> Case:
-    """The working diagnosis is confirmed (STEMI, ischaemic stroke …): the metrics follow the subtype."""
+def set_subtype(actor: Actor, case: Case, subtype: str, *, diagnosis: str = "", risk_colour: str = "") -> Case:
+    """The working diagnosis is confirmed (STEMI, ischaemic stroke …): the metrics follow the subtype. A critical
+    maternal case also takes its pregnancy risk colour (妊娠风险分级) here."""
     check(actor, "pathways.record_event", case)
     if subtype not in catalogue.SUBTYPES.get(case.kind, ()):
         raise InvalidInput("invalid_subtype", _("分型与救治通道不符"), field="subtype")
+    if risk_colour and (case.kind != PathwayKind.MATERNAL or risk_colour not in catalogue.RiskColour.values):
+        raise InvalidInput("invalid_risk_colour", _("妊娠风险分级无效（仅用于危重孕产妇）"), field="risk_colour")
     old = case.subtype
     case.subtype = subtype
     fields = ["subtype"]
     if diagnosis:
         case.diagnosis = diagnosis[:200]
         fields.append("diagnosis")
+    if risk_colour:
+        case.risk_colour = risk_colour
+        fields.append("risk_colour")
     case.save(update_fields=fields)
-    audit.record(actor, "update", "pathway_case", case.pk, subtype=subtype, old_subtype=old)
+    audit.record(actor, "update", "pathway_case", case.pk, subtype=subtype, old_subtype=old,
+                 risk_colour=case.risk_colour)
     return case
 
 

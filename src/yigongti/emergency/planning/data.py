@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from yigongti.orgs.models import RegionLevel
 
-from ..models import Call, Place, RoadNetwork, Station, Vehicle, VehicleStatus
+from ..models import Call, CallEvent, EventKind, Place, RoadNetwork, Station, Vehicle, VehicleStatus
 
 
 class TimesGraph(Protocol):
@@ -53,6 +53,7 @@ class PlanningInput:
     hospital: str = ""
     calls_per_year: float | None = None  # from the county's calls of the last year, when there are any
     hourly: list[float] | None = None
+    actual: dict | None = None  # the county's recorded year (response and out times), to set the simulation by
 
     @property
     def existing(self) -> list[int]:
@@ -148,6 +149,40 @@ def _county_calls(villages: list[Place], now: dt.datetime) -> tuple[float | None
     return total, hourly
 
 
+def _percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q))
+
+
+def county_actuals(area: str, now: dt.datetime) -> dict | None:
+    """The last year's recorded response times (ring → first on scene) and out times (dispatch order → wheels
+    rolling of each mission) of the county's calls, from their CallEvents; None with fewer than 30 responses."""
+    calls = Call.objects.filter(area_code__startswith=area, rang_at__gte=now - dt.timedelta(days=365),
+                                rang_at__lt=now, merged_into__isnull=True)
+    rang = dict(calls.values_list("pk", "rang_at"))
+    if not rang:
+        return None
+    events = CallEvent.objects.filter(call__in=calls, kind__in=[EventKind.ON_SCENE, EventKind.DISPATCH_ORDER,
+                                                                EventKind.WHEELS_ROLLING])
+    on_scene: dict[int, dt.datetime] = {}
+    per_mission: dict[int, dict[str, dt.datetime]] = {}
+    for call_id, mission_id, kind, at in events.values_list("call_id", "mission_id", "kind", "at"):
+        if kind == EventKind.ON_SCENE:
+            if call_id not in on_scene or at < on_scene[call_id]:
+                on_scene[call_id] = at
+        elif mission_id is not None:
+            per_mission.setdefault(mission_id, {})[kind] = at
+    response = [(at - rang[c]).total_seconds() for c, at in on_scene.items() if c in rang and at >= rang[c]]
+    out = [(m[EventKind.WHEELS_ROLLING] - m[EventKind.DISPATCH_ORDER]).total_seconds() for m in per_mission.values()
+           if EventKind.WHEELS_ROLLING in m and EventKind.DISPATCH_ORDER in m]
+    if len(response) < 30:
+        return None
+    return {"calls": len(rang), "responses": len(response), "response_p50_s": round(_percentile(response, 50), 1),
+            "response_p90_s": round(_percentile(response, 90), 1),
+            "response_p95_s": round(_percentile(response, 95), 1),
+            "response_mean_s": round(float(np.mean(response)), 1),
+            "out_3min_rate": round(float(np.mean(np.asarray(out) <= 180.0)), 4) if out else None}
+
+
 def load_input(network: RoadNetwork, graph: TimesGraph, *, now: dt.datetime | None = None) -> PlanningInput:
     places = list(Place.objects.filter(network=network, node__isnull=False).select_related("region__parent"))
     villages = [p for p in places if p.region.level == RegionLevel.VILLAGE and p.population > 0]
@@ -168,7 +203,10 @@ def load_input(network: RoadNetwork, graph: TimesGraph, *, now: dt.datetime | No
         to_hospital = _lookup(graph, answer, targets)
         site_times = _lookup(graph, answer, [s.node_id for s in sites])
         back = {j: float(t) for j, t in enumerate(site_times) if np.isfinite(t)}
-    calls, hourly = _county_calls(villages, now or timezone.now())
+    now = now or timezone.now()
+    calls, hourly = _county_calls(villages, now)
+    codes = {p.region.code[:6] for p in villages}
+    actual = county_actuals(codes.pop(), now) if len(codes) == 1 else None
     return PlanningInput(
         network_id=network.pk,
         villages=[{"name": str(p.region), "code": p.region.code,
@@ -176,4 +214,4 @@ def load_input(network: RoadNetwork, graph: TimesGraph, *, now: dt.datetime | No
                    "lat": round(p.lat, 6), "population": p.population, "node": p.node_id} for p in villages],
         population=np.array([p.population for p in villages], dtype=float), sites=sites, times=times,
         to_hospital_s=to_hospital, hospital_to_site_s=back, hospital=hospital_name, calls_per_year=calls,
-        hourly=hourly)
+        hourly=hourly, actual=actual)

@@ -126,6 +126,8 @@ def compute(inp: PlanningInput, params: Params) -> dict:
             return r.as_dict()
 
         result["today"]["sim"] = run(stations)
+        if inp.actual:
+            result["actual"] = inp.actual
         for s in scenarios:
             s["sim"] = run(s["stations"])
     for s in scenarios:

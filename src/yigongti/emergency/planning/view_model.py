@@ -14,6 +14,7 @@ class PlanView:
     farthest: list[dict] = field(default_factory=list)
     map: dict = field(default_factory=dict)
     calls_model: dict = field(default_factory=dict)
+    actual: dict | None = None  # the county's recorded last year, beside the simulated one
     thresholds: list[int] = field(default_factory=list)
     threshold_min: int = 15
 
@@ -58,6 +59,11 @@ def build(plan) -> PlanView:
     view.coverage.append(_coverage_row("today", "现状", today, sites, thresholds, None, None))
     for s in scenarios:
         view.coverage.append(_coverage_row(s["key"], s["label"], s, sites, thresholds, today, s["solution"]))
+    if r.get("actual"):
+        a = r["actual"]
+        view.actual = {"calls": a["calls"], "p50": _minutes(a["response_p50_s"]), "p90": _minutes(a["response_p90_s"]),
+                       "p95": _minutes(a["response_p95_s"]),
+                       "out3": None if a["out_3min_rate"] is None else a["out_3min_rate"] * 100}
     if "sim" in today:
         view.simulation.append(_sim_row("today", "现状", today["sim"]))
         view.simulation += [_sim_row(s["key"], s["label"], s["sim"]) for s in scenarios if "sim" in s]

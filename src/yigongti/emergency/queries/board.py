@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from urllib.parse import quote
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from django.core.cache import cache
 from django.db.models import Count, Max
@@ -69,6 +69,7 @@ class BoardCall:
     missions: list[BoardMission] = field(default_factory=list)
     url: str = ""
     recommend_url: str = ""
+    rang_ms: int = 0  # the ring, as epoch milliseconds (the board's clock ticks the waiting time between polls)
 
     @property
     def waiting(self) -> str:
@@ -103,6 +104,10 @@ class Board:
     stamp: str
     now: dt.datetime
 
+    @property
+    def now_ms(self) -> int:
+        return int(self.now.timestamp() * 1000)
+
 
 def stamp() -> str:
     """What a board shows changes only when one of these does: the open calls (their number and newest), any
@@ -115,7 +120,7 @@ def stamp() -> str:
     return hashlib.sha1(raw.encode()).hexdigest()[:16]
 
 
-def _where(row: dict[str, Any]) -> str:
+def _where(row: Any) -> str:
     parts = [p for p in (row["region__parent__name"] if row["region__level"] == "village" else "",
                          row["region__name"], row["landmark__name"], row["address"]) if p]
     if not parts and row["lon"] is not None:
@@ -138,7 +143,8 @@ def board(actor: Actor, now: dt.datetime | None = None) -> Board:
         r["pk"], r["call_no"], r["kind"], r["priority"], str(priorities.get(r["priority"], r["priority"])),
         r["chief_complaint"], _where(r), r["node_id"] is not None, int((now - r["rang_at"]).total_seconds()),
         r["status"], str(call_states.get(r["status"], r["status"])),
-        [str(SPECIAL_NEEDS.get(n, n)) for n in r["special_needs"] or []], r["lon"], r["lat"]) for r in rows}
+        [str(SPECIAL_NEEDS.get(n, n)) for n in r["special_needs"] or []], r["lon"], r["lat"],
+        rang_ms=int(r["rang_at"].timestamp() * 1000)) for r in rows}
     busy: dict[int, tuple[int, str]] = {}
     for m in Mission.objects.filter(status=MissionStatus.ACTIVE).values(
             "pk", "call_id", "call__call_no", "vehicle_id", "vehicle__call_sign", "vehicle__status"):
@@ -150,13 +156,14 @@ def board(actor: Actor, now: dt.datetime | None = None) -> Board:
     kinds = dict(VehicleKind.choices)
     vehicles = []
     counts: dict[str, int] = {}
-    for v in Vehicle.objects.filter(active=True).order_by("station__name", "call_sign").values(
+    for row in Vehicle.objects.filter(active=True).order_by("station__name", "call_sign").values(
             "pk", "call_sign", "plate", "kind", "station__name", "status", "status_at", "lon", "lat"):
-        call_id, call_no = busy.get(v["pk"], (None, ""))
-        counts[v["status"]] = counts.get(v["status"], 0) + 1
-        vehicles.append(BoardVehicle(v["pk"], v["call_sign"], v["plate"], v["kind"], str(kinds.get(v["kind"], "")),
-                                     v["station__name"], v["status"], str(vehicle_states.get(v["status"], "")),
-                                     v["status_at"], v["lon"], v["lat"], call_id, call_no))
+        call_id, call_no = busy.get(row["pk"], (None, ""))
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+        vehicles.append(BoardVehicle(row["pk"], row["call_sign"], row["plate"], row["kind"],
+                                     str(kinds.get(row["kind"], "")), row["station__name"], row["status"],
+                                     str(vehicle_states.get(row["status"], "")), row["status_at"], row["lon"],
+                                     row["lat"], call_id, call_no))
     # the rows' links from one reverse each (a reverse per row was a fifth of the fragment's time)
     call_url = reverse("emergency:call", args=[0])[:-2]
     recommend_url = reverse("emergency:call_recommend", args=[0])[:-len("0/recommend/")]

@@ -74,8 +74,9 @@ def timeline(call: Call) -> list[TimelineRow]:
     events = list(CallEvent.objects.filter(call=call).select_related("mission__vehicle", "by").order_by("at", "pk"))
     labels = dict(EventKind.choices)
     return [TimelineRow(e.kind, str(labels.get(e.kind, e.kind)), e.at, int((e.at - call.rang_at).total_seconds()),
-                        e.mission.vehicle.call_sign if e.mission_id else "",
-                        (e.by.display_name or e.by.username) if e.by_id else e.source, e.source) for e in events]
+                        e.mission.vehicle.call_sign if e.mission is not None else "",
+                        (e.by.display_name or e.by.username) if e.by is not None else e.source, e.source)
+            for e in events]
 
 
 def missions_of(call: Call) -> list[Mission]:
@@ -195,7 +196,8 @@ def form_values(call: Call) -> dict:
     """The correction form's initial values from the call."""
     where = "coords" if call.lon is not None and call.landmark_id is None and call.region_id is None else \
         "landmark" if call.landmark_id else "region" if call.region_id else "unknown"
-    return {"where": where, "region": call.area_code, "landmark": call.landmark.name if call.landmark_id else "",
+    landmark = call.landmark.name if call.landmark is not None else ""
+    return {"where": where, "region": call.area_code, "landmark": landmark,
             "lon": "" if call.lon is None else call.lon, "lat": "" if call.lat is None else call.lat,
             "address": call.address, "priority": str(call.priority), "chief_complaint": call.chief_complaint,
             "complaint_code": call.complaint_code, "special_needs": list(call.special_needs or []),

@@ -218,12 +218,18 @@ def county_regions(county: Region) -> list[tuple[str, str, str, str | None]]:
     return [(county.code, county.name, RegionLevel.COUNTY, None), *rows]
 
 
-def import_osm(path: str, *, county: Region, name: str = "", positions: dict[str, tuple[float, float]] | None = None,
-               populations: dict[str, int] | None = None) -> RoadNetwork:
-    """Import the county's roads from a local OSM file; it becomes the active network. The report of matched and
-    unmatched places is on ``network.import_report``."""
+def import_osm_report(path: str, *, county: Region, name: str = "",
+                      positions: dict[str, tuple[float, float]] | None = None,
+                      populations: dict[str, int] | None = None) -> tuple[RoadNetwork, ImportReport]:
+    """Import the county's roads from a local OSM file; it becomes the active network. Also returns which regions
+    were placed by name and which were not."""
     data, report = osm_network(path, county_regions(county), positions=positions, populations=populations)
     net = write_network(data, county=county, name=name or f"{county.name}路网（OpenStreetMap）", source="osm",
                         source_file=os.path.basename(path)[:255])
-    net.import_report = report  # type: ignore[attr-defined]
-    return net
+    return net, report
+
+
+def import_osm(path: str, *, county: Region, name: str = "", positions: dict[str, tuple[float, float]] | None = None,
+               populations: dict[str, int] | None = None) -> RoadNetwork:
+    """Import the county's roads from a local OSM file; it becomes the active network."""
+    return import_osm_report(path, county=county, name=name, positions=positions, populations=populations)[0]

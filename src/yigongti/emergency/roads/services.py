@@ -19,7 +19,7 @@ from yigongti.orgs.permissions import check
 from ..models import Place, RoadClass, RoadEdge, RoadNetwork
 from .generate import generate_network
 from .graph import active_network
-from .osm import import_osm
+from .osm import ImportReport, import_osm_report
 
 OSM_SUFFIXES = (".osm.pbf", ".osm.bz2", ".osm.gz", ".osm", ".pbf")
 
@@ -48,13 +48,12 @@ def generate(actor: Actor, county: Region, *, seed: int, target_nodes: int = 200
 
 def import_file(actor: Actor, path: str, *, county: Region, name: str = "",
                 positions: dict[str, tuple[float, float]] | None = None,
-                populations: dict[str, int] | None = None) -> RoadNetwork:
+                populations: dict[str, int] | None = None) -> tuple[RoadNetwork, ImportReport]:
     check(actor, "emergency.import_roads", county)
-    net = import_osm(path, county=county, name=name, positions=positions, populations=populations)
-    report = net.import_report  # type: ignore[attr-defined]
+    net, report = import_osm_report(path, county=county, name=name, positions=positions, populations=populations)
     audit.record(actor, "import_roads", "RoadNetwork", net.pk, file=os.path.basename(path), nodes=report.nodes,
                  edges=report.edges, unmatched=len(report.unmatched))
-    return net
+    return net, report
 
 
 def import_upload(actor: Actor, upload, *, name: str = "") -> RoadNetwork:
@@ -74,7 +73,7 @@ def import_upload(actor: Actor, upload, *, name: str = "") -> RoadNetwork:
         with os.fdopen(fd, "wb") as fh:
             for chunk in upload.chunks():
                 fh.write(chunk)
-        return import_file(actor, path, county=county, name=name.strip()[:80])
+        return import_file(actor, path, county=county, name=name.strip()[:80])[0]
     finally:
         os.unlink(path)
 

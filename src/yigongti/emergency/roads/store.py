@@ -115,7 +115,7 @@ def move_stations_to_places(net: RoadNetwork) -> int:
     moved = []
     vehicles = []
     for s in Station.objects.filter(active=True).select_related("facility__region"):
-        region = s.facility.region
+        region: Region | None = s.facility.region
         while region is not None and region.pk not in places:
             region = region.parent
         if region is None:

@@ -86,7 +86,7 @@ def pickup_s(call: Call) -> float:
 def _eta_at(call: Call, mission: Mission | None, facility: Facility, now: dt.datetime) -> dt.datetime | None:
     """From where the ambulance is to the hospital; before dispatch, the pickup and then the transport."""
     if mission is not None:
-        eta = prehospital.eta_between(prehospital.mission_node(mission), prehospital.facility_node(facility))
+        eta = prehospital.mission_eta_s(mission, facility)
     else:
         eta = prehospital.eta_between(call.node_id, prehospital.facility_node(facility))
         eta = None if eta is None else eta + pickup_s(call)
@@ -191,8 +191,7 @@ def _known_events(alert: PreArrivalAlert) -> list[tuple[str, dt.datetime, str, s
 def open_pathway(actor: Actor, alert: PreArrivalAlert, *, first_facility: Facility | None = None, referral=None,
                  arrival_mode: str = "ems", idempotency_key: str = ""):
     """Open (or find) the patient's pathway case at the receiving hospital and record the time points already
-    known. As the sender when they may open cases (a crew's doctor or nurse), else as the system on the alert's
-    behalf (a dispatcher). None without a patient or a pathway."""
+    known. None without a patient or a pathway."""
     from yigongti.pathways import events
     from yigongti.pathways import services as pathway_services
 
@@ -202,8 +201,13 @@ def open_pathway(actor: Actor, alert: PreArrivalAlert, *, first_facility: Facili
         return None
     record = PrehospitalRecord.objects.filter(mission_id=alert.mission_id).first() if alert.mission_id else None
     _kind, subtype = prehospital.pathway_of(record.impression_code if record else "")
-    who = actor if actor.user is not None and can(actor.user, "pathways.open_case", resident) else \
-        Actor.system("emergency.alerts")
+    from yigongti.pathways.models import Case
+
+    # the crew's clinician opens it; the system on the alert's behalf for a dispatcher, or to join the case the
+    # patient already has (the crew is not involved in it, so the pathways would open a second one for them)
+    already = Case.objects.filter(resident=resident, kind=alert.pathway, status="open").exists()
+    who = actor if not already and actor.user is not None and can(actor.user, "pathways.open_case", resident) \
+        else Actor.system("emergency.alerts")
     case = case_of(alert)
     if case is None:
         case = pathway_services.open_case(

@@ -62,10 +62,16 @@ SPECIAL_NEEDS = {
 }
 # what the caller describes (主诉分类); the pathway kinds first, so that the pathway starts from the call
 COMPLAINTS = (
-    ("chest_pain", gettext_lazy("胸痛/胸闷")), ("stroke", gettext_lazy("卒中症状（口角歪斜、肢体无力、言语不清）")),
-    ("trauma", gettext_lazy("创伤")), ("maternal", gettext_lazy("孕产妇急症")),
-    ("neonatal", gettext_lazy("新生儿急症")), ("dyspnea", gettext_lazy("呼吸困难")), ("coma", gettext_lazy("意识障碍/昏迷")), ("poisoning", gettext_lazy("中毒")),
-    ("fever", gettext_lazy("高热/抽搐")), ("other", gettext_lazy("其他")),
+    ("chest_pain", gettext_lazy("胸痛/胸闷")),
+    ("stroke", gettext_lazy("卒中症状（口角歪斜、肢体无力、言语不清）")),
+    ("trauma", gettext_lazy("创伤")),
+    ("maternal", gettext_lazy("孕产妇急症")),
+    ("neonatal", gettext_lazy("新生儿急症")),
+    ("dyspnea", gettext_lazy("呼吸困难")),
+    ("coma", gettext_lazy("意识障碍/昏迷")),
+    ("poisoning", gettext_lazy("中毒")),
+    ("fever", gettext_lazy("高热/抽搐")),
+    ("other", gettext_lazy("其他")),
 )
 OPEN_STATES = workflow.CALL_OPEN
 DISPATCHABLE = workflow.DISPATCHABLE
@@ -463,9 +469,8 @@ def _start(mission: Mission, now: dt.datetime) -> None:
 
 
 def _destination(call: Call) -> Facility | None:
-    if call.referral_id is not None:
-        return call.referral.to_facility
-    return None
+    referral = call.referral if call.referral_id is not None else None
+    return referral.to_facility if referral is not None else None
 
 
 def dispatch(actor: Actor, call: Call, vehicle: Vehicle, *, idempotency_key: str = "",
@@ -601,9 +606,10 @@ def create_transfer(actor: Actor, *, resident: Resident, from_facility: Facility
         raise Forbidden(_("只有转出机构的医护人员或120调度员可以申请转运"), code="permission_denied")
     if kind not in (CallKind.TRANSFER, CallKind.GREEN_CHANNEL):
         raise InvalidInput("kind_invalid", _("转运类别无效"), field="kind")
-    resident = _resident(actor, resident)
-    if resident is None:
+    found = _resident(actor, resident)
+    if found is None:
         raise InvalidInput("resident_required", _("请选择患者"), field="resident")
+    resident = found
     now = timezone.now()
     call = Call(kind=kind, resident=resident, from_facility=from_facility, referral=referral,
                 caller_name=(user.display_name or user.username) if user else "", taken_by=None, rang_at=now)

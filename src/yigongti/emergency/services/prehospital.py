@@ -344,18 +344,55 @@ def facility_node(facility: Facility) -> int | None:
     return None
 
 
-def mission_node(mission: Mission) -> int | None:
-    """Where the ambulance is now (its last position), else where the call is."""
+def _vehicle_node(mission: Mission) -> int | None:
     vehicle = mission.vehicle
     if vehicle.node_id is not None:
         return vehicle.node_id
-    if mission.call.node_id is not None:
-        return mission.call.node_id
     graph = _safe_graph()
-    for lon, lat in ((vehicle.lon, vehicle.lat), (mission.call.lon, mission.call.lat)):
-        if graph is not None and lon is not None and lat is not None:
-            return graph.nearest(lon, lat)
+    if graph is not None and vehicle.lon is not None and vehicle.lat is not None:
+        return graph.nearest(vehicle.lon, vehicle.lat)
     return None
+
+
+def _call_node(mission: Mission) -> int | None:
+    call = mission.call
+    if call.node_id is not None:
+        return call.node_id
+    graph = _safe_graph()
+    if graph is not None and call.lon is not None and call.lat is not None:
+        return graph.nearest(call.lon, call.lat)
+    return None
+
+
+def mission_origin(mission: Mission) -> tuple[int | None, float]:
+    """Where the patient's trip to hospital starts and how long until it does: before the crew is on scene, the
+    scene after the ambulance's drive there; on scene, the scene; later, the ambulance's last GPS fix when it is
+    newer than its arrival on scene (else the scene: a vehicle without GPS is where it last said it was)."""
+    from ..models import CallEvent, EventKind
+
+    on_scene = (CallEvent.objects.filter(mission=mission, kind=EventKind.ON_SCENE)
+                .values_list("at", flat=True).first())
+    scene = _call_node(mission)
+    vehicle = mission.vehicle
+    if on_scene is None:
+        here = _vehicle_node(mission)
+        if scene is None:
+            return here, 0.0
+        return scene, eta_between(here, scene) or 0.0
+    fresh = vehicle.node_id is not None and vehicle.position_at is not None and vehicle.position_at > on_scene
+    return (vehicle.node_id if fresh or scene is None else scene), 0.0
+
+
+def mission_node(mission: Mission) -> int | None:
+    """The road node the trip to hospital starts from (see ``mission_origin``)."""
+    return mission_origin(mission)[0]
+
+
+def mission_eta_s(mission: Mission, facility: Facility) -> float | None:
+    """Seconds until the mission's patient reaches the facility by road."""
+    node, lead = mission_origin(mission)
+    eta = eta_between(node, facility_node(facility))
+    return None if eta is None else lead + eta
 
 
 def _safe_graph():
@@ -394,7 +431,7 @@ def _reason(have: list[str], need: tuple[str, ...], prefer: tuple[str, ...], eta
 
 
 def rank_destinations(community_id: int | None, kind: str, subtype: str, from_node: int | None,
-                      ) -> list[Destination]:
+                      lead_s: float = 0.0) -> list[Destination]:
     """The hospitals able to receive a patient of this pathway, best first: those with every needed capability,
     then by how many preferred ones they have, a center before a unit, then by road travel time."""
     from yigongti.pathways.models import CenterLevel, PathwayCenter
@@ -416,6 +453,7 @@ def rank_destinations(community_id: int | None, kind: str, subtype: str, from_no
     out = []
     for f, caps, level in by_facility.values():
         eta = eta_between(from_node, facility_node(f))
+        eta = None if eta is None else eta + lead_s
         out.append(Destination(f, eta, caps, _reason(caps, need, prefer, eta), all(c in caps for c in need), level))
 
     def key(d: Destination):
@@ -427,12 +465,14 @@ def rank_destinations(community_id: int | None, kind: str, subtype: str, from_no
 
 def destinations(mission: Mission) -> list[Destination]:
     """送往医院建议: the receiving hospitals for the mission's working impression (PCI for STEMI, CT and
-    thrombolysis for stroke …), best first, with the road travel time from where the ambulance is."""
+    thrombolysis for stroke …), best first, with the road travel time from where the patient is (see
+    ``mission_origin``)."""
     record = PrehospitalRecord.objects.filter(mission=mission).first()
     kind, subtype = pathway_of(record.impression_code if record else "")
     if not kind and mission.call.complaint_code in {v[1] for v in IMPRESSIONS.values() if v[1]}:
         kind = mission.call.complaint_code
-    return rank_destinations(mission.vehicle.station.community_id, kind, subtype, mission_node(mission))
+    node, lead = mission_origin(mission)
+    return rank_destinations(mission.vehicle.station.community_id, kind, subtype, node, lead)
 
 
 def choose_destination(actor: Actor, mission: Mission, facility: Facility, reason: str = "") -> Mission:

@@ -43,7 +43,7 @@ def roads_geojson(request: HttpRequest) -> HttpResponse:
     min_class = request.GET.get("min_class") or None
     etag = network_etag(net, min_class=min_class)
     if request.headers.get("If-None-Match") == etag:
-        return HttpResponseNotModified(headers={"ETag": etag})
+        return HttpResponseNotModified(headers={"ETag": etag, "Cache-Control": "public, max-age=60"})
     key = f"em:geojson:body:{etag}:{translation.get_language()}"
     body = cache.get(key)
     if body is None:
@@ -53,7 +53,8 @@ def roads_geojson(request: HttpRequest) -> HttpResponse:
         cache.set(key, body, 3600)
     resp = HttpResponse(body, content_type="application/geo+json")
     resp["ETag"] = etag
-    resp["Cache-Control"] = "private, max-age=60"
+    # roads, places and stations are public reference data, not a person's: let the browser keep it and revalidate
+    resp["Cache-Control"] = "public, max-age=60"
     return resp
 
 

@@ -56,7 +56,7 @@ def _context(request, pk: int, *, audit_read: bool = True) -> dict:
     tl = queries.timeline(actor, case)
     return {"case": case, "tl": tl, "press_key": uuid.uuid4().hex, "live_seconds": LIVE_SECONDS,
             "delay_codes": catalogue.DelayCode.choices, "outcomes": catalogue.Outcome.choices,
-            "subtypes": catalogue.subtype_choices(case.kind),
+            "subtypes": catalogue.subtype_choices(case.kind), "risk_colours": catalogue.RiskColour.choices,
             "now_local": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}
 
 
@@ -121,7 +121,8 @@ def case_delay(request, pk: int):
 def case_subtype(request, pk: int):
     p = request.POST
     return _write(request, pk, lambda actor, case: services.set_subtype(
-        actor, case, p.get("subtype", ""), diagnosis=p.get("diagnosis", "")[:200]), _("已更新分型"))
+        actor, case, p.get("subtype", ""), diagnosis=p.get("diagnosis", "")[:200],
+        risk_colour=p.get("risk_colour", "")[:8]), _("已更新分型"))
 
 
 @login_required

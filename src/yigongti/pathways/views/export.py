@@ -26,7 +26,7 @@ def export_page(request):
     if not centers:
         raise Forbidden(_("只有救治中心的医生或医共体管理人员可以导出上报数据"))
     g = request.GET
-    center = center_for(request.user, int(g["center"])) if g.get("center", "").isdigit() else centers[0]
+    center = _chosen(request.user, centers, g.get("center", ""))
     first, last, fmt = g.get("first") or current_month(), g.get("last", ""), g.get("format", "")
     error = ""
     if fmt in TYPES:
@@ -39,11 +39,23 @@ def export_page(request):
             resp = HttpResponse(body, content_type=TYPES[fmt])
             resp["Content-Disposition"] = f'attachment; filename="{ex.filename(center, first, last, fmt)}"'
             return resp
-    kind = center.kind if center.kind in ex.FIELDS else "chest_pain"
+    kind = center.kind
     return render(request, "pathways/export.html", {
         "centers": centers, "center": center, "first": first, "last": last, "error": error,
         "registry": ex.REGISTRIES.get(kind, ""), "mapping": ex.mapping_rows(kind), "gaps": len(ex.gaps(kind))},
         status=400 if error else 200)
+
+
+def _chosen(user, centers, value: str):
+    if not value:
+        return centers[0]
+    if not value.isdigit():
+        raise InvalidInput("invalid_center", _("救治中心参数无效"), field="center")
+    for c in centers:
+        if c.pk == int(value):
+            return c
+    center_for(user, int(value))  # 404 / 403 for a center the user cannot see
+    raise Forbidden(_("只有胸痛中心和卒中中心的病例可导出，且须有导出权限"))
 
 
 urlpatterns = [path("export/", export_page, name="export")]

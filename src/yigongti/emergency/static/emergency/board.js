@@ -43,7 +43,24 @@
     map.setPoints("calls", p.calls);
   }
 
-  document.addEventListener("DOMContentLoaded", mount);
+  // the waiting times tick between polls (a poll that finds nothing changed answers 204 and swaps nothing)
+  let skew = 0;
+  function syncClock() {
+    const d = document.getElementById("board-data");
+    if (d && d.dataset.now) skew = Number(d.dataset.now) - Date.now();
+  }
+  function tick() {
+    const now = Date.now() + skew;
+    document.querySelectorAll("[data-rang]").forEach((el) => {
+      const s = Math.max(0, Math.floor((now - Number(el.dataset.rang)) / 1000));
+      const m = Math.floor(s / 60);
+      el.textContent = m >= 60 ? Math.floor(m / 60) + ":" + String(m % 60).padStart(2, "0") + ":" + String(s % 60).padStart(2, "0")
+        : m + ":" + String(s % 60).padStart(2, "0");
+      if (el.dataset.open && s > 180) el.classList.add("text-danger", "fw-bold");
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => { syncClock(); mount(); setInterval(tick, 1000); });
   document.body.addEventListener("htmx:configRequest", (e) => {
     if (e.detail.elt && e.detail.elt.id === "board-poll") {
       const d = document.getElementById("board-data");
@@ -51,6 +68,6 @@
     }
   });
   document.body.addEventListener("htmx:oobAfterSwap", (e) => {
-    if (e.detail.target && e.detail.target.id === "board-data") refresh();
+    if (e.detail.target && e.detail.target.id === "board-data") { syncClock(); refresh(); }
   });
 })();
