@@ -234,3 +234,54 @@ def test_call_to_door_to_wire_in_the_browser(county, as_user):
     door = CaseEvent.objects.get(case=case, code="door", active=True)
     wire = CaseEvent.objects.get(case=case, code="wire", active=True)
     assert door.source == "emergency" and 0 <= (wire.at - door.at).total_seconds() < 90 * 60
+
+
+def test_one_button_green_channel_from_a_village_phone(county, as_user):
+    """The village doctor faces a suspected STEMI with the ECG already sent: one button on the resident's page (a
+    phone) makes the green-channel referral, the 120 transfer on the dispatcher's board and the county team's alert
+    with the ECG; the county team sees it on its alert page."""
+    from tests.cast import SYSTEM, as_
+    from yigongti.emergency.models import Call, CallKind
+    from yigongti.pathways.models import Case
+    from yigongti.referrals.services import setup_center
+    from yigongti.telemedicine import ecg
+    from yigongti.telemedicine.services.orders import place_order
+
+    cast = county.cast
+    resident = cast.resident
+    setup_center(cast.community, actor=SYSTEM, members=[cast.county_doctor])
+    order = place_order({"resident": resident.pk, "item": county.centers.items["ECG12"].pk, "urgency": "emergency",
+                         "clinical_question": "胸痛1小时"}, actor=as_(cast.village_doctor))
+    ecg.receive_file(order.pk, _device_file(resident), "ecg.dcm", actor=as_(cast.village_doctor))
+
+    village = as_user("village_doctor", PHONE)
+    village.goto(f"/residents/{resident.pk}/")
+    village.get_by_text("一键呼叫：胸痛/卒中绿色通道").click()
+    expect(village.get_by_test_id("gc-ecg")).to_contain_text(order.accession_no)
+    _fits(village, "green-channel confirm page")
+    village.get_by_test_id("gc-kind-chest_pain").check()
+    village.get_by_test_id("gc-note").fill("胸痛1小时，II、III、aVF ST段抬高")
+    village.get_by_test_id("gc-press").click()
+    expect(village.get_by_test_id("gc-done")).to_be_visible()
+    call = Call.objects.get(kind=CallKind.GREEN_CHANNEL)
+    expect(village.get_by_test_id("gc-call")).to_contain_text(call.call_no)
+    expect(village.get_by_test_id("gc-alert")).to_contain_text(order.accession_no)
+    expect(village.get_by_test_id("gc-case")).to_contain_text(Case.objects.get().case_no)
+    _fits(village, "green-channel summary")
+    _shot(village, "em-green-channel-phone")
+    village.go_back()  # a second tap on the stale page: the same call
+    village.get_by_test_id("gc-press").click()
+    expect(village.get_by_test_id("gc-call")).to_contain_text(call.call_no)
+    assert Call.objects.filter(kind=CallKind.GREEN_CHANNEL).count() == 1
+
+    # the dispatcher sees the transfer on the board; the county team its alert with the ECG
+    dispatcher = as_user("dispatcher")
+    dispatcher.goto(f"/emergency/calls/{call.pk}/")
+    expect(dispatcher.get_by_test_id("call-no")).to_contain_text(call.call_no)
+    expect(dispatcher.get_by_test_id("call-priority")).to_contain_text("I级")
+    team = as_user("county_doctor")
+    team.goto("/emergency/alerts/")
+    row = team.locator("[data-testid^=alert-row-]").first
+    expect(row).to_contain_text(resident.name)
+    expect(row).to_contain_text(order.accession_no)
+    expect(row).to_contain_text("一键呼叫")

@@ -15,7 +15,7 @@ from tests.cast import as_
 from tests.emergency.conftest import LAT0, LON0, STEP
 from tests.emergency.test_missions import send
 from yigongti.emergency import gps
-from yigongti.emergency.models import EventKind, Vehicle, VehiclePosition
+from yigongti.emergency.models import CallEvent, EventKind, Vehicle, VehiclePosition
 from yigongti.emergency.services import missions
 
 pytestmark = pytest.mark.django_db
@@ -121,3 +121,15 @@ def test_the_gps_simulate_command(ems):
     assert result.exit_code == 0, result.output
     assert "3 fixes recorded" in result.output
     assert VehiclePosition.objects.filter(vehicle=ems.vehicles["A1"]).count() == 3
+
+
+def test_the_geofence_records_the_arrival_on_scene_once(ems):
+    m, _goal = to_call(ems, target=(5, 4))
+    sim = gps.Simulator(speedup=50, auto_steps=True)
+    for _ in range(12):
+        gps.ingest(sim.tick(5.0))
+    on_scene = CallEvent.objects.get(mission=m, kind=EventKind.ON_SCENE)
+    assert on_scene.source == "gps" and on_scene.by is None
+    assert sim.stepped == ["A1:on_scene"]
+    assert Vehicle.objects.get(pk=ems.vehicles["A1"].pk).status == "on_scene"
+    assert CallEvent.objects.filter(mission=m).count() == 1

@@ -174,3 +174,17 @@ def test_the_county_s_own_calls_give_the_rate_and_the_hours(county):
     assert model["source"] == "calls" and model["calls_per_year"] == 150
     assert model["hourly"][9] == pytest.approx(2 / 3, abs=1e-3)
     assert plan.result["actual"]["out_3min_rate"] == 0.75
+    from yigongti.emergency.planning import view_model
+
+    view = view_model.build(plan)
+    assert view.actual is not None and view.actual["out3"] == 75.0 and view.actual["calls"] == 150
+    assert [row["key"] for row in view.simulation] == ["today", "add1"]
+
+
+def test_a_routing_refusal_fails_the_run_with_its_message(county, monkeypatch):
+    def no_graph(network):
+        raise InvalidInput("no_network", "路网不存在")
+
+    monkeypatch.setattr(services, "_graph", no_graph)
+    plan = services.start_plan(SYSTEM, background=False)
+    assert plan.status == "failed" and plan.result == {"error": "路网不存在"}

@@ -131,6 +131,9 @@ def test_the_delay_reasons_of_the_misses_are_broken_down_and_the_missing_ones_co
     assert got == {("fmc_to_ecg", ""): 1, ("dido", ""): 1, ("d2w", "cath_lab_busy"): 1,
                    ("fmc_to_wire", "transport_delay"): 1, ("fmc_to_wire", ""): 1,
                    ("troponin_tat", "imaging_delay"): 1}
+    assert {(u.case_no, u.metric, u.minutes) for u in s.unexplained} == {
+        (month.cases["B"].case_no, "fmc_to_ecg", 15.0), (month.cases["B"].case_no, "dido", 45.0),
+        (month.cases["B"].case_no, "fmc_to_wire", 200.0)}
     labels = {x.code: x.label for x in s.delays}
     assert labels["cath_lab_busy"] == "导管室/手术室占用" and labels[""] == "未填写延误原因"
 
@@ -214,6 +217,12 @@ def test_the_dashboard_page_shows_the_figures(client, login, ems, month):
     assert 'data-testid="delay-d2w-cath_lab_busy"' in body and 'data-testid="delay-dido-none"' in body
     assert 'data-testid="dashboard-export-link"' in body  # a community manager may export
     assert 'data-testid="dashboard-chain-link"' in body
+    assert 'data-testid="dashboard-unexplained"' not in body  # the manager does not open cases
+    login(ems.cast.county_doctor)
+    body = client.get(reverse("pathways:dashboard"), {"center": month.center.pk, "month": month.month}).content.decode()
+    b = month.cases["B"]
+    link = f'href="{reverse("pathways:case", args=[b.pk])}" data-testid="unexplained-{b.pk}-dido"'
+    assert link in body
     login(ems.cast.township_doctor)
     body = client.get(reverse("pathways:dashboard"), {"month": month.month}).content.decode()  # its unit only
     assert 'data-testid="dashboard-cases">2<' in body and 'data-testid="dashboard-chain-link"' not in body

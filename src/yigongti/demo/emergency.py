@@ -350,6 +350,7 @@ class _Call:
     special: list[str] = field(default_factory=list)
     merged_into: _Call | None = None  # the original call of a duplicate
     live: str = ""  # "active" | "open"
+    delay: str = ""  # why the ambulance took longer (a mountain road)
     # filled while simulating
     id: int = 0
     events: list[tuple[str, dt.datetime]] = field(default_factory=list)  # call-level
@@ -572,6 +573,7 @@ def _simulate(rng: np.random.Generator, w: _World, calls: list[_Call], now: dt.d
         travel = eta * (0.95 + 0.35 * r[10]) * (0.92 if night else 1.0)
         if c.where.mountain and r[11] < 0.12:
             travel += 60 * float(rng.uniform(8, 25))  # the last kilometres on foot, a washed-out road
+            c.delay = D.MOUNTAIN_DELAY[int(r[2] * len(D.MOUNTAIN_DELAY))]
         on_scene = _s(rolling, travel)
         lo, hi = D.COMPLAINTS[c.complaint][5]
         fmc = _s(on_scene, 40 + 100 * rng.random())
@@ -898,7 +900,7 @@ def _write(ctx: DemoContext, rng: np.random.Generator, w: _World, calls: list[_C
         else:
             assert m is not None
             status, closed_at = "closed", m["events"][-1][1]
-            reason = c.outcome or "已送达医院"
+            reason = (c.outcome or "已送达医院") + (f"；{c.delay}" if c.delay else "")
         merged = c.merged_into.id if c.merged_into is not None else None
         phone = (p.phone if p is not None and p.phone else
                  f"1{3 + (c.id % 6)}{(c.id * 7919) % 10**9:09d}")

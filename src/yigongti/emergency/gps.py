@@ -27,7 +27,7 @@ from django.utils import timezone
 from yigongti.core.actor import Actor
 from yigongti.core.errors import DomainError
 
-from .models import Mission, MissionStatus, Place, Station, Vehicle, VehicleStatus
+from .models import EventKind, Mission, MissionStatus, Place, Station, Vehicle, VehicleStatus
 
 log = logging.getLogger(__name__)
 DEFAULT_SPEED_KMH = 45.0
@@ -200,15 +200,24 @@ def goal_of(vehicle: Vehicle, mission: Mission | None) -> tuple[tuple[float, flo
     return None
 
 
+# With ``auto_steps``, reaching the goal records the step a geofence would (source "gps").
+ARRIVAL_STEP = {VehicleStatus.DISPATCHED: EventKind.ON_SCENE, VehicleStatus.TRANSPORTING: EventKind.ARRIVE_HOSPITAL,
+                VehicleStatus.RETURNING: EventKind.AVAILABLE}
+
+
 class Simulator:
     """Moves the vehicles on a mission along their routes: ``tick(seconds)`` advances each one by its route's
-    speed × seconds × ``speedup`` and returns one fix per moving vehicle (at ``now``)."""
+    speed × seconds × ``speedup`` and returns one fix per moving vehicle (at ``now``). With ``auto_steps`` a
+    vehicle reaching its goal records 到达现场 / 到达医院 / 恢复待命 as a geofence would."""
 
-    def __init__(self, *, speedup: float = 1.0, graph=None, clock: Callable[[], dt.datetime] = timezone.now):
+    def __init__(self, *, speedup: float = 1.0, graph=None, clock: Callable[[], dt.datetime] = timezone.now,
+                 auto_steps: bool = False):
         self.speedup = speedup
         self.graph = graph
         self.clock = clock
+        self.auto_steps = auto_steps
         self.routes: dict[int, tuple[str, Route]] = {}  # vehicle → (what it is heading for, the route)
+        self.stepped: list[str] = []  # "A1:on_scene" for each step the geofence recorded
 
     def fixes(self) -> Iterable[Fix]:  # the adapter's side: one tick of 5 s
         return self.tick(5.0)
@@ -239,17 +248,30 @@ class Simulator:
         else:
             route = current[1]
         if route.left_m <= ARRIVED_M:
+            if self.auto_steps and mission is not None and v.status in ARRIVAL_STEP:
+                self._arrive(v, mission, now)
             return None
         route.done_m = min(route.done_m + route.speed_kmh / 3.6 * seconds * self.speedup, route.length_m)
         lon, lat = along(route.points, route.done_m)
         return Fix(v.gps_device_id or v.call_sign, lon, lat, now, round(route.speed_kmh, 1))
 
+    def _arrive(self, v: Vehicle, mission: Mission, now: dt.datetime) -> None:
+        from .services.missions import step
+
+        kind = ARRIVAL_STEP[VehicleStatus(v.status)]
+        try:
+            step(Actor.system("gps"), mission, kind, at=now, source="gps")
+        except DomainError as e:
+            log.info("geofence step %s of %s refused: %s", kind, v.call_sign, e.message)
+            return
+        self.stepped.append(f"{v.call_sign}:{kind}")
+
 
 def run(*, seconds: float, interval: float = 5.0, speedup: float = 1.0, sleep: Callable[[float], None] | None = None,
-        on_tick: Callable[[IngestResult], None] | None = None) -> Iterator[IngestResult]:
+        on_tick: Callable[[IngestResult], None] | None = None, auto_steps: bool = False) -> Iterator[IngestResult]:
     """Run the simulator for ``seconds`` of wall time, one tick each ``interval`` seconds (``sleep`` None: no
     waiting, as many ticks as fit — for tests and a quick fill of the trails)."""
-    sim = Simulator(speedup=speedup)
+    sim = Simulator(speedup=speedup, auto_steps=auto_steps)
     ticks = max(int(seconds // interval), 1)
     for _ in range(ticks):
         result = ingest(sim.tick(interval))

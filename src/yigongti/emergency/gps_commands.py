@@ -14,7 +14,9 @@ import click
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between fixes.")
 @click.option("--speedup", default=1.0, show_default=True, help="Vehicles move this many times faster than life.")
 @click.option("--no-wait", is_flag=True, help="Do not sleep between ticks (fill the trails at once).")
-def gps_simulate(seconds: float, interval: float, speedup: float, no_wait: bool):
+@click.option("--auto-steps", is_flag=True,
+              help="Record on-scene / at-hospital / available when a vehicle reaches its goal (a geofence).")
+def gps_simulate(seconds: float, interval: float, speedup: float, no_wait: bool, auto_steps: bool = False):
     """Simulate the vehicles' GPS terminals."""
     from yigongti.cli import _django
 
@@ -25,7 +27,7 @@ def gps_simulate(seconds: float, interval: float, speedup: float, no_wait: bool)
         raise click.BadParameter("--seconds, --interval and --speedup must be positive")
     total = 0
     for n, result in enumerate(run(seconds=seconds, interval=interval, speedup=speedup,
-                                   sleep=None if no_wait else time.sleep), 1):
+                                   sleep=None if no_wait else time.sleep, auto_steps=auto_steps), 1):
         total += result.recorded
         for line in result.refused:
             click.echo(f"refused {line}", err=True)

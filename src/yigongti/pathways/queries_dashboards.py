@@ -93,6 +93,18 @@ class MetricRow:
         return round(rate * 100, 1) if rate is not None else None
 
 
+@dataclass(frozen=True)
+class Unexplained:
+    """A missed target still without its delay reason (for the center's own clinicians: the case to open)."""
+
+    case_id: int
+    case_no: str
+    metric: str
+    metric_label: str
+    minutes: float
+    target_min: float
+
+
 @dataclass
 class Summary:
     """One month of one group of cases (a center, a unit's transfers …)."""
@@ -104,6 +116,7 @@ class Summary:
     delays: list[DelayCount]
     missed: int
     missed_without_reason: int
+    unexplained: list[Unexplained] = field(default_factory=list)
 
 
 @dataclass
@@ -151,6 +164,7 @@ def summarise(cases: Sequence[CaseFacts]) -> Summary:
     reasons: Counter[tuple[str, str]] = Counter()
     labels: dict[str, str] = {}
     missed = without = 0
+    unexplained = []
     for c, metrics in per_case:
         for x in metrics:
             if x.met is not False or x.running:
@@ -160,6 +174,8 @@ def summarise(cases: Sequence[CaseFacts]) -> Summary:
             code = c.delays.get(x.code, "")
             without += not code
             reasons[(x.code, code)] += 1
+            if not code and x.minutes is not None and x.target_min is not None:
+                unexplained.append(Unexplained(c.id, c.case_no, x.code, x.label, x.minutes, x.target_min))
     order = {d.code: i for i, d in enumerate(m.DEFS)}
     delays = [DelayCount(metric, labels[metric], code, delay_label(code), n)
               for (metric, code), n in sorted(reasons.items(), key=lambda kv: (order.get(kv[0][0], 99), -kv[1],
@@ -169,7 +185,7 @@ def summarise(cases: Sequence[CaseFacts]) -> Summary:
         by_subtype=[(s, subtype_label(s), n) for s, n in subtypes.most_common()],
         by_arrival=[(a, arrival_label(a), n) for a, n in arrivals.most_common()],
         compliance=m.compliance(x for _c, x in per_case), delays=delays, missed=missed,
-        missed_without_reason=without)
+        missed_without_reason=without, unexplained=unexplained)
 
 
 def delay_label(code: str) -> str:
@@ -307,6 +323,11 @@ def center_for(user, pk: int) -> PathwayCenter:
     if PathwayCenter.objects.filter(pk=pk).exists():
         raise Forbidden(_("您无权查看该救治中心的质控数据"))
     raise NotFound(_("没有这个救治中心"))
+
+
+def works_at(user, center: PathwayCenter) -> bool:
+    """The user is one of the center's own doctors or nurses (who may open its cases and give delay reasons)."""
+    return has_role(user, *TREATING) and user.facility_id is not None and user.facility_id == center.facility_id
 
 
 def may_view(user) -> bool:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from yigongti.core import audit, jobs
 from yigongti.core.actor import Actor
-from yigongti.core.errors import Conflict, Forbidden, InvalidInput, collect
+from yigongti.core.errors import Conflict, DomainError, Forbidden, InvalidInput, collect
 from yigongti.core.scoping import scope_for
 from yigongti.orgs.permissions import check
 
@@ -119,6 +119,9 @@ def run_plan(plan: StationPlan, graph=None) -> StationPlan:
     except ValueError as e:  # the model's refusals: nothing to plan on this network
         log.info("station plan %s: %s", plan.pk, e)
         result, status = {"error": str(e)}, "failed"
+    except DomainError as e:  # the routing graph's (a network without nodes, a network gone)
+        log.info("station plan %s: %s", plan.pk, e.message)
+        result, status = {"error": e.message}, "failed"
     plan.result, plan.status, plan.seconds = result, status, round(time.perf_counter() - started, 3)
     StationPlan.objects.filter(pk=plan.pk).update(result=result, status=status, seconds=plan.seconds)
     return plan

@@ -59,9 +59,10 @@ def board(request: HttpRequest) -> HttpResponse:
 def board_live(request: HttpRequest) -> HttpResponse:
     """The poll: 204 when the stamp is the one the board has, else the lists (out-of-band swaps)."""
     actor = _dispatcher(request)
-    if request.GET.get("stamp") and request.GET["stamp"] == queries.stamp():
+    current = queries.stamp()
+    if request.GET.get("stamp") == current:
         return HttpResponse(status=204)
-    b = queries.board(actor)
+    b = queries.board(actor, known_stamp=current)
     resp = render(request, "emergency/board_live.html", {"b": b, "points": map_points(b), "oob": True})
     resp["X-Board-Stamp"] = b.stamp
     return resp

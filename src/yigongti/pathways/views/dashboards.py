@@ -33,7 +33,8 @@ def dashboard(request):
     d = q.center_dashboard(request.user, pk, request.GET.get("month"))
     return render(request, "pathways/dashboard.html", {
         "d": d, "centers": centers, "may_export": d.center in exportable_centers(request.user),
-        "may_chain": any(c.level == CenterLevel.CENTER and c.kind == d.center.kind for c in centers)})
+        "may_chain": any(c.level == CenterLevel.CENTER and c.kind == d.center.kind for c in centers),
+        "own": q.works_at(request.user, d.center)})
 
 
 @login_required
