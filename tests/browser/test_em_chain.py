@@ -200,6 +200,9 @@ def test_call_to_door_to_wire_in_the_browser(county, as_user):
     team.get_by_test_id("alert-ack").click()
     expect(team.get_by_test_id("alert-acked")).to_be_visible()
     _shot(team, "em-chain-alert")
+    team.get_by_test_id("alert-ecg-link").click()  # the team reads the 12 leads before the patient arrives
+    expect(team.get_by_test_id("ecg-viewer").first).to_have_attribute("data-drawn", "4")
+    team.go_back()
     crew.reload()
     expect(crew.get_by_test_id("sent-alert-acked")).to_be_visible()
 

@@ -103,6 +103,17 @@ def test_another_crew_cannot_open_or_press_the_mission(ems, client):
     assert 'data-testid="crew-idle"' in html and "B1" in html
 
 
+def test_a_stations_admin_sees_no_mission_to_step_and_no_patient(ems, client):
+    from tests.cast import _account
+    from yigongti.orgs.models import Role
+
+    send(ems, "A1")
+    admin = _account("command_admin", Role.FACILITY_ADMIN, ems.command.facility)
+    resp = login(client, admin).get(reverse("emergency:crew"))
+    html = resp.content.decode()
+    assert resp.status_code == 200 and 'data-testid="crew-idle"' in html and "李建国" not in html
+
+
 def test_without_htmx_the_press_redirects_to_the_mission(ems, client):
     m = send(ems)
     resp = login(client, ems.crew_a1).post(reverse("emergency:crew_step", args=[m.pk]), {"kind": "crew_ack"})

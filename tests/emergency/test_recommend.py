@@ -110,3 +110,14 @@ def test_rank_candidates_is_a_pure_rule():
 def test_meets():
     assert meets("negative_pressure", [], "negative_pressure") and not meets("basic", [], "negative_pressure")
     assert meets("basic", ["monitor"], "monitoring") and meets("neonatal", [], "neonatal")
+
+
+def test_without_a_road_network_vehicles_rank_by_straight_line(ems):
+    from yigongti.emergency.models import RoadNetwork
+
+    RoadNetwork.objects.update(active=False)
+    b1 = ems.vehicles["B1"]
+    call = make_call(ems, lon=b1.lon + 0.01, lat=b1.lat)
+    ranked = recommend(call, limit=10)
+    assert ranked[0].vehicle == b1 and ranked[0].eta_s is None and ranked[0].straight_m == pytest.approx(1006, rel=0.01)
+    assert "尚未生成或导入路网" in ranked[0].reason and [c.rank for c in ranked] == [1, 2, 3, 4, 5]

@@ -106,3 +106,34 @@ def test_bad_files_are_refused_with_a_reason(ems, tmp_path):
     with pytest.raises(InvalidInput):
         import_osm(str(broken), county=ems.cast.county)
     assert RoadNetwork.objects.filter(active=True).get() == ems.network
+
+
+def test_the_import_command_reports_what_it_matched(ems, tmp_path):
+    from click.testing import CliRunner
+
+    from yigongti.cli import main
+
+    cast = ems.cast
+    places = tmp_path / "places.csv"
+    places.write_text(f"code,lon,lat,population\n{cast.other_village.code},112.14,25.30,900\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["emergency", "roads", "import", str(write_osm(tmp_path, cast)),
+                                       "--county", cast.county.code, "--places", str(places)])
+    assert result.exit_code == 0, result.output
+    assert "已设为在用路网" in result.output and "未匹配" in result.output
+    net = RoadNetwork.objects.get(active=True)
+    assert Place.objects.get(network=net, region=cast.other_village).population == 900
+    bad = CliRunner().invoke(main, ["emergency", "roads", "import", str(places), "--county", cast.county.code])
+    assert bad.exit_code != 0 and "OpenStreetMap" in bad.output
+
+
+def test_the_generate_command_builds_the_county(ems):
+    from click.testing import CliRunner
+
+    from yigongti.cli import main
+
+    result = CliRunner().invoke(main, ["emergency", "roads", "generate", "--county", ems.cast.county.code,
+                                       "--seed", "3", "--target-nodes", "1200"])
+    assert result.exit_code == 0, result.output
+    net = RoadNetwork.objects.get(active=True)
+    assert net.seed == 3 and RoadNode.objects.filter(network=net).count() >= 1200
+    assert CliRunner().invoke(main, ["emergency", "roads", "generate", "--county", "999999"]).exit_code != 0

@@ -36,12 +36,11 @@ def _county(code: str | None):
         if county is None:
             raise click.BadParameter(f"没有这个县：{code}", param_hint="--county")
         return county
-    counties = list(qs.order_by("code")[:2])
-    with_townships = [c for c in counties if c.children.exists()]
-    if len(with_townships) == 1 or (with_townships and len(counties) == 1):
-        return with_townships[0]
+    counties = [c for c in qs.order_by("code") if c.children.exists()]
+    if len(counties) == 1:
+        return counties[0]
     if not counties:
-        raise click.ClickException("数据库中还没有县级区划（先运行 yigongti generate 或导入区划）")
+        raise click.ClickException("数据库中还没有带乡镇的县级区划（先运行 yigongti generate 或导入区划）")
     raise click.BadParameter("有多个县，请用 --county 指定区划代码", param_hint="--county")
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.utils.translation import gettext as _
 
+from yigongti.core.errors import InvalidInput
 from yigongti.orgs.models import Region
 
 from .models import Call, Landmark, Place, Vehicle, VehicleKind, VehicleStatus
@@ -169,36 +170,78 @@ def vehicle_lonlat(v: Vehicle) -> tuple[float, float]:
 
 def recommend(call: Call, *, limit: int = 5, vehicles: Iterable[Vehicle] | None = None,
               graph: RoadGraph | None = None) -> list[Candidate]:
-    """The offered vehicles (available, or returning — flagged) ranked for the call; at most ``limit``."""
-    graph = graph or road_graph()
+    """The offered vehicles (available, or returning — flagged) ranked for the call; at most ``limit``. Without a
+    road network (none generated or imported yet) they are ranked by straight-line distance, and say so."""
     pool = [v for v in (offered_vehicles() if vehicles is None else vehicles) if v.status in OFFERED]
     if not pool:
         return []
-    needs = tuple(n for n in (call.special_needs or []) if n in NEEDS)
+    if graph is None:
+        try:
+            graph = road_graph()
+        except InvalidInput:
+            return _by_straight_line(call, pool, limit)
+    needs = _needs(call)
     where = locate(call, graph)
     nodes = [vehicle_node(graph, v) for v in pool]
     times = graph.times_to(where.node_id, predecessors=True) if where is not None else None
     rows = []
     for v, node in zip(pool, nodes, strict=True):
-        missing = tuple(n for n in needs if not meets(v.kind, v.equipment or [], n))
         eta = straight = None
         if where is not None and times is not None and node is not None:
             t = float(times.array[graph.index(node)])
             eta = t if np.isfinite(t) else None
             lon, lat = vehicle_lonlat(v)
             straight = float(haversine_m(lon, lat, where.lon, where.lat))
-        rows.append(Row(key=(v, node), eta_s=eta, straight_m=straight, needs_met=not missing,
-                        returning=v.status == VehicleStatus.RETURNING, missing=missing))
+        rows.append(_row(v, node, eta, straight, needs))
     out = []
     for row, rank, s_rank in rank_candidates(rows)[:limit]:
         v, node = row.key  # type: ignore[misc]
         road_m = None
         if times is not None and row.eta_s is not None and node is not None:
             road_m = graph.path_length_m(graph.path_to_target(times, graph.index(node)))
-        out.append(Candidate(vehicle=v, eta_s=row.eta_s, road_m=road_m, straight_m=row.straight_m,
-                             straight_rank=s_rank, rank=rank, meets_needs=row.needs_met,
-                             reason=_reason(row, rank, s_rank, road_m, where), returning=row.returning,
-                             node_id=node, missing=list(row.missing)))
+        out.append(_candidate(row, rank, s_rank, road_m, _reason(row, rank, s_rank, road_m, where)))
+    return out
+
+
+def _needs(call: Call) -> tuple[str, ...]:
+    return tuple(n for n in (call.special_needs or []) if n in NEEDS)
+
+
+def _row(v: Vehicle, node: int | None, eta: float | None, straight: float | None, needs: tuple[str, ...]) -> Row:
+    missing = tuple(n for n in needs if not meets(v.kind, v.equipment or [], n))
+    return Row(key=(v, node), eta_s=eta, straight_m=straight, needs_met=not missing,
+               returning=v.status == VehicleStatus.RETURNING, missing=missing)
+
+
+def _candidate(row: Row, rank: int, s_rank: int | None, road_m: float | None, reason: str) -> Candidate:
+    v: Vehicle
+    node: int | None
+    v, node = row.key  # type: ignore[misc]
+    return Candidate(vehicle=v, eta_s=row.eta_s, road_m=road_m, straight_m=row.straight_m, straight_rank=s_rank,
+                     rank=rank, meets_needs=row.needs_met, reason=reason, returning=row.returning, node_id=node,
+                     missing=list(row.missing))
+
+
+def _by_straight_line(call: Call, pool: list[Vehicle], limit: int) -> list[Candidate]:
+    point = (call.lon, call.lat) if call.lon is not None and call.lat is not None else None
+    if point is None and call.landmark_id is not None:
+        mark = Landmark.objects.filter(pk=call.landmark_id).first()
+        point = (mark.lon, mark.lat) if mark is not None else None
+    needs = _needs(call)
+    rows = []
+    for v in pool:
+        lon, lat = vehicle_lonlat(v)
+        rows.append(_row(v, None, None, float(haversine_m(lon, lat, *point)) if point else None, needs))
+    out = []
+    for row, rank, s_rank in rank_candidates(rows)[:limit]:
+        parts = [_("尚未生成或导入路网，按直线距离排序")]
+        if row.straight_m is not None:
+            parts.append(_("直线%(km).1f公里") % {"km": row.straight_m / 1000})
+        if row.missing:
+            parts.append(_("不满足：%(needs)s") % {"needs": "、".join(NEED_LABELS[n] for n in row.missing)})
+        if row.returning:
+            parts.append(_("返站途中"))
+        out.append(_candidate(row, rank, s_rank, None, "；".join(parts)))
     return out
 
 
@@ -212,7 +255,7 @@ def _reason(row: Row, rank: int, s_rank: int | None, road_m: float | None, where
         parts.append(_("路程%(km).1f公里，约%(min).0f分钟") % {"km": (road_m or 0) / 1000, "min": row.eta_s / 60})
         if s_rank is not None and s_rank > 1 and rank == 1:
             parts.append(_("直线不是最近，但走公路最快"))
-        elif s_rank == 1 and rank > 1:
+        elif s_rank == 1 and rank > 1 and row.needs_met:
             parts.append(_("直线最近，但走公路更慢"))
     if row.missing:
         parts.append(_("不满足：%(needs)s") % {"needs": "、".join(NEED_LABELS[n] for n in row.missing)})

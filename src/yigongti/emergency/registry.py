@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ["home", "resident_panel", "indicators", "telephony", "gps", "capture"]
+MODULES = ["home", "resident_panel", "indicators", "telephony", "gps", "planning.home"]
 
 
 def ready() -> None:

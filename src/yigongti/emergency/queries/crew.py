@@ -46,6 +46,7 @@ def current_missions(actor: Actor) -> list[Mission]:
                 .order_by("-dispatched_at"))
     seated = set(Vehicle.objects.filter(crew__user_id=user.pk, crew__on_shift=True).values_list("pk", flat=True)) \
         if user is not None else set()
+    rows = [m for m in rows if user is None or can(user, "emergency.crew_status", m)]  # a station's admin: none
     rows.sort(key=lambda m: m.vehicle_id not in seated)  # stable: the seat's missions first
     return rows
 
