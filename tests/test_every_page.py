@@ -112,6 +112,7 @@ def _build_world():
 
     ins = _insurance_world(c, users, enc)
     tm = _telemedicine_world(c, users)
+    em = _emergency_world(c, users)
     params = {
         # (namespace, url name, kwarg) or (None, None, kwarg) → value
         ("residents", None, "pk"): c.resident.pk,
@@ -149,6 +150,15 @@ def _build_world():
     }
     for name in ("critical_detail", "critical_acknowledge", "critical_action", "critical_close", "critical_green"):
         params["telemedicine", name, "pk"] = tm["critical"]
+    for names, key in ((("alert", "alert_ack"), "alert"),
+                       (("call", "call_recommend", "call_dispatch", "call_update", "call_merge", "call_close"), "call"),
+                       (("crew_mission", "crew_step", "prehospital"), "mission"), (("station",), "station"),
+                       (("vehicle",), "vehicle"), (("plan", "plan_retry"), "plan")):
+        for name in names:
+            params["emergency", name, "pk"] = em[key]
+    params["pathways", None, "pk"] = em["case"]
+    params["pathways", "green_channel", "pk"] = em["resident"]
+    params["pathways", "green_channel_done", "pk"] = em["gc_call"]
     for name in ("lab_message", "lab_message_discard"):
         params["telemedicine", name, "pk"] = tm["message"]
     for name in ("imaging_study", "imaging_match", "imaging_ignore", "imaging_key_images", "imaging_image",
@@ -276,6 +286,32 @@ def _telemedicine_world(c, users) -> dict:
             "critical": CriticalValue.objects.get(order=ecg).pk, "message": Hl7Message.objects.latest("pk").pk,
             "study": study.pk, "pathology_order": path.pk, "specimen": specimen.pk, "consultation": consult.pk,
             "attachment": photo.pk, "device": device.pk}
+
+
+def _emergency_world(c, users) -> dict:
+    """The 120 network of the emergency tests with a chest-pain call dispatched, its crew on scene, a pre-arrival
+    alert (which opens the pathway case), a one-button green channel from the village and a station plan, so that
+    every page of the command center and the pathways has a real object to show."""
+    from tests.emergency.conftest import build_ems
+    from yigongti.emergency.models import StationPlan
+    from yigongti.emergency.services import alerts, calls, missions
+    from yigongti.pathways import green_channel
+    from yigongti.pathways.models import Case
+
+    ems = build_ems(c)
+    dispatcher, crew = as_(ems.dispatcher), as_(ems.crew_a1)
+    call = calls.take_call(dispatcher, caller_phone=c.resident.phone, chief_complaint="胸痛两小时",
+                           complaint_code="chest_pain", priority=1, region=c.village)
+    mission = calls.dispatch(dispatcher, call, ems.vehicles["A1"])
+    for kind in ("crew_ack", "wheels_rolling", "on_scene"):
+        missions.step(crew, mission, kind)
+    alert = alerts.send_alert(crew, mission, facility=c.county_hospital)
+    case = Case.objects.filter(call=call).first() or Case.objects.first()
+    gc = green_channel.press(as_(c.other_village_doctor), c.neighbour, kind="stroke")
+    plan = StationPlan.objects.create(name="测试规划", network=ems.network, params={}, result={}, status="failed")
+    return {"call": call.pk, "mission": mission.pk, "alert": alert.pk, "case": case.pk if case else 1,
+            "station": ems.township_station.pk, "vehicle": ems.vehicles["A1"].pk, "plan": plan.pk,
+            "gc_call": gc.call.pk, "resident": c.resident.pk}
 
 
 @pytest.fixture(scope="module")

@@ -71,7 +71,7 @@ def receive(ring: Ring, *, actor: Actor | None = None) -> Call:
 
 
 def pump(adapter: Adapter) -> list[Call]:
-    """Receive every call the adapter has for us (the worker's loop calls this)."""
+    """Receive every call a polled adapter has for us (for a worker job of a CTI gateway; the simulator in tests)."""
     return [receive(r) for r in adapter.poll()]
 
 
