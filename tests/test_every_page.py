@@ -184,7 +184,15 @@ def _build_world():
            "telemedicine/lab/messages/{pk}": tm["message"], "telemedicine/imaging/studies/{pk}": tm["study"],
            "telemedicine/ecg/{order_id}": tm["order"], "telemedicine/ecg/{order_id}/samples": tm["order"],
            "telemedicine/pathology/orders/{pk}": tm["pathology_order"],
-           "telemedicine/consultations/{pk}": tm["consultation"], "telemedicine/devices/{pk}": tm["device"]}
+           "telemedicine/consultations/{pk}": tm["consultation"], "telemedicine/devices/{pk}": tm["device"],
+           "emergency/calls/{pk}": em["call"], "emergency/calls/{pk}/recommend": em["call"],
+           "emergency/vehicles/{vehicle_id}": em["vehicle"], "emergency/missions/{mission_id}": em["mission"],
+           "emergency/alerts/{alert_id}": em["alert"], "emergency/prehospital/{mission_id}": em["mission"],
+           "emergency/prehospital/{mission_id}/destinations": em["mission"],
+           "emergency/fleet/vehicles/{vehicle_id}/crew": em["vehicle"], "emergency/planning/{pk}": em["plan"],
+           "pathways/cases/{pk}": em["case"], "pathways/dashboards/{center_id}": em["center"],
+           "pathways/green-channel/calls/{call_id}": em["gc_call"], "pathways/export/mapping/{kind}": "chest_pain",
+           "pathways/export/{center_id}": em["center"]}
     for tail, v in api.items():
         params["api", "/api/v1/" + tail, re.search(r"\{(\w+)\}", tail).group(1)] = v
     for fmt in ("xlsx", "pdf"):
@@ -296,7 +304,7 @@ def _emergency_world(c, users) -> dict:
     from yigongti.emergency.models import StationPlan
     from yigongti.emergency.services import alerts, calls, missions
     from yigongti.pathways import green_channel
-    from yigongti.pathways.models import Case
+    from yigongti.pathways.models import Case, PathwayCenter
 
     ems = build_ems(c)
     dispatcher, crew = as_(ems.dispatcher), as_(ems.crew_a1)
@@ -311,7 +319,8 @@ def _emergency_world(c, users) -> dict:
     plan = StationPlan.objects.create(name="测试规划", network=ems.network, params={}, result={}, status="failed")
     return {"call": call.pk, "mission": mission.pk, "alert": alert.pk, "case": case.pk if case else 1,
             "station": ems.township_station.pk, "vehicle": ems.vehicles["A1"].pk, "plan": plan.pk,
-            "gc_call": gc.call.pk, "resident": c.resident.pk}
+            "gc_call": gc.call.pk, "resident": c.resident.pk,
+            "center": PathwayCenter.objects.get(facility=c.county_hospital, kind="chest_pain").pk}
 
 
 @pytest.fixture(scope="module")
@@ -386,7 +395,9 @@ def fill(route: str, ns, name, cb, params) -> str | None:
     return "/" + _PARAM.sub(value, route)
 
 
-API_QUERY = {"resident": "resident", "icd10": "I63.9", "department": "department", "item": "item"}
+API_QUERY = {"resident": "resident", "icd10": "I63.9", "department": "department", "item": "item",
+             "phone": "13874601234", "lon": "112.14", "lat": "25.34", "from_lon": "112.14", "from_lat": "25.34",
+             "to_lon": "112.17", "to_lat": "25.37", "first": "2026-01-01"}
 
 
 def api_gets(params: dict | None = None) -> list[str]:

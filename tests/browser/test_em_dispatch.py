@@ -45,6 +45,13 @@ def test_dispatcher_takes_a_call_sees_the_recommendation_and_dispatches(county, 
     expect(page.get_by_test_id("board-map")).to_have_attribute("data-ready", "1")  # the county's roads drawn
 
     page.get_by_test_id("new-call").click()
+    picker = page.get_by_test_id("pick-map")
+    expect(picker).to_have_attribute("data-ready", "1")
+    box = picker.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.4)  # a click places the call
+    expect(page.get_by_test_id("lon")).not_to_have_value("")
+    expect(page.get_by_test_id("where-coords")).to_be_checked()
+    page.get_by_test_id("where-region").check()  # the caller then names his village
     page.get_by_test_id("caller-phone").fill("13874601234")
     page.get_by_test_id("caller-phone").dispatch_event("change")
     match = page.get_by_test_id("caller-match")

@@ -109,6 +109,14 @@ def test_the_alert_joins_the_case_the_patient_already_has(road, stemi):
     assert case.call == stemi.call and case.ecg_order == stemi.record.ecg_order
 
 
+def test_an_alert_loaded_without_its_call_reads_the_missions(road, stemi):
+    alert = alerts.send_alert(as_(road.crew_a1), stemi)
+    PreArrivalAlert.objects.filter(pk=alert.pk).update(call=None)  # as the demo's bulk load writes them
+    shown = alerts.alert_for(as_(road.cast.county_doctor), alert.pk)
+    assert shown.call == stemi.call and alerts.case_of(shown) is not None
+    assert alerts.incoming(as_(road.cast.county_doctor))[0].call.resident == road.cast.resident
+
+
 def test_without_a_patient_or_a_pathway_the_alert_goes_but_no_case_opens(road, centers):
     m = dispatched(road, "A2", resident=False, complaint="trauma")
     alert = alerts.send_alert(as_(road.dispatcher), m, facility=road.cast.county_hospital)

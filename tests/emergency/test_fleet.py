@@ -176,3 +176,31 @@ def test_the_fleet_api(ems, admins, client):
     assert client.patch(f"{api}/crew/{member}", {"on_shift": False}, content_type="application/json") \
         .json()["on_shift"] is False
     assert client.delete(f"{api}/crew/{member}").status_code == 204
+
+
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_every_crew_and_fleet_page_as_every_role_answers_without_a_server_error(ems, admins, client, lang):
+    m = send(ems, "A1")
+    v, s = ems.vehicles["A1"], ems.command
+    pages = [reverse("emergency:crew"), reverse("emergency:crew_mission", args=[m.pk]), reverse("emergency:crew_poll"),
+             reverse("emergency:crew_sw"), reverse("emergency:crew_manifest"), reverse("emergency:fleet"),
+             reverse("emergency:station", args=[s.pk]), reverse("emergency:vehicle", args=[v.pk])]
+    api = ["/api/v1/emergency/vehicles", f"/api/v1/emergency/vehicles/{v.pk}", "/api/v1/emergency/missions/current",
+           f"/api/v1/emergency/missions/{m.pk}", "/api/v1/emergency/fleet/stations",
+           f"/api/v1/emergency/fleet/vehicles/{v.pk}/crew"]
+    c = ems.cast
+    players = [ems.dispatcher, ems.crew_a1, ems.crew_b1, c.manager, c.bureau, c.city, c.village_doctor, c.auditor,
+               c.outsider, c.county_doctor, admins["command"], admins["township"]]
+    bad = []
+    for user in players:
+        login(client, user)
+        client.cookies["django_language"] = lang
+        for url in pages + api:
+            code = client.get(url).status_code
+            if code not in (200, 204, 302, 403, 404):
+                bad.append((user.username, url, code))
+    client.logout()
+    for url in pages:
+        if client.get(url).status_code not in (302, 200):
+            bad.append(("anonymous", url))
+    assert not bad, bad

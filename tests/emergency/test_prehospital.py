@@ -315,6 +315,15 @@ def test_without_the_simulator_switched_on_only_a_device_file_is_taken(ems, cent
     assert r.status_code == 404
 
 
+def test_the_dispatcher_sees_the_record_and_may_choose_and_alert_but_not_write_it(ems, mission, client, login):
+    login(ems.dispatcher)
+    page = client.get(reverse("emergency:prehospital", args=[mission.pk])).content.decode()
+    assert 'data-testid="vitals-form"' not in page and 'data-testid="ecg-form"' not in page
+    assert f'data-testid="alert-{ems.cast.county_hospital.pk}"' in page
+    r = client.post(reverse("emergency:prehospital", args=[mission.pk]), {"action": "vitals", "sbp": "120"})
+    assert r.status_code == 403
+
+
 def test_someone_elses_mission_page_is_refused(ems, mission, client, login):
     login(ems.crew_b1)
     c = client

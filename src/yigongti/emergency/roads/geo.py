@@ -15,6 +15,7 @@ from collections import defaultdict
 
 import numpy as np
 from django.core.cache import cache
+from django.utils import translation
 
 from ..models import Landmark, Place, RoadClass, RoadEdge, RoadNetwork, RoadNode, Station
 from .generate import RANK
@@ -109,7 +110,7 @@ def _point(lon: float, lat: float, **props) -> dict:
 
 
 def _static_part(network: RoadNetwork, min_class: str | None) -> dict:
-    key = f"em:geojson:{network.pk}:{network.version}:{min_class or ''}"
+    key = f"em:geojson:{network.pk}:{network.version}:{min_class or ''}:{translation.get_language()}"
     part = cache.get(key)
     if part is None:
         roads, hull, counts = _roads(network, min_class)
@@ -133,7 +134,8 @@ def _stations() -> list[dict]:
 def network_etag(network: RoadNetwork, *, min_class: str | None = None) -> str:
     stations = list(Station.objects.filter(active=True).order_by("pk").values_list("pk", "name", "lon", "lat",
                                                                                       "kind"))
-    digest = hashlib.sha1(repr((network.pk, network.version, min_class, stations)).encode()).hexdigest()[:20]
+    digest = hashlib.sha1(repr((network.pk, network.version, min_class, stations,
+                                   translation.get_language())).encode()).hexdigest()[:20]
     return f'"{digest}"'
 
 

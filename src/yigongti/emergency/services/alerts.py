@@ -163,9 +163,10 @@ def case_of(alert: PreArrivalAlert):
     """The pathway case the alert opened (None before, or without a patient or a pathway)."""
     from yigongti.pathways.models import Case
 
-    if not alert.pathway or alert.call_id is None:
+    call_id = alert.call_id or (alert.mission.call_id if alert.mission is not None else None)
+    if not alert.pathway or call_id is None:
         return None
-    return (Case.objects.filter(call_id=alert.call_id, kind=alert.pathway, facility_id=alert.facility_id)
+    return (Case.objects.filter(call_id=call_id, kind=alert.pathway, facility_id=alert.facility_id)
             .order_by("-opened_at").first())
 
 
@@ -246,8 +247,15 @@ def ack_alert(actor: Actor, alert: PreArrivalAlert) -> PreArrivalAlert:
 
 def _base():
     return PreArrivalAlert.objects.select_related(
-        "facility", "mission__vehicle", "mission__destination", "call__resident", "call__from_facility",
-        "ecg_order", "sent_by", "acknowledged_by")
+        "facility", "mission__vehicle", "mission__destination", "mission__call__resident", "call__resident",
+        "call__from_facility", "ecg_order", "sent_by", "acknowledged_by")
+
+
+def _with_call(alert: PreArrivalAlert) -> PreArrivalAlert:
+    """Alerts written before ``call`` existed (or bulk-loaded without it) read their mission's call."""
+    if alert.call_id is None and alert.mission is not None:
+        alert.call = alert.mission.call
+    return alert
 
 
 def may_see(user, alert: PreArrivalAlert) -> bool:
@@ -269,6 +277,7 @@ def alert_for(actor: Actor, pk: int) -> PreArrivalAlert:
     alert = _base().filter(pk=pk).first()
     if alert is None or not may_see(actor.user, alert):
         raise NotFound(_("预警不存在或无权查看"))
+    _with_call(alert)
     audit.record(actor, "view", "ems_alert", alert.pk, resident=alert.call.resident_id if alert.call_id else None)
     return alert
 
@@ -279,8 +288,8 @@ def incoming(actor: Actor, *, hours: int = RECENT_HOURS, limit: int = 50) -> lis
     if user is None or user.facility_id is None:
         return []
     since = timezone.now() - dt.timedelta(hours=hours)
-    rows = list(_base().filter(facility_id=user.facility_id, sent_at__gte=since)
-                .order_by("acknowledged_at", "-sent_at")[:limit])
+    rows = [_with_call(a) for a in _base().filter(facility_id=user.facility_id, sent_at__gte=since)
+            .order_by("acknowledged_at", "-sent_at")[:limit]]
     rows.sort(key=lambda a: (a.acknowledged_at is not None, -a.sent_at.timestamp()))
     if rows:
         audit.record(actor, "view", "ems_alert", "", ids=[a.pk for a in rows], facility=user.facility_id)

@@ -39,7 +39,7 @@ def map_points(b: queries.Board) -> dict:
                       for c in b.calls if c.lon is not None]}
 
 
-def _geojson_url() -> str:
+def geojson_url() -> str:
     try:
         return reverse("emergency:roads_geojson")
     except NoReverseMatch:
@@ -51,7 +51,7 @@ def _geojson_url() -> str:
 def board(request: HttpRequest) -> HttpResponse:
     b = queries.board(_dispatcher(request))
     return render(request, "emergency/board.html", {
-        "b": b, "poll": POLL_SECONDS, "points": map_points(b), "geojson_url": _geojson_url(),
+        "b": b, "poll": POLL_SECONDS, "points": map_points(b), "geojson_url": geojson_url(),
         "simulated": telephony.simulated(), "selected": request.GET.get("call", "")})
 
 

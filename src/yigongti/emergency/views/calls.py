@@ -25,6 +25,7 @@ from ..queries import board as board_queries
 from ..queries import calls as queries
 from ..queries import lookup
 from ..services import calls as services
+from .board import geojson_url
 
 LOCATION_MODES = ("region", "landmark", "coords", "unknown")
 
@@ -56,6 +57,7 @@ def _back(request: HttpRequest, default: str, *args) -> HttpResponse:
 
 def _form_context(request: HttpRequest, values: dict, errors: dict) -> dict:
     return {"values": values, "errors": errors, "regions": queries.region_choices(request.user),
+            "geojson_url": geojson_url(),
             "landmarks": queries.landmark_names(), "complaints": services.COMPLAINTS,
             "priorities": Priority.choices, "needs": list(services.SPECIAL_NEEDS.items()),
             "modes": LOCATION_MODES}

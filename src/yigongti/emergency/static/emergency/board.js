@@ -60,7 +60,24 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", () => { syncClock(); mount(); setInterval(tick, 1000); });
+  // the call form: a click on the county map places the call by coordinates
+  function mountPicker() {
+    const el = document.getElementById("pick-map");
+    if (!el || !window.ygtMap) return;
+    let picker = null;
+    picker = window.ygtMap.mount(el, {
+      geojson: el.dataset.geojson, layers: ["roads", "places"],
+      onPick: (lon, lat) => {
+        document.getElementById("f-lon").value = lon.toFixed(5);
+        document.getElementById("f-lat").value = lat.toFixed(5);
+        const mode = document.querySelector("input[name=where][value=coords]");
+        if (mode) mode.checked = true;
+        picker.setPoints("pick", [{ id: 0, name: "", lon: lon, lat: lat, symbol: "pin", symbolSize: 24, color: "#dc3545" }]);
+      },
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => { syncClock(); mount(); mountPicker(); setInterval(tick, 1000); });
   document.body.addEventListener("htmx:configRequest", (e) => {
     if (e.detail.elt && e.detail.elt.id === "board-poll") {
       const d = document.getElementById("board-data");
