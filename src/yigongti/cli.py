@@ -130,6 +130,7 @@ def serve(host: str, port: int, workers: int | None, dev: bool, threads: int | N
 @click.option("--port", default=8000, show_default=True)
 def demo(population: int, seed: int, host: str, port: int):
     """Migrate, generate the demo county and serve it; prints the demo logins."""
+    os.environ.setdefault("YIGONGTI_ECG_SIMULATOR", "1")  # the crews of the demo have no ECG machine to upload from
     _django()
     from django.core.management import call_command
 

@@ -45,6 +45,8 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = _env_flag("YIGONGTI_DEBUG")
+# the 120 crew page offers the ECG simulator instead of a device file (the demo; never in production)
+YIGONGTI_ECG_SIMULATOR = _env_flag("YIGONGTI_ECG_SIMULATOR", "1" if DEBUG else "0")
 ALLOWED_HOSTS = os.environ.get("YIGONGTI_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
 
 INSTALLED_APPS = [

@@ -113,9 +113,13 @@ def test_the_planners_home_panel_shows_the_latest_plan(county):  # noqa: F811
 
     assert planning_panel(Actor.from_user(county.cast.county_doctor)) is None
     empty = planning_panel(Actor.from_user(county.cast.bureau))
-    assert empty is not None and empty.items == [] and empty.url == reverse("emergency:planning")
+    assert empty is not None and empty.url == reverse("emergency:planning")
+    # before any plan: the links to the road network and to the stations and ambulances
+    assert [i.testid for i in empty.items] == ["home-em-roads", "home-em-fleet"]
+    assert empty.items[0].url == reverse("emergency:roads") and empty.items[1].url == reverse("emergency:fleet")
     plan = services.start_plan(SYSTEM, background=False, scenarios=["add1"], simulate=False, threshold_min=10)
     panel = planning_panel(Actor.from_user(county.cast.bureau))
-    assert [i.testid for i in panel.items] == ["home-em-plan-today", "home-em-plan-best"]
+    assert [i.testid for i in panel.items] == ["home-em-plan-today", "home-em-plan-best", "home-em-roads",
+                                               "home-em-fleet"]
     assert panel.items[1].value == "100%" and panel.items[1].note == "南岭乡"
     assert panel.items[0].url == reverse("emergency:plan", args=[plan.pk])

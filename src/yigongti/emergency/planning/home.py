@@ -33,6 +33,15 @@ def planning_panel(actor: Actor):
             items.append(Item(_(best["label"]), reverse("emergency:plan", args=[plan.pk]), f"{share:.0f}%",
                               "、".join(r["sites"][j]["name"] for j in best["solution"]["added"]), "success",
                               "home-em-plan-best"))
+    from ..models import RoadNetwork, Station, Vehicle
+
+    network = RoadNetwork.objects.filter(active=True).order_by("-created_at").first()
+    if network is not None:
+        items.append(Item(_("县域路网"), reverse("emergency:roads"), str(network.nodes.count()), _("路网节点"), "",
+                          "home-em-roads"))
+    items.append(Item(_("急救站点与车辆"), reverse("emergency:fleet"),
+                      str(Vehicle.objects.filter(active=True).count()),
+                      _("%(n)d 个站点") % {"n": Station.objects.filter(active=True).count()}, "", "home-em-fleet"))
     return Panel("emergency.planning", _("急救站点规划"), kind=TOTALS, items=items,
                  url=reverse("emergency:planning"), empty=_("还没有站点规划：按人口和路网计算站点覆盖与选址"))
 
