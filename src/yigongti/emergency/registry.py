@@ -4,19 +4,10 @@ helper's own file)."""
 
 from __future__ import annotations
 
-import importlib
+from yigongti.core.modules import register_modules
 
 MODULES = ["home", "resident_panel", "indicators", "telephony", "gps", "planning.home"]
 
 
 def ready() -> None:
-    for name in MODULES:
-        try:
-            module = importlib.import_module(f"yigongti.emergency.{name}")
-        except ModuleNotFoundError as e:
-            if e.name != f"yigongti.emergency.{name}":
-                raise
-            continue
-        fn = getattr(module, "register", None)
-        if fn is not None:
-            fn()
+    register_modules("yigongti.emergency", MODULES)

@@ -3,9 +3,10 @@ the home panels, the order detail page's per-kind panels. Each module registers 
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
+
+from yigongti.core.modules import register_modules
 
 # kind ("ecg", "imaging", "lab", "pathology") → fn(actor, order) -> dict of template context for
 # ``telemedicine/kinds/_<kind>.html``, included by the order detail page (the module of the kind fills it)
@@ -25,13 +26,4 @@ def kind_panel(kind: str):
 
 
 def ready() -> None:
-    for name in MODULES:
-        try:
-            module = importlib.import_module(f"yigongti.telemedicine.{name}")
-        except ModuleNotFoundError as e:
-            if e.name != f"yigongti.telemedicine.{name}":
-                raise
-            continue
-        fn = getattr(module, "register", None)
-        if fn is not None:
-            fn()
+    register_modules("yigongti.telemedicine", MODULES)
