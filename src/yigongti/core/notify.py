@@ -52,6 +52,7 @@ GENERIC_TITLES = {
     "referral_no_show": "您转出的一份转诊患者未到诊",
     "security_alert": "安全提醒：平台检测到异常访问",
     "audit_chain": "安全提醒：审计日志校验发现问题",
+    "ems_transfer": "有一份新的120转运申请",
 }
 
 _ID_RE = re.compile(r"\d{17}[\dXx]|\d{15}")

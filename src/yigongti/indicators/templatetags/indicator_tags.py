@@ -112,6 +112,13 @@ _NOTE_PATTERNS = [  # the notes ``queries`` writes, in the order they are tried
     (re.compile(r"^避免重复检查 (\d+) 次，节省 (.+) 元$"), "避免重复检查 %(a)s 次，节省 %(b)s 元"),
     (re.compile(r"^(\S+) 中位 (\d+) 分钟$"), "%(a)s 中位 %(b)s 分钟"),
     (re.compile(r"^(心电|影像|检验|病理) (\d+)$"), "%(a)s %(b)s"),
+    # the 120 and the pathways' notes (emergency/indicators.py, pathways/indicators.py)
+    (re.compile(r"^在用救护车 (\d+) 辆，人口 (\d+)$"), "在用救护车 %(a)s 辆，人口 %(b)s"),
+    (re.compile(r"^本站点在用救护车 (\d+) 辆（人口按辖区计算）$"), "本站点在用救护车 %(a)s 辆（人口按辖区计算）"),
+    (re.compile(r"^(\S+级 \S+) ([\d.]+) 分钟（(\d+) 例）$"), "%(a)s %(b)s 分钟（%(c)s 例）"),
+    (re.compile(r"^(\d+) 例，中位 ([\d.]+) 分钟$"), "%(a)s 例，中位 %(b)s 分钟"),
+    (re.compile(r"^未填写 (\d+) 个$"), "未填写 %(a)s 个"),
+    (re.compile(r"^(胸痛|卒中|创伤|危重孕产妇|危重新生儿) (\d+)$"), "%(a)s %(b)s"),
 ]
 
 
@@ -146,5 +153,5 @@ def note_text(note: str) -> str:
         mo = pattern.match(note)
         if mo:
             parts = [gettext(months_text(g)) for g in mo.groups()]  # a module's name is translated too
-            return gettext(msgid) % dict(zip("ab", parts, strict=False))
+            return gettext(msgid) % dict(zip("abc", parts, strict=False))
     return gettext(note)
