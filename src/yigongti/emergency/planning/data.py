@@ -18,6 +18,7 @@ from django.utils import timezone
 from yigongti.orgs.models import RegionLevel
 
 from ..models import Call, CallEvent, EventKind, Place, RoadNetwork, Station, Vehicle, VehicleStatus
+from ..roads.graph import active_network as active_network  # the one definition, re-exported
 
 
 class TimesGraph(Protocol):
@@ -95,10 +96,6 @@ def travel_matrix(graph: TimesGraph, site_nodes: list[int], target_nodes: list[i
         m[:, j] = done[node]
     m[np.asarray(target_nodes)[:, None] == np.asarray(site_nodes)[None, :]] = 0.0
     return m
-
-
-def active_network() -> RoadNetwork | None:
-    return RoadNetwork.objects.filter(active=True).order_by("-created_at", "-pk").first()
 
 
 def _stations(network: RoadNetwork) -> list[Site]:

@@ -52,6 +52,7 @@ from ..models import (
     Vehicle,
     VehicleStatus,
 )
+from ..roads.graph import active_network
 
 log = logging.getLogger("yigongti.emergency")
 
@@ -176,10 +177,6 @@ def check_time(at: dt.datetime | None, *, field: str, not_before: dt.datetime | 
 
 
 # ---- locations -----------------------------------------------------------------------------------------------
-
-
-def active_network() -> RoadNetwork | None:
-    return RoadNetwork.objects.filter(active=True).order_by("-created_at", "-pk").first()
 
 
 def nearest_node(network: RoadNetwork, lon: float, lat: float) -> RoadNode | None:

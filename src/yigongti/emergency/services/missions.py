@@ -158,10 +158,8 @@ def _record(actor: Actor, m: Mission, kind: str, when: dt.datetime, key: str,
 
 def bump_board() -> None:
     """Tell the dispatchers' live boards that a vehicle changed (the board's cheap stamp, ``services.calls``)."""
-    try:
-        from .calls import bump_board as bump
-    except ImportError:  # the dispatch module is another's; without it there is no board to tell
-        return
+    from .calls import bump_board as bump  # calls imports this module: imported here, when first needed
+
     bump()
 
 
