@@ -19,6 +19,14 @@ def cast(db):
 
 
 @pytest.fixture
+def care(cast):
+    """Family-doctor teams, packages and a household on the cast (tests/care.py)."""
+    from tests.care import build_care
+
+    return build_care(cast)
+
+
+@pytest.fixture
 def login(client):
     """Log the test client in as a cast member: ``login(cast.village_doctor)``."""
     def _login(user, c=None):

@@ -1,12 +1,15 @@
 """The JSON API at /api/v1/: each app contributes a router."""
 
+from yigongti.chronic.api import router as chronic_router
 from yigongti.core.api_support import AUTH, ProblemAPI, install_problem_handlers
 from yigongti.emergency.api import router as emergency_router
 from yigongti.encounters.api import router as encounters_router
+from yigongti.familydoctor.api import router as familydoctor_router
 from yigongti.indicators.api import router as indicators_router
 from yigongti.insurance.api import router as insurance_router
 from yigongti.orgs.api import router as orgs_router
 from yigongti.pathways.api import router as pathways_router
+from yigongti.publichealth.api import router as publichealth_router
 from yigongti.referrals.api import router as referrals_router
 from yigongti.residents.api import router as residents_router
 from yigongti.residents.index_api import router as resident_index_router
@@ -32,3 +35,6 @@ api.add_router("/insurance", insurance_router)
 api.add_router("/telemedicine", telemedicine_router)
 api.add_router("/emergency", emergency_router)
 api.add_router("/pathways", pathways_router)
+api.add_router("/familydoctor", familydoctor_router)
+api.add_router("/chronic", chronic_router)
+api.add_router("/publichealth", publichealth_router)

@@ -73,6 +73,9 @@ INSTALLED_APPS = [
     "yigongti.telemedicine",
     "yigongti.emergency",
     "yigongti.pathways",
+    "yigongti.familydoctor",
+    "yigongti.chronic",
+    "yigongti.publichealth",
 ]
 
 MIDDLEWARE = [

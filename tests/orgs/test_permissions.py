@@ -113,6 +113,24 @@ VERB_TABLE: dict[str, tuple[str, frozenset[str]]] = {
     "pathways.green_channel": ("none", REFERRERS),
     "pathways.export_registry": ("none", frozenset({R.DOCTOR, R.COMMUNITY_MANAGER})),
     "pathways.manage_centers": ("none", frozenset({R.COMMUNITY_MANAGER, R.BUREAU})),
+    "familydoctor.manage_team": ("none", frozenset({R.COMMUNITY_MANAGER, R.FACILITY_ADMIN})),
+    "familydoctor.manage_package": ("none", frozenset({R.COMMUNITY_MANAGER})),
+    "familydoctor.sign": ("none", REFERRERS),  # members of the team (tests/familydoctor)
+    "familydoctor.renew": ("none", REFERRERS),
+    "familydoctor.end_contract": ("none", REFERRERS),
+    "familydoctor.record_service": ("none", frozenset({R.DOCTOR, R.NURSE, R.VILLAGE_DOCTOR, R.PUBLIC_HEALTH})),
+    "familydoctor.log_session": ("none", frozenset({R.DOCTOR, R.NURSE, R.VILLAGE_DOCTOR, R.PUBLIC_HEALTH})),
+    "familydoctor.assess": ("none", frozenset({R.COMMUNITY_MANAGER, R.BUREAU})),
+    "chronic.enrol": ("none", REFERRERS),  # of the resident's care area (tests/chronic)
+    "chronic.follow_up": ("none", frozenset({R.DOCTOR, R.NURSE, R.VILLAGE_DOCTOR, R.PUBLIC_HEALTH})),
+    "chronic.medicines": ("none", REFERRERS),
+    "chronic.end": ("none", REFERRERS),
+    "publichealth.health_check": ("none", frozenset({R.DOCTOR, R.NURSE, R.VILLAGE_DOCTOR, R.PUBLIC_HEALTH})),
+    "publichealth.register_pregnancy": ("none", frozenset({R.DOCTOR, R.NURSE, R.VILLAGE_DOCTOR, R.PUBLIC_HEALTH})),
+    "publichealth.grade_risk": ("none", frozenset({R.DOCTOR})),
+    "publichealth.maternal_visit": ("none", frozenset({R.DOCTOR, R.NURSE, R.VILLAGE_DOCTOR, R.PUBLIC_HEALTH})),
+    "publichealth.child_visit": ("none", frozenset({R.DOCTOR, R.NURSE, R.VILLAGE_DOCTOR, R.PUBLIC_HEALTH})),
+    "publichealth.vaccinate": ("none", frozenset({R.DOCTOR, R.NURSE, R.PUBLIC_HEALTH})),  # at a 接种单位
 }
 
 C = Category
@@ -125,6 +143,7 @@ READ_TABLE: dict[str, frozenset[str]] = {
     C.REFERRAL: CLINICIANS,
     C.EMERGENCY: CLINICIANS | {R.DISPATCHER},
     C.PATHWAY: CLINICIANS,
+    C.PUBLIC_HEALTH: CLINICIANS | {R.PUBLIC_HEALTH},
     C.AUDIT_LOG: frozenset({R.AUDITOR}),
 }
 

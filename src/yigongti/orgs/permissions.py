@@ -110,6 +110,7 @@ class Category(models.TextChoices):
     REFERRAL = "referral", _("转诊")  # referral sheets and follow-ups
     EMERGENCY = "emergency", _("急救摘要")  # allergies, chronic conditions, earlier 120 calls: what dispatch needs
     PATHWAY = "pathway", _("急救通道病例")  # chest-pain, stroke … cases and their time points
+    PUBLIC_HEALTH = "public_health", _("签约与公卫服务记录")  # contracts, chronic follow-ups, maternal, child, vaccines
     AUDIT_LOG = "audit_log", _("审计日志")
 
 
@@ -128,16 +129,18 @@ READS: dict[str, frozenset[str]] = {
     # the facility admin: its own facility's settlement lists and pay-later accounts (医保办)
     R.FACILITY_ADMIN: frozenset({Category.DEMOGRAPHICS, Category.CONTACT, Category.SETTLEMENT}),
     R.DOCTOR: frozenset({Category.DEMOGRAPHICS, Category.CONTACT, Category.CLINICAL, Category.REFERRAL,
-                         Category.SETTLEMENT, Category.EMERGENCY, Category.PATHWAY}),
+                         Category.SETTLEMENT, Category.EMERGENCY, Category.PATHWAY,
+                         Category.PUBLIC_HEALTH}),
     R.NURSE: frozenset({Category.DEMOGRAPHICS, Category.CONTACT, Category.CLINICAL, Category.REFERRAL,
-                        Category.EMERGENCY, Category.PATHWAY}),
+                        Category.EMERGENCY, Category.PATHWAY, Category.PUBLIC_HEALTH}),
     R.VILLAGE_DOCTOR: frozenset({Category.DEMOGRAPHICS, Category.CONTACT, Category.CLINICAL, Category.REFERRAL,
-                                 Category.EMERGENCY, Category.PATHWAY}),
+                                 Category.EMERGENCY, Category.PATHWAY, Category.PUBLIC_HEALTH}),
     R.PHARMACIST: frozenset({Category.DEMOGRAPHICS}),
     R.INSURANCE_OFFICER: frozenset({Category.DEMOGRAPHICS, Category.SETTLEMENT}),
     # the dispatcher: who is calling, where, and what the crew must know (allergies, chronic conditions)
     R.DISPATCHER: frozenset({Category.DEMOGRAPHICS, Category.CONTACT, Category.EMERGENCY}),
-    R.PUBLIC_HEALTH: frozenset({Category.DEMOGRAPHICS, Category.CONTACT}),
+    # public-health staff: contracts, follow-ups, maternal and child records, vaccines (not the clinical record)
+    R.PUBLIC_HEALTH: frozenset({Category.DEMOGRAPHICS, Category.CONTACT, Category.PUBLIC_HEALTH}),
     R.AUDITOR: frozenset({Category.AUDIT_LOG}),
 }
 
@@ -149,6 +152,7 @@ READ_MESSAGES: dict[str, Any] = {  # lazy: rendered in the reader's language
     Category.REFERRAL: _("您的角色不能查看转诊单"),
     Category.EMERGENCY: _("您的角色不能查看居民的急救摘要"),
     Category.PATHWAY: _("您的角色不能查看急救通道病例"),
+    Category.PUBLIC_HEALTH: _("您的角色不能查看签约与公卫服务记录"),
     Category.AUDIT_LOG: _("只有审计员可以查看审计日志"),
 }
 
