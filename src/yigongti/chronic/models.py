@@ -162,6 +162,9 @@ class FollowUp(models.Model):
         ordering = ["-visit_date", "-id"]
         indexes = [models.Index(fields=["enrolment", "visit_date"])]
 
+    def __str__(self) -> str:
+        return f"{self.enrolment_id} {self.visit_date}"
+
     @property
     def face_to_face(self) -> bool:
         return self.mode != VisitMode.PHONE
@@ -186,3 +189,6 @@ class RegularMedicine(models.Model):
         verbose_name = _("长期用药")
         verbose_name_plural = _("长期用药")
         ordering = ["enrolment", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment_id} {self.name}"

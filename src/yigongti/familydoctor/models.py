@@ -67,6 +67,9 @@ class TeamMember(models.Model):
         ordering = ["team", "role", "since"]
         indexes = [models.Index(fields=["staff", "until"])]
 
+    def __str__(self) -> str:
+        return f"{self.team_id}:{self.staff_id} {self.role}"
+
 
 class TeamVillage(models.Model):
     team = models.ForeignKey(Team, models.CASCADE, related_name="villages", verbose_name=_("团队"))
@@ -79,6 +82,9 @@ class TeamVillage(models.Model):
         verbose_name_plural = _("团队责任村")
         ordering = ["team", "village"]
         indexes = [models.Index(fields=["village", "until"])]
+
+    def __str__(self) -> str:
+        return f"{self.team_id}:{self.village_id}"
 
 
 class PackageKind(models.TextChoices):
@@ -224,6 +230,9 @@ class ScheduledService(models.Model):
         ordering = ["contract", "due_by", "seq"]
         constraints = [models.UniqueConstraint(fields=["contract", "service", "seq"], name="fd_schedule_once")]
 
+    def __str__(self) -> str:
+        return f"{self.contract_id}:{self.service_id}#{self.seq}"
+
 
 class DeliverySource(models.TextChoices):
     MANUAL = "manual", _("手工登记")
@@ -257,6 +266,9 @@ class ServiceDelivery(models.Model):
         constraints = [models.UniqueConstraint(fields=["source", "source_id"], condition=~Q(source_id=""),
                                                name="fd_delivery_source_once")]
 
+    def __str__(self) -> str:
+        return f"{self.contract_id}:{self.service_id} {self.delivered_on}"
+
 
 class TeamSession(models.Model):
     """One "118" session: the team's weekly service day (1 team, 1 day a week, at least 8 hours)."""
@@ -279,6 +291,9 @@ class TeamSession(models.Model):
         verbose_name_plural = _("118服务日")
         ordering = ["-date"]
 
+    def __str__(self) -> str:
+        return f"{self.team_id} {self.date}"
+
 
 class MonthlyAssessment(models.Model):
     team = models.ForeignKey(Team, models.CASCADE, related_name="assessments", verbose_name=_("团队"))
@@ -297,6 +312,9 @@ class MonthlyAssessment(models.Model):
         verbose_name_plural = _("团队月考核")
         ordering = ["-month", "rank"]
         constraints = [models.UniqueConstraint(fields=["team", "month"], name="fd_assessment_once")]
+
+    def __str__(self) -> str:
+        return f"{self.team_id} {self.month:%Y-%m}"
 
 
 class DueKind(models.TextChoices):
@@ -330,3 +348,6 @@ class DueItem(models.Model):
         ordering = ["due_by", "id"]
         indexes = [models.Index(fields=["village", "due_by"]), models.Index(fields=["kind", "due_by"]),
                    models.Index(fields=["team", "due_by"]), models.Index(fields=["resident"])]
+
+    def __str__(self) -> str:
+        return f"{self.resident_id} {self.kind}:{self.ref}"

@@ -66,6 +66,9 @@ class HealthCheck(models.Model):
         ordering = ["-date", "-id"]
         indexes = [models.Index(fields=["resident", "date"])]
 
+    def __str__(self) -> str:
+        return f"{self.resident_id} {self.date}"
+
 
 class RiskGrade(models.TextChoices):
     GREEN = "green", _("绿色（低风险）")
@@ -118,6 +121,9 @@ class Pregnancy(models.Model):
         constraints = [models.UniqueConstraint(fields=["resident"], condition=~Q(status="closed"),
                                                name="ph_one_open_pregnancy")]
 
+    def __str__(self) -> str:
+        return f"{self.resident_id} {self.lmp}"
+
 
 class MaternalVisit(models.Model):
     pregnancy = models.ForeignKey(Pregnancy, models.CASCADE, related_name="visits", verbose_name=_("孕产妇保健"))
@@ -143,6 +149,9 @@ class MaternalVisit(models.Model):
         verbose_name_plural = _("孕产妇随访")
         ordering = ["pregnancy", "date"]
         constraints = [models.UniqueConstraint(fields=["pregnancy", "kind"], name="ph_maternal_visit_once")]
+
+    def __str__(self) -> str:
+        return f"{self.pregnancy_id} {self.kind}"
 
 
 class ChildVisit(models.Model):
@@ -171,6 +180,9 @@ class ChildVisit(models.Model):
         ordering = ["child", "date"]
         constraints = [models.UniqueConstraint(fields=["child", "kind"], name="ph_child_visit_once")]
 
+    def __str__(self) -> str:
+        return f"{self.child_id} {self.kind}"
+
 
 class VaccineDose(models.Model):
     child = models.ForeignKey(Resident, models.PROTECT, related_name="vaccine_doses", verbose_name=_("受种者"))
@@ -193,3 +205,6 @@ class VaccineDose(models.Model):
         verbose_name_plural = _("预防接种")
         ordering = ["child", "given_on"]
         constraints = [models.UniqueConstraint(fields=["child", "vaccine", "dose"], name="ph_dose_once")]
+
+    def __str__(self) -> str:
+        return f"{self.child_id} {self.vaccine}-{self.dose}"

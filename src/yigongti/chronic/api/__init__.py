@@ -6,7 +6,12 @@ from ninja import Router
 
 router = Router(tags=["chronic"])
 
-for _name, _prefix in (("patients", "/patients"), ("followups", "/follow-ups"), ("ledger", "/ledger"), ("medicines", "/medicines"),):
+for _name, _prefix in (
+    ("patients", "/patients"),
+    ("followups", "/follow-ups"),
+    ("ledger", "/ledger"),
+    ("medicines", "/medicines"),
+):
     try:
         router.add_router(_prefix, importlib.import_module(f"yigongti.chronic.api.{_name}").router)
     except ModuleNotFoundError as e:

@@ -6,7 +6,14 @@ from ninja import Router
 
 router = Router(tags=["familydoctor"])
 
-for _name, _prefix in (("teams", "/teams"), ("contracts", "/contracts"), ("fulfilment", "/fulfilment"), ("assessment", "/assessment"), ("coverage", "/coverage"), ("due", "/due"),):
+for _name, _prefix in (
+    ("teams", "/teams"),
+    ("contracts", "/contracts"),
+    ("fulfilment", "/fulfilment"),
+    ("assessment", "/assessment"),
+    ("coverage", "/coverage"),
+    ("due", "/due"),
+):
     try:
         router.add_router(_prefix, importlib.import_module(f"yigongti.familydoctor.api.{_name}").router)
     except ModuleNotFoundError as e:

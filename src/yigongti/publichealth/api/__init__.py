@@ -6,7 +6,12 @@ from ninja import Router
 
 router = Router(tags=["publichealth"])
 
-for _name, _prefix in (("checks", "/checks"), ("maternal", "/maternal"), ("child", "/child"), ("immunisation", "/immunisation"),):
+for _name, _prefix in (
+    ("checks", "/checks"),
+    ("maternal", "/maternal"),
+    ("child", "/child"),
+    ("immunisation", "/immunisation"),
+):
     try:
         router.add_router(_prefix, importlib.import_module(f"yigongti.publichealth.api.{_name}").router)
     except ModuleNotFoundError as e:
