@@ -224,6 +224,7 @@ _VENDOR = [
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
     ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
+    ("vendor/signature_pad", NODE_MODULES / "signature_pad" / "dist"),
 ]
 STATICFILES_DIRS: list[Path | tuple[str, Path]] = [PACKAGE_DIR / "static", *(d for d in _VENDOR if d[1].exists())]
 STORAGES = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from yigongti.core.modules import register_modules
 
-MODULES = ["home", "resident_panel", "capture"]
+MODULES = ["home", "resident_panel", "capture", "indicators"]
 
 
 def ready() -> None:

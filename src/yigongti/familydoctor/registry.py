@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from yigongti.core.modules import register_modules
 
-MODULES = ["home", "resident_panel", "indicators", "jobs"]
+MODULES = ["home", "home_assessment", "home_coverage", "resident_panel", "indicators", "jobs"]
 
 
 def ready() -> None:

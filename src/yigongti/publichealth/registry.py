@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from yigongti.core.modules import register_modules
 
-MODULES = ["home", "resident_panel"]
+MODULES = ["home", "resident_panel", "indicators"]
 
 
 def ready() -> None:
