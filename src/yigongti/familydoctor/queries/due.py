@@ -1,0 +1,89 @@
+"""Scoped, audited reads of the due and overdue work (``DueItem``, rebuilt by ``familydoctor.due``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from yigongti.core import audit
+from yigongti.core.actor import Actor
+from yigongti.core.errors import InvalidInput
+from yigongti.core.scoping import scope_for
+from yigongti.familydoctor.models import DueItem, DueKind
+from yigongti.orgs.models import Region
+from yigongti.orgs.permissions import Category, check_read
+
+MAX_LIMIT = 2000
+
+
+def _kinds(kinds: Iterable[str] | str | None) -> list[str]:
+    if kinds is None or kinds == "":
+        return []
+    values = [k for k in (kinds.split(",") if isinstance(kinds, str) else kinds) if k]
+    bad = [k for k in values if k not in DueKind.values]
+    if bad:
+        raise InvalidInput("invalid_kind", _("未知的待办类别：%(kind)s") % {"kind": ", ".join(bad)}, field="kind")
+    return values
+
+
+def _village_code(village) -> str | None:
+    if village is None or village == "":
+        return None
+    if isinstance(village, Region):
+        return village.code
+    text = str(village).strip()
+    if text.isdigit() and len(text) == 12:
+        return text
+    if text.isdigit():
+        code = Region.objects.filter(pk=int(text)).values_list("code", flat=True).first()
+        if code:
+            return code
+    raise InvalidInput("invalid_village", _("村代码无效：%(v)s") % {"v": text[:20]}, field="village")
+
+
+def due_visible_to(user) -> QuerySet[DueItem]:
+    return scope_for(user).filter(DueItem.objects.all(), "area_code")
+
+
+def _filtered(actor: Actor, *, on: dt.date, kinds=None, village=None, overdue_only=False, team=None):
+    check_read(actor, Category.PUBLIC_HEALTH)
+    qs = due_visible_to(actor.user) if actor.user is not None else DueItem.objects.all()
+    wanted = _kinds(kinds)
+    if wanted:
+        qs = qs.filter(kind__in=wanted)
+    code = _village_code(village)
+    if code:
+        qs = qs.filter(area_code=code)
+    if team:
+        qs = qs.filter(team_id=int(team))
+    if overdue_only:
+        qs = qs.filter(due_by__lt=on)
+    return qs, wanted, code
+
+
+def for_user(actor: Actor, *, on: dt.date, kinds=None, village=None, overdue_only: bool = False,
+             limit: int | None = None, team=None) -> list[DueItem]:
+    """The due and overdue items the actor may see, most urgent first (the resident and village loaded)."""
+    qs, wanted, code = _filtered(actor, on=on, kinds=kinds, village=village, overdue_only=overdue_only, team=team)
+    n = min(int(limit), MAX_LIMIT) if limit else MAX_LIMIT
+    rows = list(qs.select_related("resident", "village").order_by("due_by", "id")[:n])
+    audit.record(actor, "list", "due_item", "", kinds=wanted, village=code or "", overdue_only=overdue_only,
+                 on=on.isoformat(), count=len(rows))
+    return rows
+
+
+def counts_for_user(actor: Actor, *, on: dt.date, village=None, team=None) -> dict[str, dict[str, int]]:
+    """Per kind: how many are due (within the horizon) and how many overdue. Aggregates only (not audited as a
+    person-level read, but still needs the category)."""
+    qs, _w, _c = _filtered(actor, on=on, village=village, team=team)
+    out: dict[str, dict[str, int]] = {k: {"due": 0, "overdue": 0} for k in DueKind.values}
+    for row in qs.values("kind").annotate(n=Count("id"), late=Count("id", filter=Q(due_by__lt=on))):
+        out[row["kind"]] = {"due": row["n"], "overdue": row["late"]}
+    return out
+
+
+def is_overdue(item: DueItem, on: dt.date) -> bool:
+    return item.due_by < on
