@@ -11,7 +11,9 @@ team per village (TeamVillage), the basic package, contracts for 90 % of the key
 the passed antenatal windows visited, 85 % of the passed child visits and 90 % of the vaccine doses whose
 recommended age passed. ``--refill`` deletes and refills.
 
-Timed: ``due.recompute(today)`` (one DELETE + one INSERT … SELECT in a transaction) ``--runs`` times; the naive
+Timed: ``due.recompute`` (one set-based SELECT into a temporary table, then the difference applied) into an
+empty table (first build), as the nightly job does it (``--runs`` successive days, each over the day before's
+lists) and once more the same day; the naive
 baseline (``due.naive_recompute``: for each resident its queries, a Python computation, a delete and an insert)
 over a random ``--sample`` of residents, extrapolated to the whole county; and ``refresh_resident`` for one
 resident (what a service pays after each write). The bulk result equals the naive one on the sample (checked)."""
@@ -182,15 +184,25 @@ def main() -> None:
             print(f"  {table:32} {cur.fetchone()[0]:>10,}")
     residents = Resident.objects.filter(merged_into__isnull=True).count()
 
-    times, counts = [], {}
-    for _ in range(args.runs):
+    def timed(day):
         t0 = time.perf_counter()
-        counts = due.recompute(today)
-        times.append(time.perf_counter() - t0)
-    bulk = statistics.median(times)
+        c = due.recompute(day)
+        return time.perf_counter() - t0, c
+
+    with connection.cursor() as cur:
+        cur.execute("TRUNCATE familydoctor_dueitem")
+    cold, counts = timed(today)
+    nightly = []
+    for i in range(args.runs):  # the nightly job: each run is the next day's recompute over yesterday's lists
+        nightly.append(timed(today + dt.timedelta(days=i + 1))[0])
+    same, _c = timed(today + dt.timedelta(days=args.runs))  # again the same day (nothing changed)
+    counts = due.recompute(today)
+    bulk = statistics.median(nightly)
     print(f"\nDueItems: {counts}")
-    print(f"recompute (bulk SQL), {residents:,} residents: median {bulk:.2f} s (runs: "
-          f"{', '.join(f'{t:.2f}' for t in times)}); target ≤ {TARGET_S:.0f} s: {'PASS' if bulk <= TARGET_S else 'FAIL'}")
+    print(f"recompute, {residents:,} residents, first build into an empty table: {cold:.2f} s")
+    print(f"recompute, nightly (next day over yesterday's lists): median {bulk:.2f} s (runs: "
+          f"{', '.join(f'{t:.2f}' for t in nightly)}); target ≤ {TARGET_S:.0f} s: {'PASS' if bulk <= TARGET_S else 'FAIL'}")
+    print(f"recompute, same day again: {same:.2f} s")
 
     # the per-resident refresh a service pays after a write
     sample_rid = DueItem.objects.filter(kind="vaccine").values_list("resident_id", flat=True).first() or 1
@@ -227,7 +239,8 @@ def main() -> None:
           f"({naive_sample / len(ids) * 1000:.1f} ms each) → {naive_total:,.0f} s ≈ {naive_total / 60:.0f} min for "
           f"{residents:,} (extrapolated); check pass {elapsed_with_check:.0f} s")
     print(f"sample residents whose items differ between bulk and naive: {mismatches}")
-    print(f"\n| variant | {residents:,} residents | ratio |\n|---|---|---|\n| bulk SQL `recompute` | {bulk:.2f} s | 1× |\n"
+    print(f"\n| variant | {residents:,} residents | ratio |\n|---|---|---|\n| bulk SQL `recompute`, nightly | {bulk:.2f} s | 1× |\n"
+          f"| bulk SQL `recompute`, first build | {cold:.2f} s | {cold / bulk:.1f}× |\n"
           f"| naive per-resident loop (extrapolated from {len(ids):,}) | {naive_total:,.0f} s | "
           f"{naive_total / bulk:,.0f}× |")
 

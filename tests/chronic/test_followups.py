@@ -173,3 +173,31 @@ def test_preview_decides_without_writing(care, enrolment):
     outcome, warnings = svc.preview(enrolment, {"sbp": "182", "dbp": "100"})
     assert outcome.decision == Decision.URGENT and not warnings
     assert not FollowUp.objects.exists()
+
+
+def test_a_follow_up_counts_as_a_delivered_contract_service(care, enrolment):
+    from yigongti.familydoctor.models import Contract, ServiceDelivery
+
+    today = timezone.localdate()
+    contract = Contract.objects.create(number="QY-T-0001", resident=care.grandfather, team=care.team,
+                                       package=care.basic, village=care.cast.village, signed_on=today,
+                                       start=today - dt.timedelta(days=30), end=today + dt.timedelta(days=334))
+    fu = svc.record_follow_up(as_(care.cast.village_doctor), enrolment, {"sbp": 130, "dbp": 80})
+    d = ServiceDelivery.objects.get(source="chronic", source_id=f"followup:{fu.pk}")
+    assert (d.contract, d.service, d.delivered_on) == (contract, care.services["FU"], fu.visit_date)
+
+
+def test_due_list_is_refreshed_after_commit(care, enrolment, django_capture_on_commit_callbacks, monkeypatch):
+    calls = []
+    monkeypatch.setattr("yigongti.familydoctor.due.refresh_resident", lambda rid, today=None: calls.append(rid))
+    with django_capture_on_commit_callbacks(execute=True):
+        svc.record_follow_up(as_(care.cast.village_doctor), enrolment, {"sbp": 130, "dbp": 80})
+    assert calls == [care.grandfather.pk]
+
+
+def test_two_visits_on_one_day_with_different_keys_are_both_kept(care, enrolment):
+    actor = as_(care.cast.village_doctor)
+    data = {"visit_date": days_ago(2), "sbp": 150, "dbp": 95}
+    a = svc.record_follow_up(actor, enrolment, data, idempotency_key="morning")
+    b = svc.record_follow_up(actor, enrolment, {**data, "sbp": 138, "dbp": 85}, idempotency_key="afternoon")
+    assert a.pk != b.pk and FollowUp.objects.count() == 2

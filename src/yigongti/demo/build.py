@@ -15,13 +15,16 @@ from django.utils import timezone
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .accounts import build_accounts
+from .chronic import build_chronic
 from .context import DemoContext
 from .emergency import build_emergency
 from .empi import build_index_imports
 from .encounters import build_encounters, refresh_indicator_facts
+from .familydoctor import build_assessment_and_due, build_familydoctor, build_fulfilment
 from .insurance import build_insurance
 from .orgs import build_facilities, build_regions, build_staff
 from .people import generate_people, load_people
+from .publichealth import build_publichealth
 from .referrals import build_referrals
 from .telemedicine import build_telemedicine
 
@@ -49,8 +52,9 @@ def _orgs(ctx: DemoContext) -> None:
         build_staff(ctx)
 
 
-STEPS = [_orgs, _people, build_accounts, build_encounters, build_index_imports, build_referrals, build_insurance,
-         build_telemedicine, build_emergency, refresh_indicator_facts]
+STEPS = [_orgs, _people, build_accounts, build_encounters, build_index_imports, build_referrals,
+         build_familydoctor, build_chronic, build_publichealth, build_fulfilment,  # family doctors, 两病, 公卫
+         build_insurance, build_telemedicine, build_emergency, build_assessment_and_due, refresh_indicator_facts]
 
 
 def build_demo(population: int = 450_000, seed: int = 1, reset: bool = True, progress: bool = False,

@@ -1,7 +1,8 @@
 """The county's due and overdue work (``DueItem``), rebuilt in bulk by set-based SQL.
 
-``recompute(today)`` deletes every DueItem and rebuilds them with one ``INSERT … SELECT`` over the registers (no
-per-resident Python loop): on PostgreSQL it takes a few seconds for 450,000 residents (``bench/fd_due.py``).
+``recompute(today)`` rebuilds every list with one set-based ``SELECT`` over the registers into a temporary table
+(no per-resident Python loop), then applies the difference to ``DueItem`` (rows no longer due deleted, new ones
+inserted, the rest untouched): on PostgreSQL a few seconds for 450,000 residents (``bench/fd_due.py``).
 ``refresh_resident(resident_id)`` runs the same statement for one resident only, so a service that has just
 written a follow-up, a visit, a dose or a contract calls it and the lists are right at once.
 
@@ -142,6 +143,15 @@ def dose_rules() -> list[Dose]:
 # ---- SQL ------------------------------------------------------------------------------------------------------
 
 
+INSERT_TARGET = """INSERT INTO familydoctor_dueitem
+            (resident_id, kind, ref, label, due_from, due_by, village_id, area_code, team_id, computed_at)"""
+NEW = "fd_due_new"  # the temporary table the full recompute builds before it applies the difference
+LOCK_KEY = 7_120_001  # pg_advisory_xact_lock: one writer of the due lists at a time
+_SAME = """n.resident_id = d.resident_id AND n.kind = d.kind AND n.ref = d.ref AND n.label = d.label
+        AND n.due_from = d.due_from AND n.due_by = d.due_by AND n.area_code = d.area_code
+        AND COALESCE(n.village_id, 0) = COALESCE(d.village_id, 0) AND COALESCE(n.team_id, 0) = COALESCE(d.team_id, 0)"""
+
+
 class _Dialect:
     def __init__(self, vendor: str):
         self.pg = vendor == "postgresql"
@@ -172,7 +182,7 @@ def _values(rows: Iterable[tuple], cols: str) -> str:
     return f"{cols} AS (VALUES {body})"
 
 
-def _statement(today: dt.date, dialect: _Dialect, one_resident: bool) -> str:
+def _statement(today: dt.date, dialect: _Dialect, one_resident: bool, target: str = INSERT_TARGET) -> str:
     D = dialect
     t = D.d(today)
     horizon = D.d(today + dt.timedelta(days=HORIZON_DAYS))
@@ -268,12 +278,11 @@ def _statement(today: dt.date, dialect: _Dialect, one_resident: bool) -> str:
                               WHERE g.child_id = r.id AND g.vaccine = vr.vaccine AND g.dose >= vr.dose)""",
     ]
     union = "\nUNION ALL\n".join(parts)
-    return f"""INSERT INTO familydoctor_dueitem
-            (resident_id, kind, ref, label, due_from, due_by, village_id, area_code, team_id, computed_at)
+    return f"""{target}
         WITH {", ".join(ctes)},
         items(resident_id, kind, ref, label, due_from, due_by) AS ({union})
         SELECT i.resident_id, i.kind, i.ref, i.label, i.due_from, i.due_by, r.village_id, r.area_code,
-               COALESCE(ct.team_id, vt.team_id), %(now)s
+               COALESCE(ct.team_id, vt.team_id) AS team_id{", %(now)s" if target == INSERT_TARGET else ""}
         FROM items i
         JOIN residents_resident r ON r.id = i.resident_id AND r.merged_into_id IS NULL
         LEFT JOIN familydoctor_contract ct ON ct.resident_id = r.id AND ct.status = 'active'
@@ -282,18 +291,34 @@ def _statement(today: dt.date, dialect: _Dialect, one_resident: bool) -> str:
 
 
 def _run(today: dt.date, resident_id: int | None) -> None:
+    """One resident: delete and insert its rows. Everyone: build the new lists into a temporary table (no index,
+    no foreign key to check), then delete the rows that are no longer due and insert the new ones — a night's
+    recompute writes only what changed (most items keep their row), which is what keeps it within seconds."""
     dialect = _Dialect(connection.vendor)
-    sql = _statement(today, dialect, resident_id is not None)
-    params: dict[str, object] = {"now": timezone.now()}
-    if resident_id is not None:
-        params["rid"] = int(resident_id)
+    now = timezone.now()
     with connection.cursor() as cur:
-        if resident_id is None:
-            # PostgreSQL: TRUNCATE (no dead rows to vacuum); readers wait for the commit, then see the new lists
-            cur.execute("TRUNCATE familydoctor_dueitem" if dialect.pg else "DELETE FROM familydoctor_dueitem")
-        else:
+        if dialect.pg:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        if resident_id is not None:
             cur.execute("DELETE FROM familydoctor_dueitem WHERE resident_id = %s", [int(resident_id)])
-        cur.execute(sql, params)
+            cur.execute(_statement(today, dialect, True), {"now": now, "rid": int(resident_id)})
+            return
+        cur.execute(f"DROP TABLE IF EXISTS {NEW}")
+        temp = f"CREATE TEMPORARY TABLE {NEW} {'ON COMMIT DROP ' if dialect.pg else ''}AS"
+        cur.execute(_statement(today, dialect, False, target=temp), {})
+        if dialect.pg:
+            cur.execute(f"ANALYZE {NEW}")
+        cur.execute(f"DELETE FROM familydoctor_dueitem d WHERE NOT EXISTS (SELECT 1 FROM {NEW} n WHERE {_SAME})"
+                    if dialect.pg else
+                    f"DELETE FROM familydoctor_dueitem WHERE id IN (SELECT d.id FROM familydoctor_dueitem d "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {NEW} n WHERE {_SAME}))")
+        cur.execute(f"""INSERT INTO familydoctor_dueitem
+            (resident_id, kind, ref, label, due_from, due_by, village_id, area_code, team_id, computed_at)
+            SELECT n.resident_id, n.kind, n.ref, n.label, n.due_from, n.due_by, n.village_id, n.area_code,
+                   n.team_id, %s FROM {NEW} n
+            WHERE NOT EXISTS (SELECT 1 FROM familydoctor_dueitem d WHERE {_SAME})""", [now])
+        if not dialect.pg:
+            cur.execute(f"DROP TABLE IF EXISTS {NEW}")
 
 
 def _counts(resident_id: int | None = None) -> dict[str, int]:

@@ -29,7 +29,8 @@ from yigongti.orgs.permissions import Category, can, check_read
 from ..models import Condition, Control, Enrolment, EnrolmentStatus, FollowUp, VisitMode
 
 DUE_SOON_DAYS = 7  # "due" on the ledger: the next visit falls within the coming week (overdue ones included)
-PAGE_SIZE = 100
+PAGE_SIZE = 100  # the API's page; the phone page shows PAGE_SIZE_PAGE
+PAGE_SIZE_PAGE = 50
 STATUSES = ("all", "overdue", "due", "uncontrolled", "never")
 
 
@@ -116,6 +117,8 @@ class LedgerRow:
     state: str  # overdue / due / never / ok
     days: int | None  # days overdue (positive) or until due (negative: not yet)
     medicines: list[str] = field(default_factory=list)  # the export fills it
+    links: dict[str, str] = field(default_factory=dict)  # the page fills them (follow_up, patient, medicines)
+    notes: dict[str, str] = field(default_factory=dict)  # the page's texts of the row, rendered once in Python
 
     @property
     def condition_label(self) -> str:

@@ -36,7 +36,7 @@ ICD10_PREFIXES: dict[str, tuple[str, ...]] = {
     Condition.HYPERTENSION: ("I10", "I11", "I12", "I13", "I14", "I15"),
     Condition.DIABETES: ("E11",),
 }
-DEFAULT_ICD10 = {Condition.HYPERTENSION: "I10", Condition.DIABETES: "E11.9"}
+DEFAULT_ICD10: dict[str, str] = {Condition.HYPERTENSION: "I10", Condition.DIABETES: "E11.9"}
 
 
 def condition_of_icd10(code: str) -> str | None:

@@ -11,8 +11,8 @@ offers to submit it now). Then the family-doctor fulfilment records the delivere
 (``familydoctor.services.fulfilment.record_from_source``) and the resident's due list is refreshed after commit.
 
 A retry of the same form (same ``idempotency_key``, same visit date, same user) returns the first follow-up.
-The model has no column for the key: the retry is recognised by the enrolment, the visit date and the user within
-``RETRY_WINDOW``, with the key kept in the audit event."""
+The model has no column for the key: it is kept in the follow-up's audit event, and a retry is the same user's
+follow-up of the same visit date, recorded within ``RETRY_WINDOW``, whose audit event carries the key."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from yigongti.core import audit
 from yigongti.core.actor import Actor
 from yigongti.core.errors import Conflict, DomainError, InvalidInput, collect
+from yigongti.core.models import AuditEvent
 from yigongti.orgs.permissions import can, check
 
 from .. import rules
@@ -225,11 +226,18 @@ def _decide(enrolment: Enrolment, c: Mapping[str, Any], previous: int | None = N
 
 
 def _retry(actor: Actor, enrolment: Enrolment, visit_date: dt.date, key: str) -> FollowUp | None:
+    """The follow-up this user already recorded with this key (recently, for this visit), if any: the key lives in
+    the follow-up's audit event (the model has no column for it)."""
     if not key or actor.user is None:
         return None
     since = timezone.now() - RETRY_WINDOW
-    return (FollowUp.objects.filter(enrolment=enrolment, visit_date=visit_date, recorded_by=actor.user,
-                                    recorded_at__gte=since).order_by("-id").first())
+    mine = list(FollowUp.objects.filter(enrolment=enrolment, visit_date=visit_date, recorded_by=actor.user,
+                                        recorded_at__gte=since).values_list("pk", flat=True))
+    if not mine:
+        return None
+    hit = (AuditEvent.objects.filter(object_type="chronic_follow_up", object_id__in=[str(pk) for pk in mine],
+                                     action="create", detail__key=key).values_list("object_id", flat=True).first())
+    return FollowUp.objects.filter(pk=int(hit)).first() if hit else None
 
 
 def _suggest_referral(actor: Actor, enrolment: Enrolment, fu: FollowUp, outcome: rules.Outcome):
@@ -335,8 +343,8 @@ def submit_suggested_referral(actor: Actor, fu: FollowUp):
     from yigongti.referrals.models import Status
     from yigongti.referrals.services import submit_draft
 
-    if fu.referral_id is None or fu.decision not in (Decision.URGENT, Decision.REFER):
+    if fu.referral is None or fu.decision not in (Decision.URGENT, Decision.REFER):
         raise InvalidInput("no_referral", _("此次随访没有待提交的转诊单"), field="referral")
     if fu.referral.status != Status.DRAFT:
         return fu.referral
-    return submit_draft(fu.referral_id, actor=actor)
+    return submit_draft(fu.referral.pk, actor=actor)

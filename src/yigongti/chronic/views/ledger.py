@@ -6,7 +6,8 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.urls import path
+from django.urls import NoReverseMatch, path, reverse
+from django.utils.translation import gettext as _
 
 from yigongti.core import exports
 from yigongti.core.actor import Actor
@@ -25,9 +26,35 @@ def ledger(request):
     context = {"villages": q.villages_for(request.user), "village": village, "conditions": Condition.choices,
                "statuses": q.STATUSES}
     if village is not None:
-        context["ledger"] = q.ledger_for(actor, village, q.LedgerFilter.from_query(request.GET),
-                                         page=paginate_params(request))
+        lg = q.ledger_for(actor, village, q.LedgerFilter.from_query(request.GET), page=paginate_params(request),
+                          size=q.PAGE_SIZE_PAGE)
+        decorate(lg.page.items)
+        context["ledger"] = lg
     return render(request, "chronic/ledger.html", context)
+
+
+PLACEHOLDER = 987654321
+
+
+def _pattern(name: str) -> str:
+    try:
+        return reverse(name, args=[PLACEHOLDER])
+    except NoReverseMatch:  # that page is not there (yet)
+        return ""
+
+
+def decorate(rows: list[q.LedgerRow]) -> None:
+    """Each row's links and texts, made once per page (a {% url %} and a {% blocktrans %} per row cost the
+    page more than its query)."""
+    patterns = {k: _pattern(n) for k, n in (("follow_up", "chronic:follow_up"), ("patient", "chronic:patient"),
+                                            ("medicines", "chronic:medicines"))}
+    late, never, soon = _("逾期 %(n)d 天"), _("尚未随访"), _("本周应随访")
+    streak, visits = _("连续%(n)d次不满意"), _("本年 %(n)d 次")
+    for r in rows:
+        r.links = {k: p.replace(str(PLACEHOLDER), str(r.enrolment_id)) for k, p in patterns.items() if p}
+        state = {"overdue": late % {"n": r.days or 0}, "due": soon, "never": never}.get(r.state, "")
+        r.notes = {"state": state, "visits": visits % {"n": r.visits_this_year},
+                   "streak": streak % {"n": r.uncontrolled_streak} if r.uncontrolled_streak >= 2 else ""}
 
 
 @login_required

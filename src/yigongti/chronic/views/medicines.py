@@ -61,7 +61,8 @@ def delivery(request):
         resp["Content-Disposition"] = exports.content_disposition(q.delivery_filename(d))
         return resp
     return render(request, "chronic/delivery.html", {"delivery": d, "village": village, "month": f"{month:%Y-%m}",
-                                                     "villages": lq.villages_for(request.user)})
+                                                     "villages": lq.villages_for(request.user),
+                                                     "unit_people": _("人"), "unit_days": _("天")})
 
 
 urlpatterns = [

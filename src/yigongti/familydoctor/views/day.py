@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from yigongti.core.actor import Actor
 from yigongti.core.pages import domain_errors_as_pages
 from yigongti.familydoctor.models import Contract, ContractStatus, DueItem, DueKind
+from yigongti.orgs.permissions import Category, check_read
 
 ORDER = [DueKind.CHRONIC_FOLLOW_UP, DueKind.MATERNAL_VISIT, DueKind.CHILD_VISIT, DueKind.VACCINE,
          DueKind.ANNUAL_CHECK, DueKind.PACKAGE_SERVICE, DueKind.CONTRACT_RENEWAL]
@@ -32,7 +33,8 @@ ACTIONS: dict[str, Any] = {  # the button of each kind
     DueKind.ANNUAL_CHECK: gettext_lazy("体检"),
     DueKind.PACKAGE_SERVICE: gettext_lazy("登记服务"), DueKind.CONTRACT_RENEWAL: gettext_lazy("续约"),
 }
-LIMIT = 500
+PER_KIND = 25  # the most urgent of each kind on the day list; ?kind= lists one kind up to KIND_LIMIT
+KIND_LIMIT = 300
 
 
 @dataclass
@@ -44,6 +46,7 @@ class Entry:
     age: int
     url: str
     action: str
+    when: str  # "逾期 5 天" / "06-10 至 06-24", rendered here (a blocktrans per item costs the page)
 
 
 @dataclass
@@ -51,10 +54,12 @@ class Group:
     kind: str
     title: str
     entries: list[Entry]
+    total: int = 0  # every item of the kind (the entries are the most urgent of them)
+    overdue: int = 0
 
     @property
-    def overdue(self) -> int:
-        return sum(e.overdue for e in self.entries)
+    def more(self) -> int:
+        return max(self.total - len(self.entries), 0)
 
 
 def _url(name: str, *args, query: str = "") -> str:
@@ -122,40 +127,65 @@ def _age(birth: dt.date, on: dt.date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
-def day_groups(items: list[DueItem], on: dt.date) -> list[Group]:
-    """The items grouped by kind (in ``ORDER``), overdue first within each, with their links."""
+def day_groups(items: list[DueItem], on: dt.date, counts: dict[str, dict[str, int]] | None = None) -> list[Group]:
+    """The items grouped by kind (in ``ORDER``), overdue first within each, with their links; ``counts`` (per
+    kind: due, overdue — ``queries.due.counts_for_user``) gives each group its totals."""
     targets = _targets(items)
     zh = (get_language() or "zh-hans").startswith("zh")
+    late, window = _("逾期 %(n)d 天"), _("%(a)s 至 %(b)s")
     groups: dict[str, list[Entry]] = defaultdict(list)
     for it in items:
         overdue = it.due_by < on
+        when = late % {"n": (on - it.due_by).days} if overdue else window % {
+            "a": f"{it.due_from:%m-%d}", "b": f"{it.due_by:%m-%d}"}
         groups[it.kind].append(Entry(it, _label(it, zh), overdue, (on - it.due_by).days,
                                      _age(it.resident.birth_date, on), _link(it, targets),
-                                     str(ACTIONS.get(it.kind, _("办理")))))
+                                     str(ACTIONS.get(it.kind, _("办理"))), when))
     out = []
     for kind in ORDER:
         entries = sorted(groups.get(kind, []), key=lambda e: (not e.overdue, e.item.due_by, e.item.pk))
         if entries:
-            out.append(Group(kind, str(DueKind(kind).label), entries))
+            c = (counts or {}).get(kind) or {"due": len(entries), "overdue": sum(e.overdue for e in entries)}
+            out.append(Group(kind, str(DueKind(kind).label), entries, c["due"], c["overdue"]))
     return out
+
+
+def day_items(actor: Actor, on: dt.date, village, *, kind: str = "", overdue_only: bool = False
+              ) -> tuple[list[DueItem], dict[str, dict[str, int]]]:
+    """The most urgent items of each kind (``PER_KIND``; one kind: ``KIND_LIMIT``) and the counts per kind: one
+    aggregate, one indexed read per kind present, their audit events written together."""
+    from yigongti.core import audit
+    from yigongti.familydoctor.queries.due import counts_for_user, for_user
+
+    counts = counts_for_user(actor, on=on, village=village)
+    if overdue_only:  # the totals of what is listed
+        counts = {k: {"due": c["overdue"], "overdue": c["overdue"]} for k, c in counts.items()}
+    kinds = [kind] if kind else [k for k in ORDER if counts.get(k, {}).get("due")]
+    items: list[DueItem] = []
+    with audit.batch():
+        for k in kinds:
+            items += for_user(actor, on=on, kinds=[k], village=village, overdue_only=overdue_only,
+                              limit=KIND_LIMIT if kind else PER_KIND)
+    return items, counts
 
 
 @login_required
 @domain_errors_as_pages
 def day(request):
     from yigongti.chronic.queries.ledger import default_village, villages_for
-    from yigongti.familydoctor.queries.due import for_user
 
     actor = Actor.from_request(request)
+    check_read(actor, Category.PUBLIC_HEALTH)
     on = timezone.localdate()
     village = default_village(actor, request.GET.get("village", ""))
+    kind = request.GET.get("kind", "") if request.GET.get("kind", "") in DueKind.values else ""
     overdue_only = request.GET.get("overdue") == "1"
-    items = for_user(actor, on=on, village=village, overdue_only=overdue_only, limit=LIMIT) if village else []
-    groups = day_groups(items, on)
+    items, counts = day_items(actor, on, village, kind=kind, overdue_only=overdue_only) if village else ([], {})
+    groups = day_groups(items, on, counts)
     return render(request, "familydoctor/day.html", {
-        "groups": groups, "village": village, "villages": villages_for(request.user), "today": on,
-        "overdue_only": overdue_only, "total": len(items), "overdue": sum(g.overdue for g in groups),
-        "truncated": len(items) >= LIMIT})
+        "groups": groups, "village": village, "villages": villages_for(request.user), "today": on, "kind": kind,
+        "overdue_only": overdue_only, "total": sum(c["due"] for c in counts.values()),
+        "overdue": sum(c["overdue"] for c in counts.values())})
 
 
 urlpatterns = [path("day/", day, name="day")]
