@@ -113,6 +113,7 @@ def _build_world():
     ins = _insurance_world(c, users, enc)
     tm = _telemedicine_world(c, users)
     em = _emergency_world(c, users)
+    care = _care_world(c, users)
     params = {
         # (namespace, url name, kwarg) or (None, None, kwarg) → value
         ("residents", None, "pk"): c.resident.pk,
@@ -198,13 +199,14 @@ def _build_world():
     for fmt in ("xlsx", "pdf"):
         tail = f"/api/v1/insurance/settlement/{{pk}}/statement/{{facility_id}}.{fmt}"
         params["api", tail, "pk"], params["api", tail, "facility_id"] = ins["settlement"], ins["member"]
+    params.update(care["params"])
     params["api-query", "resident"] = c.resident.pk
     params["api-query", "department"] = dept.pk
     params["api-query", "item"] = tm["item"]
     from yigongti.indicators.services import refresh_facts
 
     refresh_facts()
-    return {"cast": c, "users": users, "params": params, "resident": c.resident, "referral": ref}
+    return {"cast": c, "users": users, "params": params, "resident": c.resident, "referral": ref, "care": care}
 
 
 def _insurance_world(c, users, enc) -> dict:
@@ -323,6 +325,90 @@ def _emergency_world(c, users) -> dict:
             "center": PathwayCenter.objects.get(facility=c.county_hospital, kind="chest_pain").pk}
 
 
+def _care_world(c, users) -> dict:
+    """Family doctors, 两病 and public health on the care fixture (tests/care.py): a household's contracts with
+    their schedule and a delivery, a 118 session, a month's assessment, a hypertension enrolment with an
+    uncontrolled follow-up (a referral suggested) and its medicine, a health check, a pregnancy with a visit,
+    the child's visit and a vaccine dose, and the due lists — so that every page of the three apps has an object."""
+    from decimal import Decimal
+
+    from tests.care import build_care
+    from yigongti.chronic.models import RegularMedicine
+    from yigongti.chronic.services.enrolment import enrol
+    from yigongti.chronic.services.followups import record_follow_up
+    from yigongti.familydoctor import due
+    from yigongti.familydoctor.models import Contract, MonthlyAssessment, TeamSession
+    from yigongti.publichealth.models import ChildVisit, HealthCheck, MaternalVisit, Pregnancy, VaccineDose
+
+    care = build_care(c)
+    today = dt.date.today()
+    signature = '<svg xmlns="http://www.w3.org/2000/svg"><path d="M10 10 L 40 40"/></svg>'
+    start = today - dt.timedelta(days=60)
+    contracts = [Contract.objects.create(
+        number=f"QY-WALK-{k}", resident=r, household=care.household, household_batch="HH-WALK", team=care.team,
+        doctor=c.village_doctor.staff, package=care.basic, village=c.village, signed_on=start, start=start,
+        end=start.replace(year=start.year + 1) - dt.timedelta(days=1), consent_kind="tablet",
+        consent_signature=signature) for k, r in enumerate((care.grandfather, care.grandmother))]
+    try:
+        from yigongti.familydoctor.services.fulfilment import schedule_contract
+
+        for contract in contracts:
+            schedule_contract(contract)
+    except ImportError:
+        pass
+    session = TeamSession.objects.create(team=care.team, date=today - dt.timedelta(days=7), starts=dt.time(8),
+                                         ends=dt.time(17), place=c.township_center, village=c.village)
+    session.present.add(c.village_doctor.staff, c.township_doctor.staff)
+    month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    MonthlyAssessment.objects.create(team=care.team, month=month, fulfilment=Decimal("80"), timeliness=Decimal("70"),
+                                     outcomes=Decimal("60"), sessions=Decimal("100"), total=Decimal("75"), rank=1,
+                                     details={"scheduled": 4, "delivered": 3})
+    enrolment = enrol(as_(c.village_doctor), care.grandfather, "htn", enrolled_on=today - dt.timedelta(days=90))
+    fu = record_follow_up(as_(c.village_doctor), enrolment, {
+        "visit_date": (today - dt.timedelta(days=30)).isoformat(), "mode": "clinic", "sbp": "152", "dbp": "96",
+        "heart_rate": "78", "weight_kg": "66", "height_cm": "168"})
+    fu = record_follow_up(as_(c.village_doctor), enrolment, {
+        "visit_date": (today - dt.timedelta(days=2)).isoformat(), "mode": "clinic", "sbp": "156", "dbp": "98",
+        "heart_rate": "80", "weight_kg": "66", "height_cm": "168"})
+    RegularMedicine.objects.create(enrolment=enrolment, name="氨氯地平片", strength="5mg×28片", dose="5mg",
+                                   frequency="qd", since=today - dt.timedelta(days=80))
+    check = HealthCheck.objects.create(resident=care.grandfather, date=today - dt.timedelta(days=20),
+                                       purpose="elderly", facility=c.township_center, by=c.township_doctor.staff,
+                                       sbp=150, dbp=92)
+    lmp = today - dt.timedelta(days=120)
+    pregnancy = Pregnancy.objects.create(
+        resident=care.mother, lmp=lmp, edd=lmp + dt.timedelta(days=280), registered_on=lmp + dt.timedelta(days=70),
+        registered_week=10, facility=c.township_center, managing_facility=c.township_center, risk_grade="yellow",
+        risk_factors=["age_35_plus"], schedule_edition="国家基本公共卫生服务规范（第三版）")
+    MaternalVisit.objects.create(pregnancy=pregnancy, kind="antenatal_1", date=lmp + dt.timedelta(days=70),
+                                 gest_week=10, facility=c.township_center)
+    birth = care.child.birth_date
+    ChildVisit.objects.create(child=care.child, kind="newborn", date=birth + dt.timedelta(days=5), age_days=5,
+                              facility=c.township_center, schedule_edition="国家基本公共卫生服务规范（第三版）")
+    VaccineDose.objects.create(child=care.child, vaccine="HepB", dose=1, given_on=birth, age_days=0,
+                               facility=c.township_center, schedule_edition="2021")
+    due.recompute()
+    team, contract = care.team.pk, contracts[0].pk
+    params = {("familydoctor", None, "pk"): contract, ("chronic", None, "pk"): enrolment.pk,
+              ("chronic", "submit_referral", "pk"): fu.pk, ("publichealth", None, "pk"): care.child.pk,
+              ("publichealth", "check", "pk"): check.pk,
+              ("api-query", "patient"): enrolment.pk, ("api-query", "village"): c.village.code,
+              ("api-query", "team"): team, ("api-query", "contract"): contract}
+    for name in ("team", "team_edit", "team_member", "team_member_add", "team_member_end", "team_village",
+                 "team_village_add", "team_village_end", "assessment_team", "ledger_team"):
+        params["familydoctor", name, "pk"] = team
+    params["familydoctor", "session", "pk"] = session.pk
+    for name in ("pregnancy", "pregnancy_edit", "pregnancy_risk", "pregnancy_close", "pregnancy_delivery",
+                 "maternal_visit", "postpartum_visit", "risk"):
+        params["publichealth", name, "pk"] = pregnancy.pk
+    for kw, v in (("contract_id", contract), ("team_id", team), ("session_id", session.pk),
+                  ("patient_id", enrolment.pk), ("enrolment_id", enrolment.pk), ("follow_up_id", fu.pk),
+                  ("followup_id", fu.pk), ("check_id", check.pk), ("pregnancy_id", pregnancy.pk),
+                  ("resident_id", care.child.pk), ("child_id", care.child.pk), ("household_id", care.household.pk)):
+        params["api-any", kw] = v
+    return {"params": params, "contract": contract, "enrolment": enrolment.pk, "pregnancy": pregnancy.pk}
+
+
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
     """Built once, inside a transaction rolled back when the module ends."""
@@ -397,7 +483,8 @@ def fill(route: str, ns, name, cb, params) -> str | None:
 
 API_QUERY = {"resident": "resident", "icd10": "I63.9", "department": "department", "item": "item",
              "phone": "13874601234", "lon": "112.14", "lat": "25.34", "from_lon": "112.14", "from_lat": "25.34",
-             "to_lon": "112.17", "to_lat": "25.37", "first": "2026-01-01"}
+             "to_lon": "112.17", "to_lat": "25.37", "first": "2026-01-01", "patient": "patient",
+             "village": "village", "month": "2026-05", "team": "team", "contract": "contract"}
 
 
 def api_gets(params: dict | None = None) -> list[str]:
@@ -414,7 +501,9 @@ def api_gets(params: dict | None = None) -> list[str]:
         if "{" in path:
             if params is None:
                 continue
-            path = re.sub(r"\{(\w+)\}", lambda m, p=path: str(params["api", p, m.group(1)]), path)
+            path = re.sub(r"\{(\w+)\}", lambda m, p=path: str(
+                params["api", p, m.group(1)] if ("api", p, m.group(1)) in params else params["api-any", m.group(1)]),
+                path)  # "api-any": a path parameter named after its object (care world: contract_id …)
         query = {q["name"]: API_QUERY[q["name"]] for q in ops["get"].get("parameters", [])
                  if q["in"] == "query" and q.get("required")}
         if query and params is not None:
@@ -537,7 +626,9 @@ def test_the_walk_covers_the_pages_that_matter(world, db):
     paths = {fill(r, ns, n, cb, world["params"]) for r, ns, n, cb in page_patterns()}
     for must in ("/", "/residents/", f"/residents/{world['resident'].pk}/", "/referrals/",
                  f"/referrals/{world['referral'].pk}/", "/indicators/", "/encounters/imports/", "/audit/",
-                 "/inbox/", "/orgs/facilities/", "/admin/"):
+                 "/inbox/", "/orgs/facilities/", "/admin/", "/familydoctor/day/", "/familydoctor/ledger/",
+                 "/familydoctor/assessment/", "/familydoctor/coverage/", "/chronic/ledger/", "/publichealth/",
+                 f"/chronic/patients/{world['care']['enrolment']}/"):
         assert must in paths, must
     assert len(api_gets()) >= 8 and len(api_gets(world["params"])) >= 20
 

@@ -12,9 +12,9 @@ from tests.cast import as_
 from yigongti.chronic.models import Control, Decision, FollowUp
 from yigongti.chronic.services import enrolment as enrol_svc
 from yigongti.chronic.services import followups as svc
+from yigongti.core.actor import Actor
 from yigongti.core.audit import AuditEvent
 from yigongti.core.errors import Conflict, Forbidden, InvalidInput
-from yigongti.core.actor import Actor
 from yigongti.referrals.models import Referral, Status
 from yigongti.referrals.services import setup_center
 

@@ -180,3 +180,38 @@ def test_the_patients_page_costs_the_same_queries_for_more_patients(care, login,
     with django_assert_max_num_queries(len(one.captured_queries)):
         body = client.get("/chronic/patients/").content.decode()
     assert body.count('data-testid="patient-row"') == 3
+
+
+def test_the_forms_live_check_shows_the_decision_without_saving(care, enrolment, login, client):
+    login(care.cast.village_doctor)
+    url = f"/chronic/patients/{enrolment.pk}/follow-up/check/"
+    body = client.post(url, {"visit_date": today(), "sbp": "182", "dbp": "100"}).content.decode()
+    assert "紧急转诊" in body and "血压 ≥180/110 mmHg" in body
+    body = client.post(url, {"visit_date": today(), "sbp": "300", "dbp": "90"}).content.decode()
+    assert "不可能" in body
+    assert not FollowUp.objects.exists()
+    login(care.cast.other_village_doctor)
+    assert client.post(url, {"sbp": "120", "dbp": "80"}).status_code == 404
+
+
+def test_every_role_opens_the_pages_without_a_server_error(care, enrolment, login, client):
+    cast = care.cast
+    urls = ["/chronic/patients/", "/chronic/candidates/", f"/chronic/patients/{enrolment.pk}/",
+            f"/chronic/patients/{enrolment.pk}/follow-up/", f"/chronic/enrol/?resident={care.grandfather.pk}",
+            "/api/v1/chronic/patients", f"/api/v1/chronic/follow-ups?patient={enrolment.pk}",
+            "/api/v1/chronic/patients/candidates"]
+    for user in (cast.county_doctor, cast.township_doctor, cast.village_doctor, cast.other_village_doctor,
+                 cast.manager, cast.bureau, cast.city, cast.auditor, cast.outsider, care.nurse, care.public_health):
+        login(user)
+        for url in urls:
+            status = client.get(url).status_code
+            assert status in (200, 403, 404), (user.username, url, status)
+        client.logout()
+
+
+def test_the_medication_typed_comes_back_with_the_form(care, enrolment, login, client):
+    login(care.cast.village_doctor)
+    body = client.post(f"/chronic/patients/{enrolment.pk}/follow-up/", {
+        "visit_date": today(), "sbp": "300", "dbp": "90", "med_name": ["氨氯地平片", ""], "med_dose": ["5mg", ""],
+        "med_frequency": ["qd", ""]}).content.decode()
+    assert 'value="氨氯地平片"' in body and 'value="5mg"' in body

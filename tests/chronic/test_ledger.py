@@ -167,10 +167,19 @@ def test_the_page(care, ledger, login, client):
     assert "李建国" in html and "王秀英" not in html
     assert "162/98" in html and "逾期 10 天" in html
     assert f"/chronic/medicines/{ledger['gf'].pk}/" in html
+    assert f"/chronic/patients/{ledger['gf'].pk}/follow-up/" in html  # the follow-up form, one tap away
     overdue = client.get("/chronic/ledger/", {"status": "overdue"}).content.decode()
     assert "李建国" in overdue and "赵桂兰" not in overdue
     assert client.get("/chronic/ledger/", {"village": care.cast.other_village.code}).status_code == 404
     assert client.get("/chronic/ledger/", {"status": "nope"}).status_code == 400
+
+
+def test_roles_without_the_public_health_read_get_403_on_every_page(care, ledger, login, client):
+    for user in (care.cast.manager, care.cast.bureau, care.cast.auditor):
+        login(user)
+        for url in ("/chronic/ledger/", "/chronic/delivery/", f"/chronic/medicines/{ledger['gf'].pk}/",
+                    f"/chronic/ledger/export.xlsx?village={care.cast.village.code}"):
+            assert client.get(url).status_code == 403, (user.username, url)
 
 
 def test_the_page_in_english(care, ledger, login, client):
@@ -281,3 +290,23 @@ def test_villages_for_the_village_doctor_start_with_their_own(care):
     assert villages and villages[0] == care.cast.village
     assert care.cast.other_village not in villages
     assert Resident.objects.filter(village=villages[0]).exists()
+
+
+def test_the_ledger_follows_the_follow_up_service(care):
+    """Enrolled and followed up through H3's services: two uncontrolled readings in a row show on the ledger and in
+    the export (uncontrolled twice, a referral suggested)."""
+    from yigongti.chronic.services.enrolment import enrol as enrol_service
+    from yigongti.chronic.services.followups import record_follow_up
+
+    today = timezone.localdate()
+    actor = as_(care.cast.village_doctor)
+    e = enrol_service(actor, care.grandfather, "htn", enrolled_on=today - dt.timedelta(days=60))
+    assert q.ledger_for(actor, care.cast.village).page.items[0].state in ("overdue", "never", "due")
+    for days, (sbp, dbp) in ((30, (165, 100)), (10, (168, 102))):
+        record_follow_up(actor, e, {"visit_date": (today - dt.timedelta(days=days)).isoformat(), "sbp": sbp,
+                                    "dbp": dbp, "heart_rate": 80})
+    row = q.ledger_for(actor, care.cast.village).page.items[0]
+    assert (row.last_bp, row.control, row.uncontrolled_streak) == ("168/102", "uncontrolled", 2)
+    assert row.last_visit_on == today - dt.timedelta(days=10) and row.visits_this_year >= 1
+    rows, _unmask = ledger_export.collect(actor, care.cast.village)
+    assert "连续2次控制不满意" in ledger_export.remark(rows[0])

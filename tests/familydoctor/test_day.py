@@ -130,3 +130,41 @@ def test_a_carer_without_villages_is_told(care, login, client):
     login(lonely)
     html = client.get("/familydoctor/day/").content.decode()
     assert 'data-testid="day-empty"' in html  # the villages of the care area: nothing due there
+
+
+def test_the_day_list_reads_what_the_due_engine_computed(care, login, client):
+    """Enrolled through the chronic service, recomputed by the due engine: the follow-up is on the day list with
+    the link to its follow-up form."""
+    from django.urls import NoReverseMatch, reverse
+
+    from yigongti.chronic.services.enrolment import enrol
+    from yigongti.familydoctor.due import recompute
+
+    today = timezone.localdate()
+    e = enrol(as_(care.cast.village_doctor), care.grandfather, "htn", enrolled_on=today - dt.timedelta(days=30))
+    recompute(today)
+    assert DueItem.objects.filter(kind=DueKind.CHRONIC_FOLLOW_UP, resident=care.grandfather).exists()
+    login(care.cast.village_doctor)
+    html = client.get("/familydoctor/day/").content.decode()
+    assert 'data-testid="day-group-chronic"' in html
+    try:
+        url = reverse("chronic:follow_up", args=[e.pk])
+    except NoReverseMatch:
+        url = reverse("residents:detail", args=[care.grandfather.pk])
+    assert f'href="{url}"' in html
+
+
+def test_each_kind_shows_its_most_urgent_and_links_to_the_whole_list(care, work, login, client):
+    from yigongti.familydoctor.views.day import PER_KIND
+
+    today = timezone.localdate()
+    for i in range(PER_KIND + 5):
+        due(care.child, DueKind.VACCINE, f"V-{i}", f"疫苗{i}", today, today + dt.timedelta(days=i + 1))
+    login(care.cast.village_doctor)
+    html = client.get("/familydoctor/day/").content.decode()
+    assert html.count('data-kind="vaccine"') == PER_KIND
+    assert 'data-testid="day-more"' in html and "?village=431127100201&amp;kind=vaccine" in html
+    assert "逾期 1 天" in html  # the overdue dose of the fixture is among the shown (overdue first)
+    whole = client.get("/familydoctor/day/", {"kind": "vaccine"}).content.decode()
+    assert whole.count('data-kind="vaccine"') == PER_KIND + 6
+    assert 'data-kind="chronic"' not in whole

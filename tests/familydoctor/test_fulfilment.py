@@ -94,3 +94,11 @@ def test_only_team_members_record(care):
     with pytest.raises(Forbidden):
         fulfilment.record_delivery(care.cast.other_village_doctor, c,
                                    {"service": care.services["EDU"].pk, "delivered_on": "2026-05-06"})
+
+
+def test_a_record_dated_outside_every_contract_is_not_counted(care):
+    make_contract(care, care.grandfather)  # 2026
+    kw = {"resident": care.grandfather, "kind": ServiceKind.FOLLOW_UP, "by": None, "facility": None,
+              "source": DeliverySource.CHRONIC}
+    assert fulfilment.record_from_source(on=dt.date(2025, 12, 30), source_id="f:1", **kw) is None
+    assert fulfilment.record_from_source(on=dt.date(2026, 1, 2), source_id="f:2", **kw) is not None

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 import time
 from collections import defaultdict
 from decimal import Decimal
 
-import numpy as np
 from django.db import connection
 from django.utils import timezone
 
@@ -62,32 +62,32 @@ def _first_diagnosis_encounters() -> dict[int, dict[str, tuple[int, dt.date]]]:
     return out
 
 
-def _reading(rng: np.random.Generator, cond: str, controlled: bool, elderly: bool) -> dict:
+def _reading(rng: random.Random, cond: str, controlled: bool, elderly: bool) -> dict:
     sbp_t = 150 if elderly else 140
     r = float(rng.random())
     if cond == Condition.HYPERTENSION:
         if r < 0.006:
-            sbp, dbp = int(rng.integers(180, 196)), int(rng.integers(96, 114))
+            sbp, dbp = int(rng.randrange(180, 196)), int(rng.randrange(96, 114))
         elif controlled:
-            sbp, dbp = int(rng.integers(112, sbp_t)), int(rng.integers(64, 90))
+            sbp, dbp = int(rng.randrange(112, sbp_t)), int(rng.randrange(64, 90))
         else:
-            sbp, dbp = int(rng.integers(sbp_t, 176)), int(rng.integers(78, 106))
+            sbp, dbp = int(rng.randrange(sbp_t, 176)), int(rng.randrange(78, 106))
         fbg = None
     else:
-        sbp, dbp = int(rng.integers(112, 146)), int(rng.integers(66, 92))
+        sbp, dbp = int(rng.randrange(112, 146)), int(rng.randrange(66, 92))
         if r < 0.005:
             fbg = Decimal(f"{rng.uniform(16.8, 19.5):.1f}")
         elif controlled:
             fbg = Decimal(f"{rng.uniform(4.6, 6.9):.1f}")
         else:
             fbg = Decimal(f"{rng.uniform(7.1, 13.8):.1f}")
-    return {"condition": cond, "sbp": sbp, "dbp": dbp, "fbg": fbg, "heart_rate": int(rng.integers(60, 97)),
+    return {"condition": cond, "sbp": sbp, "dbp": dbp, "fbg": fbg, "heart_rate": int(rng.randrange(60, 97)),
             "adverse_reaction": bool(rng.random() < 0.012), "new_complication": bool(rng.random() < 0.006)}
 
 
 def build_chronic(ctx: DemoContext) -> None:
     t0 = time.perf_counter()
-    rng = ctx.rng("chronic")
+    rng = ctx.pyrandom("chronic")
     w = care_world(ctx)
     people = ctx.extra["people"]
     today = ctx.today
@@ -118,21 +118,21 @@ def build_chronic(ctx: DemoContext) -> None:
                 if enc is not None:
                     diagnosed = enc[1]
                     enrolled = min(today - dt.timedelta(days=1),
-                                   diagnosed + dt.timedelta(days=int(rng.integers(0, 21))))
+                                   diagnosed + dt.timedelta(days=int(rng.randrange(0, 21))))
                 else:
-                    enrolled = today - dt.timedelta(days=int(rng.integers(20, 330)))
-                    diagnosed = enrolled - dt.timedelta(days=int(rng.integers(0, 30)))
+                    enrolled = today - dt.timedelta(days=int(rng.randrange(20, 330)))
+                    diagnosed = enrolled - dt.timedelta(days=int(rng.randrange(0, 30)))
             else:
                 years = max(1, min(8, age - std.enrol_min_age))
-                enrolled = today - dt.timedelta(days=int(rng.integers(366, 365 * years + 367)))
-                diagnosed = enrolled - dt.timedelta(days=int(rng.integers(0, 60)))
+                enrolled = today - dt.timedelta(days=int(rng.randrange(366, 365 * years + 367)))
+                diagnosed = enrolled - dt.timedelta(days=int(rng.randrange(0, 60)))
             good_share, p_good, p_poor = PROPENSITY[cond]
             p_ctrl = p_good if rng.random() < good_share else p_poor
             # the year's visits, each decided by the rules
-            day = max(enrolled, year_ago) + dt.timedelta(days=int(rng.integers(3, 50)))
+            day = max(enrolled, year_ago) + dt.timedelta(days=int(rng.randrange(3, 50)))
             streak, last = 0, None
             drugs = HTN_DRUGS if cond == Condition.HYPERTENSION else DM_DRUGS
-            picks = rng.choice(len(drugs), size=1 + int(rng.random() < 0.35), replace=False)
+            picks = rng.sample(range(len(drugs)), 1 + int(rng.random() < 0.35))
             medication = [{"name": drugs[k][0], "dose": drugs[k][2], "frequency": drugs[k][3]} for k in picks]
             while day < today:
                 visit_age = age_on(p.birth, day)
@@ -143,13 +143,13 @@ def build_chronic(ctx: DemoContext) -> None:
                 streak = rules.next_streak(streak, out)
                 mode = VisitMode.CLINIC if rng.random() < 0.6 else VisitMode.HOME if rng.random() < 0.75 \
                     else VisitMode.PHONE
-                height = Decimal(f"{rng.normal(158 if p.sex == 'F' else 166, 6):.1f}")
-                weight = Decimal(f"{rng.normal(58 if p.sex == 'F' else 66, 9):.1f}")
+                height = Decimal(f"{rng.gauss(158 if p.sex == 'F' else 166, 6):.1f}")
+                weight = Decimal(f"{rng.gauss(58 if p.sex == 'F' else 66, 9):.1f}")
                 bmi = (weight / (height / 100) ** 2).quantize(Decimal("0.1"))
                 fu_rows.append((
                     fid, eid, i + 1, day, mode, clinic, doctor, reading["sbp"], reading["dbp"],
                     reading["heart_rate"], weight, height, bmi, reading["fbg"], "[]", "[]",
-                    int(rng.choice([0, 0, 0, 5, 10])), int(rng.choice([0, 0, 1, 2])), int(rng.integers(2, 8)),
+                    int(rng.choice([0, 0, 0, 5, 10])), int(rng.choice([0, 0, 1, 2])), int(rng.randrange(2, 8)),
                     30, str(rng.choice(["light", "medium", "medium", "heavy"])),
                     "regular" if rng.random() < 0.8 else "intermittent", reading["adverse_reaction"],
                     "头晕、乏力" if reading["adverse_reaction"] else "", reading["new_complication"],
@@ -162,12 +162,13 @@ def build_chronic(ctx: DemoContext) -> None:
                 counts[f"decision_{out.decision}"] += 1
                 last = (day, out.decision, out, reading)
                 fid += 1
-                nxt = out.next_visit_on + dt.timedelta(days=int(rng.integers(-6, 8)))
+                nxt = out.next_visit_on + dt.timedelta(days=int(rng.randrange(-6, 8)))
                 if out.decision != "routine" and rng.random() < LATE_REVIEW:
-                    nxt += dt.timedelta(days=int(rng.integers(30, 90)))
+                    nxt += dt.timedelta(days=int(rng.randrange(30, 90)))
                 if rng.random() < MISS:
-                    nxt += dt.timedelta(days=int(rng.integers(40, 150)))
+                    nxt += dt.timedelta(days=int(rng.randrange(40, 150)))
                 day = max(nxt, day + dt.timedelta(days=7))
+            last_cols: tuple
             if last is not None:
                 lday, _d, out, reading = last
                 last_cols = (lday, reading["sbp"], reading["dbp"], reading["fbg"], out.control, streak,
@@ -184,7 +185,7 @@ def build_chronic(ctx: DemoContext) -> None:
             for k in picks:
                 name, strength, dose, freq, per_day = drugs[k]
                 med_rows.append((mid, eid, "", name, strength, dose, freq, Decimal(str(per_day)), "片",
-                                 enrolled + dt.timedelta(days=int(rng.integers(0, 30))), doctor, now))
+                                 enrolled + dt.timedelta(days=int(rng.randrange(0, 30))), doctor, now))
                 mid += 1
             counts[f"enrolled_{cond}"] += 1
             counts[f"at_target_{cond}"] += at_target

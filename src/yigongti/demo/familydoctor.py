@@ -14,11 +14,13 @@ generators, so the same seed gives the same county."""
 from __future__ import annotations
 
 import datetime as dt
+import random
 import time
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -190,7 +192,18 @@ def team_count(population: int, n_townships: int) -> int:
     return max(n_townships, round(FULL_TEAMS * population / FULL_COUNTY))
 
 
-def _build_teams(ctx: DemoContext, w: CareWorld, rng: np.random.Generator) -> None:
+def _allocate(n: int, shares: dict[str, float]) -> dict[str, int]:
+    """``n`` teams over the townships by population (largest remainder), at least one each."""
+    exact = {k: n * v for k, v in shares.items()}
+    out = {k: max(1, int(x)) for k, x in exact.items()}
+    for k in sorted(exact, key=lambda k: -(exact[k] - int(exact[k]))):
+        if sum(out.values()) >= n:
+            break
+        out[k] += 1
+    return out
+
+
+def _build_teams(ctx: DemoContext, w: CareWorld, rng: random.Random) -> None:
     townships = sorted((r for r in ctx.regions.values() if r.level == "township"), key=lambda r: r.code)
     people = ctx.extra["people"]
     pop_by_village: dict[str, int] = defaultdict(int)
@@ -203,9 +216,12 @@ def _build_teams(ctx: DemoContext, w: CareWorld, rng: np.random.Generator) -> No
     n_total = team_count(ctx.population, len(townships))
     lead = ctx.community.lead_facility
     w.lead = lead.pk
+    alloc = _allocate(n_total, {t.code: pop_of[t.code] / total for t in townships})
     specialists = list(w.staff_at.get(lead.pk, {}).get("physician", []))
     since0 = ctx.today - dt.timedelta(days=3 * 365)
-    teams, members, links = [], [], []
+    teams: list[_Team] = []
+    members: list[tuple] = []
+    links: list[tuple] = []
     tid, k_spec = next_id(Team), 0
     for t in townships:
         center = ctx.facilities[f"{t.code[:9]}B200"]
@@ -218,7 +234,7 @@ def _build_teams(ctx: DemoContext, w: CareWorld, rng: np.random.Generator) -> No
             clinic = ctx.facilities[f"{v}D600"]
             w.clinic[v] = clinic.pk
             w.village_doctors[v] = w.staff_at.get(clinic.pk, {}).get("village_doctor", [])
-        n = max(1, round(n_total * pop_of[t.code] / total))
+        n = alloc[t.code]
         groups: list[list[str]]
         if n <= len(vs):  # consecutive villages per team, about the same population each
             groups = [list(g) for g in np.array_split(np.array(vs, dtype=object), n)]
@@ -231,7 +247,7 @@ def _build_teams(ctx: DemoContext, w: CareWorld, rng: np.random.Generator) -> No
                          managers[j % len(managers)], sorted({s for v in g for s in w.village_doctors[v]}))
             k_spec += 1
             teams.append(team)
-            since = since0 + dt.timedelta(days=int(rng.integers(0, 200)))
+            since = since0 + dt.timedelta(days=int(rng.randrange(0, 200)))
             code = f"FD{t.code[6:9]}{j + 1:02d}"
             members += [(team.pk, gp, MemberRole.GENERAL_PRACTITIONER, since, None, ""),
                         (team.pk, team.specialist, MemberRole.SPECIALIST, since, None, ""),
@@ -241,7 +257,7 @@ def _build_teams(ctx: DemoContext, w: CareWorld, rng: np.random.Generator) -> No
             if nurses:
                 members.append((team.pk, nurses[j % len(nurses)], MemberRole.NURSE, since, None, ""))
             if len(gps) > 1 and rng.random() < 0.25:  # membership history: the GP before the present one
-                left = ctx.today - dt.timedelta(days=int(rng.integers(90, 400)))
+                left = ctx.today - dt.timedelta(days=int(rng.randrange(90, 400)))
                 members.append((team.pk, gps[(j + 1) % len(gps)], MemberRole.GENERAL_PRACTITIONER, since, left,
                                 "调岗"))
             links += [(team.pk, v, since) for v in g]
@@ -285,6 +301,30 @@ def _build_packages(ctx: DemoContext, w: CareWorld) -> None:
 # ---- contracts -------------------------------------------------------------------------------------------------
 
 
+SIGNATURE = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 300 80"><path d="M10 40 C 30 10, 50 70, 70 30 '
+             'S 110 20, 130 45 M150 50 L 190 30 L 230 52" fill="none" stroke="#000" stroke-width="2"/></svg>')
+# one page: "Demo county — signed family-doctor agreement (scan placeholder)"; every paper contract of the demo
+# points to it, so that 查看扫描件 opens a file
+_SCAN_TEXT = b"BT /F1 14 Tf 20 100 Td (Demo county: signed family-doctor agreement) Tj ET"
+_SCAN = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+         b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 420 200]/Contents 4 0 R/Resources<</Font<</F1 5 0 R>>>>>>"
+         b"endobj\n4 0 obj<</Length " + str(len(_SCAN_TEXT)).encode() + b">>stream\n" + _SCAN_TEXT
+         + b"\nendstream endobj\n5 0 obj<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>endobj\n"
+         b"trailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+def _demo_scan() -> str:
+    """The storage name (core consent storage of familydoctor.services.contracts) of the demo's placeholder scan."""
+    from django.conf import settings
+
+    name = "demo/consent-scan.pdf"
+    path = Path(settings.DATA_DIR) / "consent" / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(_SCAN)
+    return name
+
+
 def _package_for(tags: set[str], r: float) -> str:
     acc = 0.0
     for code, share in PAID_SHARE.items():
@@ -296,7 +336,7 @@ def _package_for(tags: set[str], r: float) -> str:
     return "JC"
 
 
-def _build_contracts(ctx: DemoContext, w: CareWorld, rng: np.random.Generator) -> dict[str, int]:
+def _build_contracts(ctx: DemoContext, w: CareWorld, rng: random.Random) -> dict[str, Any]:
     people = ctx.extra["people"]
     today = ctx.today
     n = len(people)
@@ -310,13 +350,12 @@ def _build_contracts(ctx: DemoContext, w: CareWorld, rng: np.random.Generator) -
     # whole households sign together: one draw per household, the members follow it
     hh_draw: dict[int, float] = {}
     hh_day: dict[int, dt.date] = {}
-    u = rng.random(n)
-    pick = rng.random(n)
-    consent = rng.random(n)
-    renewed = rng.random(n)
+    u, pick, consent, renewed = ([rng.random() for _ in range(n)] for _k in range(4))
     cid = next_id(Contract)
+    scan_name = _demo_scan()
     fee = {p[0]: (Decimal(p[4]), Decimal(p[5])) for p in PACKAGES}
-    rows, old_rows = [], []
+    rows: list[tuple] = []
+    old_rows: list[tuple] = []
     region_pk = {code: r.pk for code, r in ctx.regions.items()}
     died_or_moved = 0
     batch_members: dict[int, int] = defaultdict(int)
@@ -325,7 +364,7 @@ def _build_contracts(ctx: DemoContext, w: CareWorld, rng: np.random.Generator) -
         hid = p.household
         if hid not in hh_draw:
             hh_draw[hid] = float(rng.random())
-            hh_day[hid] = today - dt.timedelta(days=int(rng.integers(5, 360)))
+            hh_day[hid] = today - dt.timedelta(days=int(rng.randrange(5, 360)))
         rate = key_rate[p.village_code] if key[i] else other_rate
         # a household's members mostly share its fate; a few sign alone
         x = hh_draw[hid] if u[i] < 0.8 else float(u[i])
@@ -344,8 +383,8 @@ def _build_contracts(ctx: DemoContext, w: CareWorld, rng: np.random.Generator) -
         end = year_after(start)
         batch = f"HH{hid:08d}{start:%y%m%d}" if batch_members[hid] > 1 else ""
         kind = ConsentKind.TABLET if consent[i] < 0.2 else ConsentKind.PAPER
-        signature = "M10 40 C 30 10, 50 70, 70 30 S 110 20, 130 45" if kind == ConsentKind.TABLET else ""
-        scan = f"demo/consent/{hid:08d}.pdf" if kind == ConsentKind.PAPER else ""
+        signature = SIGNATURE if kind == ConsentKind.TABLET else ""
+        scan = scan_name if kind == ConsentKind.PAPER else ""
         renewed_from = None
         if renewed[i] < 0.62:  # signed last year too: that contract was renewed into this one
             old_start = start.replace(year=start.year - 1) if not (start.month == 2 and start.day == 29) \
@@ -363,23 +402,23 @@ def _build_contracts(ctx: DemoContext, w: CareWorld, rng: np.random.Generator) -
                      "", kind, scan, signature, None, "", ""))
         cid += 1
     # last year's contracts that were not renewed: expired (the remainder to chase) or ended with a reason
-    unsigned = np.flatnonzero(~np.isin(np.arange(n), np.array(signed, dtype=int))) if n else np.array([], int)
-    lapsed = unsigned[rng.random(len(unsigned)) < 0.06]
+    signed_set = set(signed)
+    lapsed = [i for i in range(n) if i not in signed_set and rng.random() < 0.06]
     reasons = [EndReason.MOVED, EndReason.UNREACHABLE, EndReason.REFUSED, EndReason.WITHDREW, EndReason.DIED]
-    for i in lapsed.tolist():
+    for i in lapsed:
         p = people[i]
         hid = p.household
         team = w.team_of_household[hid]
-        start = today - dt.timedelta(days=int(rng.integers(380, 700)))
+        start = today - dt.timedelta(days=int(rng.randrange(380, 700)))
         end = year_after(start)
         ended = rng.random() < 0.3
-        reason = reasons[int(rng.integers(0, len(reasons)))] if ended else ""
-        ended_on = start + dt.timedelta(days=int(rng.integers(30, 330))) if ended else None
+        reason = reasons[int(rng.randrange(0, len(reasons)))] if ended else ""
+        ended_on = start + dt.timedelta(days=int(rng.randrange(30, 330))) if ended else None
         died_or_moved += ended
         old_rows.append((cid, f"QY{start:%Y}{cid:08d}", i + 1, hid, "", team, w.team_by_pk[team].gp,
                          w.packages["JC"], region_pk[p.village_code], start, start, end,
                          ContractStatus.ENDED if ended else ContractStatus.EXPIRED, None, Decimal(0), Decimal(0), "",
-                         ConsentKind.PAPER, f"demo/consent/{hid:08d}.pdf", "", ended_on, reason,
+                         ConsentKind.PAPER, scan_name, "", ended_on, reason,
                          "家属告知" if ended else ""))
         cid += 1
     cols = ["id", "number", "resident", "household", "household_batch", "team", "doctor", "package", "village",
@@ -397,7 +436,7 @@ def _build_contracts(ctx: DemoContext, w: CareWorld, rng: np.random.Generator) -
 def build_familydoctor(ctx: DemoContext) -> None:
     """Teams, packages and contracts (before the registers: the chronic and public-health steps read them)."""
     t0 = time.perf_counter()
-    rng = ctx.rng("familydoctor")
+    rng = ctx.pyrandom("familydoctor")
     w = care_world(ctx)
     with fast_load():
         _staff_index(w)
@@ -424,14 +463,14 @@ def plan(times: int, start: dt.date, end: dt.date) -> list[tuple[int, dt.date, d
     return out
 
 
-def _sessions(ctx: DemoContext, w: CareWorld, rng: np.random.Generator) -> dict[int, list[tuple[int, dt.date]]]:
+def _sessions(ctx: DemoContext, w: CareWorld, rng: random.Random) -> dict[int, list[tuple[int, dt.date]]]:
     """Each team's weekly "118" day over the last 26 weeks (a few skipped, a few short of 8 hours)."""
     sid = next_id(TeamSession)
     rows, present = [], []
     out: dict[int, list[tuple[int, dt.date]]] = defaultdict(list)
     now = timezone.now()
     for tm in w.teams:
-        weekday = int(rng.integers(0, 5))
+        weekday = int(rng.randrange(0, 5))
         first = ctx.today - dt.timedelta(days=26 * 7)
         first += dt.timedelta(days=(weekday - first.weekday()) % 7)
         day, k = first, 0
@@ -460,14 +499,15 @@ def _sessions(ctx: DemoContext, w: CareWorld, rng: np.random.Generator) -> dict[
 def build_fulfilment(ctx: DemoContext) -> None:
     """The contract year's schedule of every active contract and what was delivered of it."""
     t0 = time.perf_counter()
-    rng = ctx.rng("fulfilment")
+    rng = ctx.pyrandom("fulfilment")
     w = care_world(ctx)
     people = ctx.extra["people"]
     today = ctx.today
     with fast_load():
         sessions = _sessions(ctx, w, rng)
         sched_id, deliv_id = next_id(ScheduledService), next_id(ServiceDelivery)
-        sched, deliv = [], []
+        sched: list[tuple] = []
+        deliv: list[tuple] = []
         now = timezone.now()
         for cpk, i, team, code, start, end in w.contracts:
             tags = set(people[i].tags)
@@ -502,11 +542,11 @@ def build_fulfilment(ctx: DemoContext) -> None:
                             in_window = [(s, d) for s, d in sessions.get(team, ()) if a <= d <= last]
                             session = None
                             if in_window and rng.random() < 0.55:
-                                session, on = in_window[int(rng.integers(0, len(in_window)))]
+                                session, on = in_window[int(rng.randrange(0, len(in_window)))]
                             else:
-                                on = a + dt.timedelta(days=int(rng.integers(0, (last - a).days + 1)))
+                                on = a + dt.timedelta(days=int(rng.randrange(0, (last - a).days + 1)))
                                 if b < today and rng.random() < 0.1:  # late: after the window
-                                    on = min(today, b + dt.timedelta(days=int(rng.integers(1, 30))))
+                                    on = min(today, b + dt.timedelta(days=int(rng.randrange(1, 30))))
                             by = tm.village_doctors[0] if tm.village_doctors else tm.gp
                             if kind in ("tcm", "test"):
                                 by = tm.gp
@@ -562,7 +602,7 @@ def _assess_with_service(months: list[dt.date]) -> bool:
 
 def _assess_fallback(ctx: DemoContext, w: CareWorld, months: list[dt.date]) -> int:
     """The scores from the rows just generated, with the weights the assessment uses (40/20/30/10)."""
-    rows = []
+    rows: list[tuple] = []
     aid = next_id(MonthlyAssessment)
     with connection.cursor() as cur:
         for month in months:
@@ -577,7 +617,7 @@ def _assess_fallback(ctx: DemoContext, w: CareWorld, months: list[dt.date]) -> i
                 "SELECT team_id, COUNT(*), SUM(CASE WHEN ends >= '16:00' THEN 1 ELSE 0 END)"
                 " FROM familydoctor_teamsession WHERE date >= %s AND date < %s GROUP BY team_id", [month, nxt])
             sess = {t: (n, full or 0) for t, n, full in cur.fetchall()}
-            scored = []
+            scored: list[tuple] = []
             for tm in w.teams:
                 n, done, on_time = fulfil.get(tm.pk, (0, 0, 0))
                 s_n, s_full = sess.get(tm.pk, (0, 0))

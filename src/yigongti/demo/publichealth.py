@@ -38,7 +38,7 @@ from .context import DemoContext
 from .familydoctor import age_on, care_world, fast_load, load, next_id
 
 GRADES = [(RiskGrade.GREEN, 0.70), (RiskGrade.YELLOW, 0.20), (RiskGrade.ORANGE, 0.08), (RiskGrade.RED, 0.02)]
-FACTORS = {RiskGrade.GREEN: [[]],
+FACTORS: dict[str, list[list[str]]] = {RiskGrade.GREEN: [[]],
            RiskGrade.YELLOW: [["age_35_plus"], ["anaemia_mild"], ["bmi_over_28"], ["scarred_uterus"]],
            RiskGrade.ORANGE: [["gestational_hypertension"], ["scarred_uterus_short_interval"], ["twins"]],
            RiskGrade.RED: [["placenta_accreta"], ["severe_heart_disease"]]}
@@ -52,7 +52,7 @@ def _editions() -> tuple[str, str, str]:
     try:
         from yigongti.publichealth import schedules
 
-        maternal, child = schedules.maternal().edition, schedules.child().edition
+        maternal, child = schedules.maternal().edition, schedules.child().edition  # type: ignore[attr-defined,unused-ignore]
     except (ImportError, AttributeError, OSError, ValueError):
         pass
     from yigongti.publichealth import immunisation
@@ -71,7 +71,7 @@ def _grade(r: float) -> RiskGrade:
 
 def build_publichealth(ctx: DemoContext) -> None:
     t0 = time.perf_counter()
-    rng = ctx.rng("publichealth")
+    rng = ctx.pyrandom("publichealth")
     w = care_world(ctx)
     people = ctx.extra["people"]
     today = ctx.today
@@ -92,11 +92,12 @@ def build_publichealth(ctx: DemoContext) -> None:
         township = p.village_code[:9] + "000"
         center = w.center[township]
         at = w.staff_at.get(center, {})
-        gp = (at.get("physician") or at.get("assistant") or [None])[0]
-        phs = at.get("public_health") or at.get("nurse") or [gp]
+        gps: list[int | None] = [*(at.get("physician") or at.get("assistant") or ())] or [None]
+        gp = gps[0]
+        phs: list[int | None] = [*(at.get("public_health") or at.get("nurse") or ())] or [gp]
         nurse = phs[i % len(phs)]
         clinic = w.clinic[p.village_code]
-        vdocs = w.village_doctors.get(p.village_code) or [gp]
+        vdocs: list[int | None] = [*w.village_doctors.get(p.village_code, ())] or [gp]
         vdoc = vdocs[p.household % len(vdocs)]
         tags = set(p.tags)
         # ---- the annual check
@@ -111,38 +112,38 @@ def build_publichealth(ctx: DemoContext) -> None:
                 last = dt.date(start.year, 11, 30) if years_back else today - dt.timedelta(days=1)
                 if last <= start:
                     continue
-                day = start + dt.timedelta(days=int(rng.integers(0, (last - start).days + 1)))
-                height = Decimal(f"{rng.normal(157 if p.sex == 'F' else 165, 6):.1f}")
-                weight = Decimal(f"{rng.normal(56 if p.sex == 'F' else 63, 9):.1f}")
+                day = start + dt.timedelta(days=int(rng.randrange(0, (last - start).days + 1)))
+                height = Decimal(f"{rng.gauss(157 if p.sex == 'F' else 165, 6):.1f}")
+                weight = Decimal(f"{rng.gauss(56 if p.sex == 'F' else 63, 9):.1f}")
                 bmi = (weight / (height / 100) ** 2).quantize(Decimal("0.1"))
                 htn = "htn" in tags
-                sbp = int(rng.integers(128, 165) if htn else rng.integers(108, 142))
-                checks.append((hc_id, i + 1, day, purpose, center, gp, sbp, int(rng.integers(64, 96)),
-                               int(rng.integers(60, 95)), height, weight, Decimal(f"{rng.normal(84, 8):.1f}"), bmi,
+                sbp = int(rng.randrange(128, 165) if htn else rng.randrange(108, 142))
+                checks.append((hc_id, i + 1, day, purpose, center, gp, sbp, int(rng.randrange(64, 96)),
+                               int(rng.randrange(60, 95)), height, weight, Decimal(f"{rng.gauss(84, 8):.1f}"), bmi,
                                Decimal(f"{rng.uniform(4.4, 9.5 if 't2dm' in tags else 6.8):.1f}"),
                                Decimal(f"{rng.uniform(3.2, 6.4):.2f}"), Decimal(f"{rng.uniform(0.6, 2.8):.2f}"),
                                Decimal(f"{rng.uniform(1.6, 4.2):.2f}"), Decimal(f"{rng.uniform(50, 110):.1f}"),
                                Decimal(f"{rng.uniform(10, 45):.1f}"), True, bool(rng.random() < 0.8),
-                               int(rng.integers(0, 4)) if age >= 65 else None,
+                               int(rng.randrange(0, 4)) if age >= 65 else None,
                                "normal" if rng.random() < 0.92 else "positive",
-                               TCM[int(rng.integers(0, len(TCM)))], "", "合理膳食，适量运动，定期复查", now))
+                               TCM[int(rng.randrange(0, len(TCM)))], "", "合理膳食，适量运动，定期复查", now))
                 if years_back == 0:
                     w.records[i].append(("health_check", day, str(hc_id), gp, center))
                     counts["checks_this_year"] += 1
                 hc_id += 1
         # ---- pregnancy
         if "maternal" in tags and p.sex == "F":
-            lmp = today - dt.timedelta(days=int(rng.integers(45, 420)))
+            lmp = today - dt.timedelta(days=int(rng.randrange(45, 420)))
             edd = lmp + dt.timedelta(days=280)
             early = rng.random() < 0.82
-            reg_day = lmp + dt.timedelta(days=int(rng.integers(42, 90) if early else rng.integers(91, 150)))
+            reg_day = lmp + dt.timedelta(days=int(rng.randrange(42, 90) if early else rng.randrange(91, 150)))
             if reg_day >= today:
                 reg_day = today - dt.timedelta(days=1)
             if reg_day <= lmp:
                 continue
-            delivered = lmp + dt.timedelta(days=int(rng.normal(276, 7)))
+            delivered = lmp + dt.timedelta(days=int(rng.gauss(276, 7)))
             grade = _grade(float(rng.random()))
-            factors = FACTORS[grade][int(rng.integers(0, len(FACTORS[grade])))]
+            factors = FACTORS[grade][int(rng.randrange(0, len(FACTORS[grade])))]
             county = grade in (RiskGrade.ORANGE, RiskGrade.RED)
             status, outcome, delivered_on, where = PregnancyStatus.ONGOING, "", None, ""
             if delivered < today:
@@ -151,8 +152,8 @@ def build_publichealth(ctx: DemoContext) -> None:
                 where = "蓝山县中心医院" if county or rng.random() < 0.6 else "蓝山县妇幼保健院"
                 status = PregnancyStatus.CLOSED if delivered + dt.timedelta(days=56) < today \
                     else PregnancyStatus.POSTPARTUM
-            pregs.append((pg_id, i + 1, lmp, edd, reg_day, (reg_day - lmp).days // 7, int(rng.integers(1, 4)),
-                          int(rng.integers(0, 2)), center, w.lead if county else center, grade,
+            pregs.append((pg_id, i + 1, lmp, edd, reg_day, (reg_day - lmp).days // 7, int(rng.randrange(1, 4)),
+                          int(rng.randrange(0, 2)), center, w.lead if county else center, grade,
                           json.dumps(factors), reg_day, status, delivered_on, outcome, where, m_edition, now))
             for win in m_windows:
                 base = lmp if win.basis == "lmp_days" else delivered_on
@@ -171,12 +172,12 @@ def build_publichealth(ctx: DemoContext) -> None:
                         if win.basis == "lmp_days" and delivered_on else b)
                 if b < a:
                     continue
-                day = a + dt.timedelta(days=int(rng.integers(0, (b - a).days + 1)))
+                day = a + dt.timedelta(days=int(rng.randrange(0, (b - a).days + 1)))
                 antenatal = win.basis == "lmp_days"
                 fac = w.lead if county and antenatal else center
                 mvisits.append((mv_id, pg_id, win.code, day, (day - lmp).days // 7 if antenatal else None, fac, gp,
-                                int(rng.integers(100, 136)), int(rng.integers(60, 88)),
-                                Decimal(f"{rng.normal(60, 7):.1f}"), int(rng.integers(105, 135)), "未见异常",
+                                int(rng.randrange(100, 136)), int(rng.randrange(60, 88)),
+                                Decimal(f"{rng.gauss(60, 7):.1f}"), int(rng.randrange(105, 135)), "未见异常",
                                 "孕期营养与产检指导" if antenatal else "产后康复与母乳喂养指导", False, now))
                 w.records[i].append(("maternal", day, str(mv_id), gp, fac))
                 mv_id += 1
@@ -189,7 +190,7 @@ def build_publichealth(ctx: DemoContext) -> None:
                 b = min(p.birth + dt.timedelta(days=win.end), today - dt.timedelta(days=1))
                 if a >= today or b < a or rng.random() < MISSED_VISIT:
                     continue
-                day = a + dt.timedelta(days=int(rng.integers(0, (b - a).days + 1)))
+                day = a + dt.timedelta(days=int(rng.randrange(0, (b - a).days + 1)))
                 days = (day - p.birth).days
                 home = win.code == c_windows[0].code
                 fac = clinic if home else center
@@ -207,7 +208,7 @@ def build_publichealth(ctx: DemoContext) -> None:
             by_age: dict[int, list] = defaultdict(list)
             for rule in doses:
                 by_age[rule.recommended_age_days].append(rule)
-            delay_of = {k: int(rng.integers(0, 15)) for k in by_age}
+            delay_of = {k: int(rng.randrange(0, 15)) for k in by_age}
             for rec_age in sorted(by_age):
                 rules_here = [r for r in by_age[rec_age] if r.vaccine not in missed]
                 if not rules_here:
@@ -235,7 +236,7 @@ def build_publichealth(ctx: DemoContext) -> None:
                         continue
                     given[(r.vaccine, r.dose)] = day
                     vdoses.append((vd_id, i + 1, r.vaccine, r.dose, day, (day - p.birth).days, center, nurse,
-                                   f"2025{int(rng.integers(1000, 9999))}", "", "上臂三角肌", False, v_edition, now))
+                                   f"2025{int(rng.randrange(1000, 9999))}", "", "上臂三角肌", False, v_edition, now))
                     vd_id += 1
             counts["children"] += 1
     with fast_load():

@@ -18,7 +18,8 @@ What is due (``DueKind``), each row with ``due_from``/``due_by`` (overdue = ``du
 - ``maternal`` / ``child``: each window of the maternal / child schedule (``publichealth.schedules``) not yet visited;
   a missed window stays (overdue) until the next window opens (the last one for ``MISSED_GRACE_DAYS``);
 - ``vaccine``: the next dose of each vaccine of the national schedule (``publichealth.immunisation``) not given, due
-  from the later of the recommended age and the minimum interval after the previous dose, for ``VACCINE_GRACE_DAYS``;
+  from the later of the minimum age and the minimum interval after the previous dose, by the schedule's
+  complete-by age (as ``immunisation.due_doses``; its cross-vaccine ``after`` rule is not applied here);
   children 0–6 only (the programme's lists; older catch-up is on request), and not after the dose's catch-up age.
 
 Only work due within ``HORIZON_DAYS`` is listed (and everything overdue). The team of an item is the resident's
@@ -61,6 +62,7 @@ class Dose:
     min_age: int
     min_interval: int
     until: int  # catch-up until this age in days
+    complete_by: int = 0  # age in days by which the dose should be given (0: recommended + VACCINE_GRACE_DAYS)
 
 
 # Fallbacks only while publichealth.schedules / publichealth.immunisation are not importable: the same windows
@@ -131,13 +133,13 @@ def dose_rules() -> list[Dose]:
         for d in immunisation.schedule().doses:
             until = d.catch_up_until_days if d.catch_up_until_days is not None else 14 * 365
             out.append(Dose(d.vaccine, int(d.dose), f"{d.name}"[:80], int(d.recommended_age_days),
-                            int(d.min_age_days), int(d.min_interval_days or 0), int(until)))
+                            int(d.min_age_days), int(d.min_interval_days or 0), int(until),
+                            int(getattr(d, "complete_by_days", 0) or 0)))
         if out:
             return out
     except (ImportError, AttributeError, OSError, ValueError):
         pass
-    return [Dose(v, n, name, rec, mn, iv, 18 * 365 if v != "DT" else 18 * 365) for v, n, name, rec, mn, iv in
-            _DOSE_FALLBACK]
+    return [Dose(v, n, name, rec, mn, iv, 18 * 365) for v, n, name, rec, mn, iv in _DOSE_FALLBACK]
 
 
 # ---- SQL ------------------------------------------------------------------------------------------------------
@@ -202,8 +204,9 @@ def _statement(today: dt.date, dialect: _Dialect, one_resident: bool, target: st
                 "mw(code, label, s, e, x, basis)"),
         _values([(w.code, w.label, w.start, w.end, w.expire) for w in cw] or [("-", "-", 0, -1, 0)],
                 "cw(code, label, s, e, x)"),
-        _values([(d.vaccine, d.dose, d.name, d.recommended, d.min_interval, d.until) for d in doses]
-                or [("-", 1, "-", 0, 0, -1)], "vr(vaccine, dose, name, rec, iv, until)"),
+        _values([(d.vaccine, d.dose, d.name, d.min_age, d.min_interval, d.until,
+                  (d.complete_by - 1) if d.complete_by else d.recommended + VACCINE_GRACE_DAYS) for d in doses]
+                or [("-", 1, "-", 0, 0, -1, 0)], "vr(vaccine, dose, name, rec, iv, until, cb)"),
         f"""vt AS (SELECT tv.village_id, MIN(tv.team_id) AS team_id FROM familydoctor_teamvillage tv
               JOIN familydoctor_team tm ON tm.id = tv.team_id AND tm.active
               WHERE tv.since <= {t} AND (tv.until IS NULL OR tv.until >= {t}) GROUP BY tv.village_id)""",
@@ -265,9 +268,9 @@ def _statement(today: dt.date, dialect: _Dialect, one_resident: bool, target: st
         f"""SELECT r.id, 'vaccine', vr.vaccine || '-' || vr.dose, vr.name,
                    {D.greatest(D.add('r.birth_date', 'vr.rec'),
                                f"COALESCE({D.add('pv.given_on', 'vr.iv')}, {D.add('r.birth_date', 'vr.rec')})")},
-                   {D.add(D.greatest(D.add('r.birth_date', 'vr.rec'),
-                                     f"COALESCE({D.add('pv.given_on', 'vr.iv')}, {D.add('r.birth_date', 'vr.rec')})"),
-                          VACCINE_GRACE_DAYS)}
+                   {D.greatest(D.add('r.birth_date', 'vr.cb'),
+                               D.greatest(D.add('r.birth_date', 'vr.rec'),
+                                          f"COALESCE({D.add('pv.given_on', 'vr.iv')}, {D.add('r.birth_date', 'vr.rec')})"))}
             FROM residents_resident r CROSS JOIN vr
             LEFT JOIN publichealth_vaccinedose pv
                    ON pv.child_id = r.id AND pv.vaccine = vr.vaccine AND pv.dose = vr.dose - 1
@@ -303,6 +306,9 @@ def _run(today: dt.date, resident_id: int | None) -> None:
             cur.execute("DELETE FROM familydoctor_dueitem WHERE resident_id = %s", [int(resident_id)])
             cur.execute(_statement(today, dialect, True), {"now": now, "rid": int(resident_id)})
             return
+        if dialect.pg:  # the hashes of a county fit in memory; JIT compiling costs more than it saves here
+            cur.execute("SET LOCAL work_mem = '128MB'")
+            cur.execute("SET LOCAL jit = off")
         cur.execute(f"DROP TABLE IF EXISTS {NEW}")
         temp = f"CREATE TEMPORARY TABLE {NEW} {'ON COMMIT DROP ' if dialect.pg else ''}AS"
         cur.execute(_statement(today, dialect, False, target=temp), {})
@@ -419,10 +425,11 @@ def naive_items(resident_id: int, today: dt.date) -> list[tuple[str, str, dt.dat
         prev = given.get((d.vaccine, d.dose - 1))
         if d.dose > 1 and prev is None:
             continue
-        start = r.birth_date + d.recommended * day
+        start = r.birth_date + d.min_age * day
         if prev is not None:
             start = max(start, prev + d.min_interval * day)
-        out.append(("vaccine", f"{d.vaccine}-{d.dose}", start, start + VACCINE_GRACE_DAYS * day))
+        cb = (d.complete_by - 1) if d.complete_by else d.recommended + VACCINE_GRACE_DAYS
+        out.append(("vaccine", f"{d.vaccine}-{d.dose}", start, max(start, r.birth_date + cb * day)))
     return sorted(i for i in out if i[2] <= horizon)
 
 
@@ -453,3 +460,14 @@ def models_q_current(today: dt.date):
     from django.db.models import Q
 
     return Q(until__isnull=True) | Q(until__gte=today)
+
+
+def recompute_as(actor, today: dt.date | None = None) -> dict[str, int]:
+    """The recompute button / API: verb ``familydoctor.assess`` (managers, the bureau), audited."""
+    from yigongti.core import audit
+    from yigongti.orgs.permissions import check
+
+    check(actor, "familydoctor.assess")
+    counts = recompute(today)
+    audit.record(actor, "recompute", "due_item", "", **counts)
+    return counts

@@ -572,14 +572,23 @@ def posted_physicians(area: Area, period: Period) -> Value:
 
 
 def chronic_admission_rate(area: Area, period: Period) -> Value:
-    """N13: of the residents tagged with hypertension or diabetes (管理人群) living in the area, the share
-    with an inpatient settlement in the period's covered months (reversed settlements left out)."""
+    """N13: of the residents managed for hypertension or diabetes in the period (管理人群: chronic enrolments,
+    ``chronic.indicators.managed_resident_ids``) living in the area, the share with an inpatient settlement in the
+    period's covered months (reversed settlements left out). Where no enrolment exists yet, the residents tagged
+    with hypertension or diabetes."""
+    from yigongti.chronic.indicators import managed_resident_ids
+
     ind = INDICATORS["N13"]
     if area.kind == "facility":
         return Value(ind, None, None, None)
     got = covered_months(INDICATORS["N11"], period.months, coverage())
     managed = Resident.objects.filter(area_code__startswith=area.prefix, merged_into__isnull=True,
-                                      tags__tag__in=[KeyPopulation.HYPERTENSION, KeyPopulation.DIABETES]).distinct()
+                                      pk__in=managed_resident_ids(area.prefix, period.start,
+                                                                  period.stop - dt.timedelta(days=1)))
+    if not managed.exists():  # no chronic registry in use here yet: the register's tags, as before
+        managed = Resident.objects.filter(area_code__startswith=area.prefix, merged_into__isnull=True,
+                                          tags__tag__in=[KeyPopulation.HYPERTENSION,
+                                                         KeyPopulation.DIABETES]).distinct()
     den = managed.count()
     if not got:
         return Value(ind, None, Decimal(den), None, extra={"note": "本期无医保结算数据"})

@@ -35,15 +35,16 @@ STATUSES = ("all", "overdue", "due", "uncontrolled", "never")
 
 
 def villages_for(user) -> list[Region]:
-    """The villages the user works for: their teams' villages (``familydoctor.queries.teams.villages_of_user``),
-    else (no team yet) the villages of their care area, a village clinic's own village first."""
-    try:
-        from yigongti.familydoctor.queries.teams import villages_of_user
-    except ImportError:  # the teams queries are not there yet
-        villages_of_user = None
-    out: list[Region] = []
-    if villages_of_user is not None:
-        out = list(villages_of_user(user))
+    """The villages the user works for: their teams' villages (``familydoctor.queries.teams.villages_of_user``; a
+    village doctor also their clinic's village), else (on no team yet) the villages of their care area; the
+    user's own clinic's village first. Kept on the user object for the request (a page's selector and its
+    default village both ask)."""
+    cached = getattr(user, "_yigongti_fd_villages", None)
+    if cached is not None:
+        return cached
+    from yigongti.familydoctor.queries.teams import villages_of_user
+
+    out = list(villages_of_user(user)) if user is not None else []
     if not out:
         scope = scope_for(user)
         if scope.empty:
@@ -52,12 +53,15 @@ def villages_for(user) -> list[Region]:
     facility = getattr(user, "facility", None)
     own = getattr(facility, "region_id", None) if facility is not None else None
     out.sort(key=lambda r: (r.pk != own, r.code))
+    if user is not None:
+        user._yigongti_fd_villages = out
     return out
 
 
 def village_for(actor: Actor, code: str) -> Region:
     """The village of a ``?village=`` parameter, if the reader may see it; another village's code and a made-up
-    one look the same (404, audited)."""
+    one look the same (404, audited). Roles that may not read public-health records are refused first (403)."""
+    check_read(actor, Category.PUBLIC_HEALTH)
     code = (code or "").strip()
     if not (len(code) == 12 and code.isdigit()):
         raise InvalidInput("invalid_village", _("村参数无效（12位区划代码）"), field="village")

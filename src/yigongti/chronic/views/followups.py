@@ -26,6 +26,14 @@ from ..queries import patients as q
 from ..services import followups as services
 
 
+def _meds(request) -> list[tuple[str, str, str]]:
+    """The medication rows typed (kept when the form comes back), with blank rows to make at least two."""
+    p = request.POST
+    rows = list(zip(p.getlist("med_name"), p.getlist("med_dose"), p.getlist("med_frequency"), strict=False))
+    rows = [r for r in rows if any(r)]
+    return rows + [("", "", "")] * max(2 - len(rows), 1 if rows else 0)
+
+
 def _choices(items: list[dict]) -> list[tuple[str, str]]:
     en = (translation.get_language() or "").startswith("en")
     return [(i["code"], i["label_en"] if en else i["label"]) for i in items]
@@ -58,8 +66,30 @@ def follow_up(request, pk: int):
         "is_htn": e.condition == Condition.HYPERTENSION,
         "signs": _choices(s.signs_for(e.condition)), "symptoms": _choices(s.symptoms_for(e.condition)),
         "modes": VisitMode.choices, "adherence": Adherence.choices, "edition": s.edition,
+        "meds": _meds(request),
         "checked_signs": request.POST.getlist("danger_signs") if request.method == "POST" else [],
         "checked_symptoms": request.POST.getlist("symptoms") if request.method == "POST" else []}, status=status)
+
+
+@login_required
+@require_POST
+@domain_errors_as_pages
+def follow_up_check(request, pk: int):
+    """The form's live check (htmx): what the rules would decide for the readings typed so far; nothing saved."""
+    actor = Actor.from_request(request)
+    e = q.get_enrolment(actor, pk)
+    check(actor, "chronic.follow_up", e)
+    outcome, problems = None, []
+    try:
+        outcome, warnings = services.preview(e, request.POST)
+        problems = list(warnings.values())
+    except DomainError as exc:
+        if exc.status == 403:
+            raise
+        problems = [m for msgs in exc.errors.values() for m in msgs] or [exc.message]
+    return render(request, "chronic/follow_up_check.html", {
+        "outcome": outcome, "problems": problems,
+        "reasons": q.reason_labels(outcome.reasons) if outcome else []})
 
 
 @login_required
@@ -80,5 +110,6 @@ def submit_referral(request, pk: int):
 
 urlpatterns = [
     path("patients/<int:pk>/follow-up/", follow_up, name="follow_up"),
+    path("patients/<int:pk>/follow-up/check/", follow_up_check, name="follow_up_check"),
     path("follow-ups/<int:pk>/submit-referral/", submit_referral, name="submit_referral"),
 ]

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from yigongti.core import exports
 from yigongti.core.actor import Actor
 from yigongti.core.pages import domain_errors_as_pages, paginate_params
+from yigongti.orgs.permissions import Category, check_read
 
 from .. import ledger_export
 from ..models import Condition
@@ -22,6 +23,7 @@ from ..queries import ledger as q
 @domain_errors_as_pages
 def ledger(request):
     actor = Actor.from_request(request)
+    check_read(actor, Category.PUBLIC_HEALTH)
     village = q.default_village(actor, request.GET.get("village", ""))
     context = {"villages": q.villages_for(request.user), "village": village, "conditions": Condition.choices,
                "statuses": q.STATUSES}

@@ -14,7 +14,7 @@ from yigongti.core import exports
 from yigongti.core.actor import Actor
 from yigongti.core.errors import DomainError
 from yigongti.core.pages import domain_errors_as_pages
-from yigongti.orgs.permissions import can
+from yigongti.orgs.permissions import Category, can, check_read
 
 from ..queries import ledger as lq
 from ..queries import medicines as q
@@ -53,6 +53,7 @@ def medicines(request, pk: int):
 @domain_errors_as_pages
 def delivery(request):
     actor = Actor.from_request(request)
+    check_read(actor, Category.PUBLIC_HEALTH)
     village = lq.default_village(actor, request.GET.get("village", ""))
     month = q.parse_month(request.GET.get("month", ""))
     d = q.delivery_for(actor, village, month) if village is not None else None

@@ -160,9 +160,9 @@ def get_ledger(request, params: Query[LedgerQuery]):
     data = q.ledger(actor, team, village=village)
     return {"team_id": team.pk, "village_code": village.code if village else None, "on": data.on,
             "services": data.services, "truncated": data.truncated,
-            "rows": [{"contract_id": r.contract.pk, "contract_number": r.contract.number, "name": r.name,
+            "rows": [{"contract_id": r.contract_id, "contract_number": r.number, "name": r.name,
                       "sex": r.sex, "age": r.age, "id_number": r.id_number, "village": r.village, "tags": r.tags,
-                      "package": r.contract.package.name, "start": r.contract.start, "end": r.contract.end,
+                      "package": r.package, "start": r.start, "end": r.end,
                       "planned": r.planned, "done": r.done, "overdue": r.overdue,
                       "services": [{"service_id": k, **c.__dict__} for k, c in r.cells.items()]}
                      for r in data.rows]}

@@ -94,6 +94,6 @@ def compute_month(actor: Actor | object, month: dt.date, *, community=None) -> l
                               "details": {"counts": c.as_dict(), "rates": s.rates, "edition": rules.EDITION,
                                        "weights": {k: str(v) for k, v in rules.WEIGHTS.items()}}})
             out.append(row)
-        audit.record(actor, "familydoctor.assess", "familydoctor.MonthlyAssessment", f"{first:%Y-%m}",
+        audit.record(actor, "update", "fd_assessment", f"{first:%Y-%m}",
                      teams=len(teams), community=getattr(community, "pk", None))
     return sorted(out, key=lambda r: (r.rank is None, r.rank or 0, r.team.code))

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -73,7 +74,10 @@ def _refresh_due(resident_id: int) -> None:
 
 
 def _fill_slot(delivery: ServiceDelivery) -> ScheduledService | None:
-    """Mark the first open scheduled slot of the delivery's service done (row-locked)."""
+    """Mark the first open scheduled slot of the delivery's service done. The contract row is locked first, so two
+    deliveries of one contract at once take consecutive slots (locking only the slot, the second would find the
+    first's slot taken after its wait and, with LIMIT 1, no slot at all)."""
+    Contract.objects.select_for_update().filter(pk=delivery.contract_id).values_list("pk", flat=True).first()
     slot = (ScheduledService.objects.select_for_update()
             .filter(contract_id=delivery.contract_id, service_id=delivery.service_id, delivery__isnull=True)
             .order_by("due_by", "seq").first())
@@ -97,18 +101,26 @@ def service_for(contract: Contract, kind: str, tags: set[str]) -> PackageService
     return candidates[0]
 
 
+def contract_in_force(resident, on: dt.date) -> Contract | None:
+    """The resident's contract covering ``on`` (the active one first; a renewed or expired one for a record dated
+    in its term; an ended one only up to its end date)."""
+    qs = (Contract.objects.filter(resident=resident, start__lte=on, end__gte=on)
+          .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=on)).select_related("package"))
+    contracts = list(qs[:3])
+    return next((c for c in contracts if c.status == ContractStatus.ACTIVE), contracts[0] if contracts else None)
+
+
 def record_from_source(*, resident, kind: ServiceKind | str, on: dt.date, by: Staff | None, facility,
                        source: DeliverySource | str, source_id: str, note: str = "") -> ServiceDelivery | None:
-    """Count another app's record as a delivery of the resident's active contract (idempotent by
-    (source, source_id)); None when there is no active contract with a service of that kind. No permission check
-    (the caller checked); never raises for "no contract"."""
+    """Count another app's record as a delivery of the resident's contract in force on ``on`` (idempotent by
+    (source, source_id)); None when no contract covers that day or its package has no service of that kind.
+    No permission check (the caller checked); never raises for "no contract"."""
     source_id = str(source_id)[:40]
     if source_id:
         existing = ServiceDelivery.objects.filter(source=source, source_id=source_id).first()
         if existing is not None:
             return existing
-    contract = (Contract.objects.filter(resident=resident, status=ContractStatus.ACTIVE)
-                .select_related("package").first())
+    contract = contract_in_force(resident, on)
     if contract is None:
         return None
     service = service_for(contract, str(kind), resident_tags(resident))
@@ -198,7 +210,6 @@ def record_delivery(actor, contract: Contract, data: Mapping[str, Any]) -> Servi
         raise InvalidInput("contract_closed", _("协议已结束，不能登记服务"), field="contract")
     assert service is not None and on is not None
     with transaction.atomic():
-        Contract.objects.select_for_update().filter(pk=contract.pk).first()
         delivery = ServiceDelivery.objects.create(
             contract=contract, service=service, delivered_on=on, by=by,
             facility=facility or (session.place if session else None),
@@ -206,7 +217,7 @@ def record_delivery(actor, contract: Contract, data: Mapping[str, Any]) -> Servi
             source=DeliverySource.MANUAL, source_id="", note=str(data.get("note") or "")[:300],
             recorded_by=user)
         slot = _fill_slot(delivery)
-        audit.record(actor, "familydoctor.record_service", "familydoctor.ServiceDelivery", delivery.pk,
+        audit.record(actor, "create", "fd_delivery", delivery.pk,
                      contract=contract.pk, service=service.code, on=str(on), slot=slot.pk if slot else None)
     _refresh_due(contract.resident_id)
     return delivery

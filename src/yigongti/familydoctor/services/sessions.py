@@ -73,6 +73,6 @@ def log_session(actor, team: Team, data: Mapping[str, Any]) -> TeamSession:
                                              place=place, note=str(data.get("note") or "")[:300],
                                              recorded_by=actor.user)
         session.present.set(present_ids)
-        audit.record(actor, "familydoctor.log_session", "familydoctor.TeamSession", session.pk, team=team.pk,
+        audit.record(actor, "create", "fd_session", session.pk, team=team.pk,
                      date=str(day))
     return session

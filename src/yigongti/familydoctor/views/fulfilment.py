@@ -52,7 +52,7 @@ def ledger_export(request):
     team, _villages, village = _team_and_village(request, actor)
     if team is None:
         raise InvalidInput("no_team", _("请选择团队"), field="team")
-    data = q.ledger(actor, team, village=village)
+    data = q.ledger(actor, team, village=village, export=True)
     return list_xlsx_response(f"服务台账-{team.code}{'-' + village.name if village else ''}.xlsx", _("服务台账"),
                               ledger_header(data), ledger_rows(data))
 
@@ -65,10 +65,9 @@ def ledger_header(data: q.Ledger) -> list[str]:
 
 def ledger_rows(data: q.Ledger):
     for r in data.rows:
-        c = r.contract
         cells = [f"{r.cells[s.pk].done}/{r.cells[s.pk].planned}" if s.pk in r.cells else "" for s in data.services]
-        yield [r.village, r.name, r.sex, r.age, r.id_number, r.phone, "、".join(r.tags), c.number, c.package.name,
-               c.start, c.end, c.doctor.name if c.doctor else "", *cells, r.planned, r.done, r.overdue]
+        yield [r.village, r.name, r.sex, r.age, r.id_number, r.phone, "、".join(r.tags), r.number, r.package,
+               r.start, r.end, r.doctor, *cells, r.planned, r.done, r.overdue]
 
 
 @login_required

@@ -122,7 +122,7 @@ def unchecked(actor: Actor, *, year, who: str = "", village: str = "", township:
     qs = qs.select_related("village").order_by("birth_date", "id")
     result = slice_page(qs, page, size)
     result.count = qs.count()
-    audit.record(actor, "list", "health_check_due", "", year=y, who=who, village=village, township=township,
+    audit.record(actor, "list", "health_check_due", "", year=y, target=who, village=village, township=township,
                  page=result.number, ids=[r.pk for r in result.items])
     return result
 

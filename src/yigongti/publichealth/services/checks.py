@@ -101,7 +101,7 @@ def _facility(actor: Actor, data: Mapping) -> Facility:
     if user is not None and user.facility_id is not None:
         return user.facility
     pk = data.get("facility")
-    facility = Facility.objects.filter(pk=pk).first() if str(pk or "").isdigit() else None
+    facility = Facility.objects.filter(pk=int(str(pk))).first() if str(pk or "").isdigit() else None
     if facility is None:
         raise InvalidInput("no_facility", _("请指定体检机构"), field="facility")
     return facility

@@ -52,7 +52,7 @@ def _facility(actor: Actor, data: Mapping) -> Facility:
             raise InvalidInput("no_facility", _("账号未关联接种单位"), field="facility")
         return user.facility
     pk = data.get("facility")
-    facility = Facility.objects.filter(pk=pk).first() if str(pk or "").isdigit() else None
+    facility = Facility.objects.filter(pk=int(str(pk))).first() if str(pk or "").isdigit() else None
     if facility is None:
         raise InvalidInput("no_facility", _("请指定接种单位"), field="facility")
     return facility
