@@ -332,6 +332,8 @@ def _care_world(c, users) -> dict:
     the child's visit and a vaccine dose, and the due lists — so that every page of the three apps has an object."""
     from decimal import Decimal
 
+    from django.utils import timezone
+
     from tests.care import build_care
     from yigongti.chronic.models import RegularMedicine
     from yigongti.chronic.services.enrolment import enrol
@@ -341,7 +343,7 @@ def _care_world(c, users) -> dict:
     from yigongti.publichealth.models import ChildVisit, HealthCheck, MaternalVisit, Pregnancy, VaccineDose
 
     care = build_care(c)
-    today = dt.date.today()
+    today = timezone.localdate()
     signature = '<svg xmlns="http://www.w3.org/2000/svg"><path d="M10 10 L 40 40"/></svg>'
     start = today - dt.timedelta(days=60)
     contracts = [Contract.objects.create(

@@ -53,6 +53,7 @@ def _follow_up(page, enrolment_pk: int, on: dt.date, sbp: int, dbp: int, expect_
 
 def test_village_doctor_signs_follows_up_and_exports_then_the_manager_sees_the_month(page, screenshot):
     from django.core.cache import cache
+    from django.utils import timezone
     from openpyxl import load_workbook
 
     from tests.browser.conftest import login_through_form
@@ -63,7 +64,7 @@ def test_village_doctor_signs_follows_up_and_exports_then_the_manager_sees_the_m
     from yigongti.residents.models import Household
 
     logins = build_demo(population=3000, seed=7)
-    today = dt.date.today()
+    today = timezone.localdate()
     vd = User.objects.get(username="village_doctor")
     village = vd.facility.region
     unsigned = [h for h in Household.objects.filter(village=village).order_by("id")
@@ -140,8 +141,9 @@ def test_village_doctor_signs_follows_up_and_exports_then_the_manager_sees_the_m
     page.goto("/familydoctor/coverage/")
     expect(page.locator("[data-testid=coverage-row]").first).to_be_visible()
     expect(page.locator("[data-testid=coverage-total]")).to_contain_text("%")
-    page.locator("[data-testid=coverage-row] a").first.click()
-    expect(page.locator("[data-testid=coverage-unsigned]").first).to_be_visible()
+    page.locator("[data-testid=coverage-row] a", has_text=village.parent.name).click()
+    expect(page.locator("[data-testid=coverage-row]", has_text=village.name)).to_be_visible()
+    expect(page.locator("[data-testid=coverage-unsigned]").first).to_be_visible()  # the remainder to chase
     screenshot("fd-coverage-township")
 
     # the bureau: the contract indicators on the indicator dashboard

@@ -171,6 +171,8 @@ def test_the_medicines_page(care, patients, login, client):
     bad = client.post(url, {"name": "自备药"})
     assert bad.status_code == 400 and "请填写每次用量" in bad.content.decode()
     assert client.post(url, {"name": "氨氯地平片"}).status_code == 400  # already in use: said on the page
+    other = services.add_medicine(as_(care.cast.village_doctor), patients["gm"], {"name": "二甲双胍片"})
+    assert client.post(url, {"stop": other.pk}).status_code == 404  # not this patient's
     assert client.post(url, {"stop": med.pk}).status_code == 302
     med.refresh_from_db()
     assert med.until == timezone.localdate()

@@ -117,6 +117,12 @@ def test_only_managers_and_the_bureau_compute(care):
     assert compute_month(care.cast.bureau, MAY)
 
 
+def test_last_years_contract_is_last_years_assessment(care):
+    make_contract(care, care.grandmother, start=dt.date(2025, 1, 1))  # ended 2025-12-31
+    assert collect_counts(MAY, [care.team])[care.team.pk].due == 0
+    assert collect_counts(dt.date(2025, 12, 1), [care.team])[care.team.pk].due == 8
+
+
 def test_an_ended_contracts_later_services_do_not_count(care):
     c = make_contract(care, care.grandfather)
     c.status, c.ended_on, c.end_reason = "ended", dt.date(2026, 2, 1), "moved"

@@ -120,3 +120,13 @@ def test_a_non_member_cannot_log_a_session(care, client, login):
                     {"team": care.other_team.pk, "date": "2026-05-13", "starts": "08:00", "ends": "17:00"},
                     content_type="application/json")
     assert r.status_code == 404 and not TeamSession.objects.exists()
+
+
+def test_managers_see_the_teams_sessions_but_cannot_log_one(care, client, login):
+    TeamSession.objects.create(team=care.team, date=dt.date(2026, 5, 6), starts=dt.time(8), ends=dt.time(17))
+    login(care.cast.manager)
+    page = client.get("/familydoctor/sessions/", {"team": care.team.pk}).content.decode()
+    assert "session-row" in page and "session-new" not in page
+    r = client.post("/familydoctor/sessions/new/", {"team": care.team.pk, "date": "2026-05-07", "starts": "08:00",
+                                                    "ends": "17:00"})
+    assert r.status_code == 403 and TeamSession.objects.count() == 1

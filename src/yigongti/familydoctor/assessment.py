@@ -2,8 +2,8 @@
 
 Four parts, each a rate in [0, 1] turned into points by its weight (``WEIGHTS``, data with its source):
 
-- **fulfilment (履约)**: scheduled services of the team's contracts due by the month's end (since the start of each
-  contract year) that were delivered by then ÷ those due;
+- **fulfilment (履约)**: scheduled services of the team's contracts in force during the month, due by the month's
+  end (since the start of each contract year), that were delivered by then ÷ those due;
 - **timeliness (及时性)**: scheduled services due within the month delivered on or before their due date ÷ those
   due within the month;
 - **chronic outcomes (慢病管理成效)**: of the hypertension and diabetes patients managed in the team's villages at

@@ -38,11 +38,14 @@ def enrolment_for(actor: Actor, pk) -> Enrolment:
     return e
 
 
-def medicine_for(actor: Actor, pk) -> RegularMedicine:
+def medicine_for(actor: Actor, pk, enrolment: Enrolment | None = None) -> RegularMedicine:
+    """One regular medicine the reader may see (of that enrolment, when given)."""
     check_read(actor, Category.PUBLIC_HEALTH)
+    qs = RegularMedicine.objects.select_related("enrolment__resident")
+    if enrolment is not None:
+        qs = qs.filter(enrolment=enrolment)
     try:
-        return scope_for(actor.user).filter(RegularMedicine.objects.select_related("enrolment__resident"),
-                                            "enrolment__resident__area_code").get(pk=int(pk))
+        return scope_for(actor.user).filter(qs, "enrolment__resident__area_code").get(pk=int(pk))
     except (RegularMedicine.DoesNotExist, ValueError, TypeError):
         audit.record(actor, "denied", "regular_medicine", pk)
         raise NotFound(_("用药记录不存在或不在您的管辖范围内")) from None

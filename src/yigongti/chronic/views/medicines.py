@@ -30,7 +30,7 @@ def medicines(request, pk: int):
     if request.method == "POST":
         try:
             if request.POST.get("stop"):
-                services.stop_medicine(actor, q.medicine_for(actor, request.POST["stop"]),
+                services.stop_medicine(actor, q.medicine_for(actor, request.POST["stop"], enrolment),
                                        on=request.POST.get("until", ""))
                 messages.success(request, _("已停用"))
             else:
@@ -38,7 +38,7 @@ def medicines(request, pk: int):
                 messages.success(request, _("已添加长期用药"))
             return redirect("chronic:medicines", pk=enrolment.pk)
         except DomainError as e:
-            if e.status == 403:
+            if e.status in (403, 404):  # not a form error: the error page
                 raise
             errors, values, error, status = e.errors, request.POST, e.message, 400
     current, stopped = q.medicines_of(enrolment)

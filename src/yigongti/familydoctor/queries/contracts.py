@@ -137,6 +137,20 @@ def household_for(actor: Actor, pk) -> Household:
     return hh
 
 
+def resident_for(actor: Actor, pk) -> Resident:
+    """One resident of the reader's area for the sign page (merged records left out), audited."""
+    check_read(actor, Category.PUBLIC_HEALTH)
+    qs = Resident.objects.filter(merged_into__isnull=True).select_related("village", "household")
+    if actor.user is not None:
+        qs = scope_for(actor.user).filter(qs)
+    person = qs.filter(pk=as_int(pk)).first()
+    if person is None:
+        audit.record(actor, "denied", "resident", pk)
+        raise NotFound(_("居民档案不存在或不在您的管辖范围内"))
+    audit.record(actor, "view", "resident", person.pk, purpose="fd_sign")
+    return person
+
+
 def household_members(household: Household) -> list[Resident]:
     return list(Resident.objects.filter(household=household, merged_into__isnull=True)
                 .prefetch_related("tags").order_by("birth_date"))

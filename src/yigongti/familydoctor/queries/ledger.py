@@ -87,6 +87,7 @@ class LedgerRow:
     village: str
     tags: list[str]
     cells: dict[int, Cell] = field(default_factory=dict)  # PackageService pk → counts
+    ordered: list[Cell | None] = field(default_factory=list)  # the cells in the order of ``Ledger.services``
 
     @property
     def planned(self) -> int:
@@ -139,7 +140,8 @@ def ledger(actor: Actor, team: Team, *, village: Region | None = None, on: dt.da
     ids = [c[0] for c in contracts]
     by_contract: dict[int, dict[int, Cell]] = defaultdict(dict)
     service_ids: set[int] = set()
-    for row in (ScheduledService.objects.filter(contract__in=ids)
+    in_ledger = qs.values("pk") if not truncated else ids  # a subquery: no list of 1,500 parameters
+    for row in (ScheduledService.objects.filter(contract__in=in_ledger)
                 .values("contract_id", "service_id")
                 .annotate(planned=Count("id"), done=Count("id", filter=Q(delivery__isnull=False)),
                           overdue=Count("id", filter=Q(delivery__isnull=True, due_by__lt=on)))):
@@ -147,7 +149,7 @@ def ledger(actor: Actor, team: Team, *, village: Region | None = None, on: dt.da
         service_ids.add(row["service_id"])
     tags: dict[int, list[str]] = defaultdict(list)
     tag_label = {k: str(v) for k, v in KeyPopulation.choices}
-    for resident_id, tag in (ResidentTag.objects.filter(resident__fd_contracts__in=ids)
+    for resident_id, tag in (ResidentTag.objects.filter(resident__fd_contracts__in=in_ledger)
                              .values_list("resident_id", "tag").distinct()):
         tags[resident_id].append(tag_label.get(tag, tag))
     sex_label = {k: str(v) for k, v in Sex.choices}
@@ -157,14 +159,16 @@ def ledger(actor: Actor, team: Team, *, village: Region | None = None, on: dt.da
                       sorted(tags.get(resident_id, [])), by_contract.get(pk, {}))
             for (pk, number, package, start, end, doctor, resident_id, name, sex, birth, id_number, phone,
                  village_name) in contracts]
+    for r in rows:
+        r.ordered = [r.cells.get(svc.pk) for svc in services]
     audit.record(actor, "export" if export else "list", "fd_ledger", team.pk, village=getattr(village, "pk", None),
                  rows=len(rows), on=str(on))
     return Ledger(team, village, on, services, rows, truncated)
 
 
 def sessions_of(actor: Actor, team: Team, *, since: dt.date | None = None, until: dt.date | None = None):
-    """The team's 118 sessions, newest first, each with the number of services done in it."""
-    check_read(actor, Category.PUBLIC_HEALTH, team)
+    """The team's 118 sessions, newest first, each with the number of services done in it (team-level: no
+    resident in it, so the managers see them too; the team itself was fetched within the reader's scope)."""
     qs = TeamSession.objects.filter(team=team)
     if since:
         qs = qs.filter(date__gte=since)

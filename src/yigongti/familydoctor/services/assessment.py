@@ -33,9 +33,11 @@ def collect_counts(month: dt.date, teams) -> dict[int, rules.TeamCounts]:
     first, last = rules.month_bounds(month)
     team_ids = [t.pk for t in teams]
     counts = {pk: rules.TeamCounts(weeks=len(rules.mondays(first))) for pk in team_ids}
-    # scheduled services: due by the month's end, within the contract (an ended contract's later slots do not count)
+    # scheduled services of the contract years in force in the month: due by the month's end, within the contract
+    # (an ended contract's later slots do not count; last year's contracts are last year's assessment)
     slots = (ScheduledService.objects
-             .filter(contract__team_id__in=team_ids, contract__start__lte=last, due_by__lte=last)
+             .filter(contract__team_id__in=team_ids, contract__start__lte=last, contract__end__gte=first,
+                     due_by__lte=last)
              .filter(Q(contract__ended_on__isnull=True) | Q(contract__ended_on__gte=F("due_by")))
              .values("contract__team_id")
              .annotate(due=Count("id"),

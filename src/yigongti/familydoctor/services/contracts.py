@@ -259,9 +259,10 @@ def _schedule(contracts: Iterable[Contract]) -> None:
     """Inside the signing transaction: the contract year's ScheduledService rows (H2's fulfilment), each in a
     savepoint so that a scheduling failure never loses the signed contract; then the due list after commit."""
     try:
-        from .fulfilment import schedule_contract
+        from . import fulfilment
     except ImportError:  # H2's module not there yet
-        schedule_contract = None
+        return _after_commit_due([c.resident_id for c in contracts])
+    schedule_contract = getattr(fulfilment, "schedule_contract", None)
     for c in contracts:
         if schedule_contract is None:
             break

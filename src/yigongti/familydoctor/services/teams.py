@@ -55,6 +55,7 @@ def add_member(actor, team: Team, data: Mapping[str, Any]) -> TeamMember:
     if errors:
         first = next(iter(errors))
         raise InvalidInput("invalid_member", errors[first][0], field=first, errors=errors)
+    assert staff is not None
     with transaction.atomic():
         Team.objects.select_for_update().filter(pk=team.pk).first()
         if team.members.filter(staff=staff, until__isnull=True).exists():

@@ -19,8 +19,9 @@ from yigongti.core import audit
 from yigongti.core.actor import Actor
 from yigongti.core.errors import DomainError, InvalidInput, NotFound
 from yigongti.core.pages import domain_errors_as_pages
+from yigongti.orgs.models import Region
 from yigongti.orgs.permissions import can
-from yigongti.residents.models import KeyPopulation
+from yigongti.residents.models import Household, KeyPopulation
 
 from ..models import ConsentKind, ContractStatus, EndReason, ServicePackage
 from ..queries import contracts as q
@@ -76,12 +77,14 @@ def _consent(request, form: dict) -> dict:
 
 
 def _sign_context(request, actor, resident_pk, household_pk) -> dict:
+    village: Region | None
+    hh: Household | None
     if household_pk:
         hh = q.household_for(actor, household_pk)
         people = q.household_members(hh)
         village = hh.village
     else:
-        person = services._visible_resident(actor, q.as_int(resident_pk))
+        person = q.resident_for(actor, resident_pk)
         hh, people, village = None, [person], person.village
     team = tq.team_for_village(village)
     teams = list(tq.teams_of_user(request.user))
@@ -126,7 +129,7 @@ def sign(request):
         except DomainError as e:
             if e.status in (403, 404):
                 raise
-            errors = e.errors or {"__all__": [e.message]}
+            errors = e.errors or {"form": [e.message]}
             messages.error(request, e.message)
     ctx.update({"form": form, "errors": errors, "consent_kinds": ConsentKind.choices,
                 "chosen": request.POST.getlist("member") if request.method == "POST" else None})
@@ -150,7 +153,7 @@ def renew(request, pk: int):
         except DomainError as e:
             if e.status in (403, 404):
                 raise
-            errors = e.errors or {"__all__": [e.message]}
+            errors = e.errors or {"form": [e.message]}
             messages.error(request, e.message)
     packages = ServicePackage.objects.filter(active=True, community_id=c.team.community_id)
     return render(request, "familydoctor/contract_renew.html", {
@@ -175,7 +178,7 @@ def end(request, pk: int):
         except DomainError as e:
             if e.status in (403, 404):
                 raise
-            errors = e.errors or {"__all__": [e.message]}
+            errors = e.errors or {"form": [e.message]}
             messages.error(request, e.message)
     return render(request, "familydoctor/contract_end.html", {
         "c": c, "form": form, "errors": errors, "reasons": EndReason.choices,

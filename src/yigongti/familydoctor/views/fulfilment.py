@@ -16,6 +16,7 @@ from yigongti.core.actor import Actor
 from yigongti.core.errors import InvalidInput
 from yigongti.core.exports import list_xlsx_response
 from yigongti.core.pages import domain_errors_as_pages
+from yigongti.core.paging import Page, clamp_page
 from yigongti.orgs.permissions import can
 
 from ..assessment import session_hours
@@ -23,6 +24,8 @@ from ..models import ContractStatus
 from ..queries import ledger as q
 from ..services import fulfilment, sessions
 from ..services.fulfilment import PLACES
+
+PAGE_ROWS = 200  # rows of the ledger page (the totals and the export cover every row)
 
 
 def _team_and_village(request, actor):
@@ -40,9 +43,12 @@ def ledger_page(request):
     actor = Actor.from_request(request)
     team, villages, village = _team_and_village(request, actor)
     data = q.ledger(actor, team, village=village) if team else None
+    number = clamp_page(request.GET.get("page"))
+    rows = data.rows[(number - 1) * PAGE_ROWS: number * PAGE_ROWS + 1] if data else []
+    page = Page(rows[:PAGE_ROWS], number, PAGE_ROWS, len(rows) > PAGE_ROWS, len(data.rows) if data else 0)
     return render(request, "familydoctor/ledger.html", {
         "team": team, "teams": q.teams_visible_to(request.user), "villages": villages, "village": village,
-        "ledger": data})
+        "ledger": data, "page": page})
 
 
 @login_required
@@ -65,7 +71,7 @@ def ledger_header(data: q.Ledger) -> list[str]:
 
 def ledger_rows(data: q.Ledger):
     for r in data.rows:
-        cells = [f"{r.cells[s.pk].done}/{r.cells[s.pk].planned}" if s.pk in r.cells else "" for s in data.services]
+        cells = [f"{c.done}/{c.planned}" if c else "" for c in r.ordered]
         yield [r.village, r.name, r.sex, r.age, r.id_number, r.phone, "、".join(r.tags), r.number, r.package,
                r.start, r.end, r.doctor, *cells, r.planned, r.done, r.overdue]
 

@@ -107,7 +107,7 @@ def get_child(request, resident_id: int):
     actor = Actor.from_request(request)
     r = queries.child_record(actor, get_resident_for(actor, resident_id))
     for v in r.visits:
-        v.window = v.timing or ""
+        v.window = getattr(v, "timing", "") or ""  # type: ignore[attr-defined]
     return {"child": r.child, "plan": [_item(i) for i in r.plan], "visits": r.visits}
 
 

@@ -152,7 +152,7 @@ def _row(r) -> dict:
 def _detail(r) -> dict:
     visits = queries.visits_of(r)
     for v in visits:
-        v.window = services.window_status(r.pregnancy, v.kind, v.date)
+        v.window = services.window_status(r.pregnancy, v.kind, v.date)  # type: ignore[attr-defined]
     return {"pregnancy": r.pregnancy, "plan": [_item(i) for i in r.plan], "visits": visits}
 
 

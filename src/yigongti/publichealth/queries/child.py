@@ -77,8 +77,8 @@ def due_q(on: dt.date, which: str) -> Q:
             (w.end + 1, schedules.overdue_until(sched, w)) if which == "overdue" else
             (w.start, schedules.overdue_until(sched, w)))
         first, last = on - dt.timedelta(days=hi), on - dt.timedelta(days=lo)
-        q |= Q(birth_date__range=(first, last)) & ~Exists(ChildVisit.objects.filter(child=OuterRef("pk"),
-                                                                                      kind=w.code))
+        q |= Q(Q(birth_date__range=(first, last)), ~Exists(ChildVisit.objects.filter(child=OuterRef("pk"),
+                                                                                       kind=w.code)))
     return q
 
 

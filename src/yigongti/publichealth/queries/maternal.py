@@ -93,9 +93,9 @@ def due_q(on: dt.date, which: str) -> Q:
             (w.start, schedules.overdue_until(sched, w)))
         first, last = on - dt.timedelta(days=hi), on - dt.timedelta(days=lo)
         if w.basis == "lmp_days":
-            q |= Q(status=PregnancyStatus.ONGOING, lmp__range=(first, last)) & _not_done(w.code)
+            q |= Q(Q(status=PregnancyStatus.ONGOING, lmp__range=(first, last)), _not_done(w.code))
         else:
-            q |= Q(status=PregnancyStatus.POSTPARTUM, delivered_on__range=(first, last)) & _not_done(w.code)
+            q |= Q(Q(status=PregnancyStatus.POSTPARTUM, delivered_on__range=(first, last)), _not_done(w.code))
     return q
 
 
