@@ -190,3 +190,12 @@ def test_writes_are_audited(care):
 
     c = svc.sign(care.cast.village_doctor, care.grandfather, TABLET)
     assert AuditEvent.objects.filter(action="create", object_type="fd_contract", object_id=str(c.pk)).exists()
+
+
+def test_a_contract_number_clash_is_retried_with_a_new_number(care, monkeypatch):
+    vd = care.cast.village_doctor
+    first = svc.sign(vd, care.grandmother, TABLET)
+    numbers = iter([first.number, "QY20260101FRESH001"])
+    monkeypatch.setattr(svc, "new_number", lambda on: next(numbers))
+    c = svc.sign(vd, care.grandfather, TABLET)
+    assert c.number == "QY20260101FRESH001" and Contract.objects.count() == 2

@@ -22,6 +22,8 @@ def test_sign_household_page_with_tablet_signature(care, client, login):
     body = r.content.decode()
     assert r.status_code == 200 and "赵桂兰" in body and "李小宝" in body and "signature_pad.umd.min.js" in body
     assert "老年人个性化服务包" in body and "个人 10.00 元" in body  # the paid package's shares are shown
+    child_select = body.split(f'name="package_{care.child.pk}"', 1)[1].split("</select>", 1)[0]
+    assert "基础服务包" in child_select and "老年人个性化服务包" not in child_select  # only the packages that fit
     form = {"team": care.team.pk, "signed_on": timezone.localdate().isoformat(), "idempotency_key": "hh-1",
             "member": [care.grandfather.pk, care.grandmother.pk], f"package_{care.grandfather.pk}":
             care.elderly_pack.pk, f"package_{care.grandmother.pk}": care.basic.pk, **TABLET}

@@ -43,22 +43,26 @@ CODES = ("I10", "I11", "I12", "I13", "I14", "I15")
 
 
 def _first_diagnosis_encounters() -> dict[int, dict[str, tuple[int, dt.date]]]:
-    """resident id -> condition -> (encounter id, date) of the earliest encounter carrying the diagnosis."""
+    """resident id -> condition -> (encounter id, date) of the earliest encounter carrying the diagnosis as its
+    main one (I10–I15 / E11), aggregated in the database (a million matching encounters at 450,000 residents;
+    no query parameters, so a literal % is a LIKE wildcard)."""
     table = Encounter._meta.db_table
+    codes = ", ".join(f"'{c}'" for c in CODES)
+    cond = "CASE WHEN main_icd10 LIKE 'E11%' THEN 't2dm' ELSE 'htn' END"
+    match = (f"resident_id IS NOT NULL AND (main_icd10 LIKE 'E11%' OR SUBSTR(main_icd10, 1, 3) IN ({codes}))")
+    sql = (f'SELECT e.resident_id, g.cond, MIN(e.id), g.first FROM "{table}" e JOIN ('
+           f'SELECT resident_id, {cond} AS cond, MIN(admit_date) AS first FROM "{table}" WHERE {match} '
+           f"GROUP BY resident_id, {cond}) g ON g.resident_id = e.resident_id AND e.admit_date = g.first "
+           f"AND {cond.replace('main_icd10', 'e.main_icd10')} = g.cond "
+           f"WHERE {match.replace('resident_id', 'e.resident_id').replace('main_icd10', 'e.main_icd10')} "
+           "GROUP BY e.resident_id, g.cond, g.first")
     out: dict[int, dict[str, tuple[int, dt.date]]] = defaultdict(dict)
     with connection.cursor() as cur:
-        cur.execute(f'SELECT resident_id, id, admit_date, main_icd10 FROM "{table}" WHERE resident_id IS NOT NULL '
-                    "AND (main_icd10 LIKE 'I1%%' OR main_icd10 LIKE 'E11%%')")
-        for rid, eid, day, code in cur.fetchall():
+        cur.execute(sql)
+        for rid, c, eid, day in cur.fetchall():
             if isinstance(day, str):
                 day = dt.date.fromisoformat(day[:10])
-            cond = Condition.DIABETES if code.startswith("E11") else Condition.HYPERTENSION if code[:3] in CODES \
-                else None
-            if cond is None:
-                continue
-            seen = out[rid].get(cond)
-            if seen is None or (day, eid) < (seen[1], seen[0]):
-                out[rid][cond] = (eid, day)
+            out[rid][c] = (eid, day)
     return out
 
 

@@ -1,6 +1,7 @@
 """Background work of the family-doctor app on the core job queue (``yigongti worker``; ``core.jobs.discover``
 imports this module, and ``registry.MODULES`` lists it too): the nightly rebuild of the due lists
-(``familydoctor.due.recompute``, the due engine) and on the 1st of each month the assessment of last month
+(``familydoctor.due.recompute``, the due engine, after the lapsed contracts
+are marked 已到期) and on the 1st of each month the assessment of last month
 (月考核, ``services.assessment.compute_month``). Each job is queued once, keyed by its night or month."""
 
 from __future__ import annotations
@@ -24,7 +25,12 @@ ASSESS_HOUR = 3  # 03:00 on the 1st: after the night's due rebuild
 
 @job_handler(DUE_RECOMPUTE)
 def due_recompute_job(job) -> dict:
-    """Rebuild every DueItem (the due engine); skipped (not failed) while the engine is not installed."""
+    """Mark the contracts whose term ended as 已到期, then rebuild every DueItem (the due engine; skipped, not
+    failed, while the engine is not installed)."""
+    from .services.contracts import expire_lapsed
+
+    today = dt.date.fromisoformat(job.args["today"]) if job.args.get("today") else None
+    expired = expire_lapsed(today)
     try:
         due = importlib.import_module("yigongti.familydoctor.due")
     except ModuleNotFoundError as e:
@@ -34,8 +40,7 @@ def due_recompute_job(job) -> dict:
     recompute = getattr(due, "recompute", None)
     if recompute is None:
         return {"skipped": "familydoctor.due.recompute missing"}
-    today = dt.date.fromisoformat(job.args["today"]) if job.args.get("today") else None
-    return {"counts": recompute(today)}
+    return {"expired": expired, "counts": recompute(today)}
 
 
 @job_handler(ASSESS_MONTH)

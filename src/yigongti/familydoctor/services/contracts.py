@@ -378,40 +378,53 @@ def _sign_many(actor: Actor, team: Team, members: list[Member], data: Mapping[st
     _s, end = term(start)
     batch = new_batch(signed_on) if household is not None else ""
     key = (idempotency_key or str(data.get("idempotency_key") or "")).strip()
-    try:
-        with transaction.atomic():
-            row, replay = _claim_key(actor, key)
-            if replay is not None:
-                return list(Contract.objects.filter(pk__in=replay).order_by("pk"))
-            ids = [m.resident.pk for m in members]
-            list(Resident.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
-            taken = dict(Contract.objects.filter(resident_id__in=ids, status=ContractStatus.ACTIVE)
-                         .values_list("resident_id", "number"))
-            if taken:
-                names = "、".join(m.resident.name for m in members if m.resident.pk in taken)
-                raise Conflict("already_signed", _("%(names)s 已有履约中的签约协议，请续约或先解约") % {"names": names},
-                               field="resident")
-            out = []
-            for m in members:
-                outside = m.resident.village_id not in villages
-                c = Contract.objects.create(
-                    number=new_number(signed_on), resident=m.resident, household=household or m.resident.household,
-                    household_batch=batch, team=team, doctor=doctor, package=m.package, village=m.resident.village,
-                    signed_on=signed_on, start=start, end=end, status=ContractStatus.ACTIVE,
-                    resident_fee=m.package.resident_share, insurance_fee=m.package.insurance_share,
-                    out_of_area_reason=reason if outside else "", consent_kind=consent.kind,
-                    consent_file=consent.file, consent_signature=consent.signature, created_by=actor.user)
-                out.append(c)
-                audit.record(actor, "create", "fd_contract", c.pk, resident=m.resident.pk, team=team.pk,
-                             package=m.package.code, batch=batch, out_of_area=outside)
-            if row is not None:
-                row.status, row.body = 201, json.dumps([c.pk for c in out]).encode()
-                row.content_type = "application/json"
-                row.save(update_fields=["status", "body", "content_type"])
-            _schedule(out)
-    except IntegrityError:  # the one-active-contract constraint (a concurrent signing won)
-        raise Conflict("already_signed", _("该居民已有履约中的签约协议，请续约或先解约"), field="resident") from None
-    return out
+
+    def attempt(tries: int) -> list[Contract] | None:
+        try:
+            with transaction.atomic():
+                row, replay = _claim_key(actor, key)
+                if replay is not None:
+                    return list(Contract.objects.filter(pk__in=replay).order_by("pk"))
+                ids = [m.resident.pk for m in members]
+                list(Resident.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
+                taken = dict(Contract.objects.filter(resident_id__in=ids, status=ContractStatus.ACTIVE)
+                             .values_list("resident_id", "number"))
+                if taken:
+                    names = "、".join(m.resident.name for m in members if m.resident.pk in taken)
+                    raise Conflict("already_signed", _("%(names)s 已有履约中的签约协议，请续约或先解约")
+                                   % {"names": names}, field="resident")
+                out = []
+                for m in members:
+                    outside = m.resident.village_id not in villages
+                    c = Contract.objects.create(
+                        number=new_number(signed_on), resident=m.resident,
+                        household=household or m.resident.household, household_batch=batch, team=team,
+                        doctor=doctor, package=m.package, village=m.resident.village,
+                        signed_on=signed_on, start=start, end=end, status=ContractStatus.ACTIVE,
+                        resident_fee=m.package.resident_share, insurance_fee=m.package.insurance_share,
+                        out_of_area_reason=reason if outside else "", consent_kind=consent.kind,
+                        consent_file=consent.file, consent_signature=consent.signature, created_by=actor.user)
+                    out.append(c)
+                    audit.record(actor, "create", "fd_contract", c.pk, resident=m.resident.pk, team=team.pk,
+                                 package=m.package.code, batch=batch, out_of_area=outside)
+                if row is not None:
+                    row.status, row.body = 201, json.dumps([c.pk for c in out]).encode()
+                    row.content_type = "application/json"
+                    row.save(update_fields=["status", "body", "content_type"])
+                _schedule(out)
+        except IntegrityError:  # the one-active-contract constraint (a concurrent signing won), or a number clash
+            if tries < 2 and not Contract.objects.filter(resident_id__in=[m.resident.pk for m in members],
+                                                         status=ContractStatus.ACTIVE).exists():
+                return None
+            raise Conflict("already_signed", _("该居民已有履约中的签约协议，请续约或先解约"),
+                           field="resident") from None
+        return out
+
+    for tries in range(3):  # a contract number clash (8 random hex digits a day) is retried with new numbers
+        got = attempt(tries)
+        if got is not None:
+            return got
+    raise Conflict("already_signed", _("该居民已有履约中的签约协议，请续约或先解约"), field="resident")
 
 
 # ---- renewing and ending -------------------------------------------------------------------------------

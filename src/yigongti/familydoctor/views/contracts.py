@@ -94,7 +94,8 @@ def _sign_context(request, actor, resident_pk, household_pk) -> dict:
     packages = list(ServicePackage.objects.filter(active=True, community_id=community.community_id)
                     if community else ServicePackage.objects.none())
     active = q.active_by_resident(p.pk for p in people)
-    return {"household": hh, "people": [(p, active.get(p.pk), {t.tag for t in p.tags.all()}) for p in people],
+    fits = {p.pk: [k for k in packages if services.package_fits(k, {t.tag for t in p.tags.all()})] for p in people}
+    return {"household": hh, "people": [(p, active.get(p.pk), fits[p.pk]) for p in people],
             "team": team, "teams": teams, "packages": packages, "village": village,
             "basic": next((p for p in packages if p.kind == "basic"), None)}
 
