@@ -400,9 +400,11 @@ def _care_world(c, users) -> dict:
                  "team_village_add", "team_village_end", "assessment_team", "ledger_team"):
         params["familydoctor", name, "pk"] = team
     params["familydoctor", "session", "pk"] = session.pk
-    for name in ("pregnancy", "pregnancy_edit", "pregnancy_risk", "pregnancy_close", "pregnancy_delivery",
-                 "maternal_visit", "postpartum_visit", "risk"):
+    for name in ("pregnancy", "pregnancy_grade", "pregnancy_delivery", "maternal_visit", "pregnancy_edit",
+                 "pregnancy_close", "postpartum_visit"):
         params["publichealth", name, "pk"] = pregnancy.pk
+    params["api", "/api/v1/familydoctor/teams/{pk}", "pk"] = team
+    params["api", "/api/v1/familydoctor/contracts/{pk}", "pk"] = contract
     for kw, v in (("contract_id", contract), ("team_id", team), ("session_id", session.pk),
                   ("patient_id", enrolment.pk), ("enrolment_id", enrolment.pk), ("follow_up_id", fu.pk),
                   ("followup_id", fu.pk), ("check_id", check.pk), ("pregnancy_id", pregnancy.pk),

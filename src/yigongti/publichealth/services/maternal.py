@@ -240,8 +240,8 @@ def grade_risk(actor: Actor, pregnancy: Pregnancy, data: Mapping, *, on: dt.date
         errors["factors"] = [_("未知的风险因素：%(c)s") % {"c": "、".join(result.unknown)}]
     collect(errors)
     with transaction.atomic():
-        locked = Pregnancy.objects.select_for_update().select_related("facility__community", "resident").get(
-            pk=pregnancy.pk)
+        locked = Pregnancy.objects.select_for_update(of=("self",)).select_related(
+            "facility__community", "resident").get(pk=pregnancy.pk)
         before = locked.risk_grade, locked.managing_facility_id
         locked.risk_grade = result.grade
         locked.risk_factors = result.codes
@@ -298,7 +298,7 @@ def record_visit(actor: Actor, pregnancy: Pregnancy, data: Mapping, *, confirm_u
     facility = _facility(actor, data)
     by = _staff(actor)
     with transaction.atomic():
-        locked = Pregnancy.objects.select_for_update().select_related("resident").get(pk=pregnancy.pk)
+        locked = Pregnancy.objects.select_for_update(of=("self",)).select_related("resident").get(pk=pregnancy.pk)
         same = MaternalVisit.objects.filter(pregnancy=locked, kind=kind).first()
         if same is not None:
             if same.date == date:
