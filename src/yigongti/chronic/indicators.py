@@ -50,7 +50,7 @@ INDICATORS = [
          "Patients whose last follow-up of the year had BP < 140/90 mmHg (< 150/90 at 65+) ÷ hypertension patients "
          "managed in the year × 100%", 60),
     _def("CH_DM_STD", "2型糖尿病患者规范管理率", "Type-2 diabetes patients managed to standard",
-         "年内按规范要求（至少4次面对面随访）管理的2型糖尿病患者人数 ÷ 年内已管理的2型糖尿病患者人数 × 100%（年初至期末）",
+         "年内按规范要求（至少4次面对面随访）管理的2型糖尿病患者人数 ÷ 年内已管理的2型糖尿病患者人数 × 100%（年初至期末）",  # noqa: E501
          "Type-2 diabetes patients with at least 4 face-to-face follow-ups in the year ÷ diabetes patients managed "
          "in the year × 100% (1 January to the period's end)", 60),
     _def("CH_DM_CTRL", "管理人群血糖控制率", "Glucose control among managed patients",

@@ -37,7 +37,7 @@ LOCAL = "本地目标（种子材料：村卫生室承担45%–50%的基本公�
 VACCINE_NAMES_EN = {"HepB": "hepatitis B", "BCG": "BCG", "IPV": "inactivated polio", "bOPV": "bivalent oral polio",
                     "DTaP": "DTaP", "DT": "DT", "MMR": "MMR", "JE-L": "Japanese encephalitis (live)",
                     "JE-I": "Japanese encephalitis (inactivated)", "MPSV-A": "meningococcal A",
-                    "MPSV-AC": "meningococcal AC", "HepA-L": "hepatitis A (live)", "HepA-I": "hepatitis A (inactivated)"}
+                    "MPSV-AC": "meningococcal AC", "HepA-L": "hepatitis A (live)", "HepA-I": "hepatitis A (inactivated)"}  # noqa: E501
 
 
 def _ind(code, name, name_en, definition, definition_en, target=None, target_source=SOURCE):
@@ -89,7 +89,7 @@ INDICATORS = [
            "those children × 100%", 90)
       for v, doses in SERIES.items()],
     _ind("PH_VILLAGE_SHARE", "村卫生室承担基本公卫任务占比", "Village clinics' share of public-health tasks",
-         "本期村卫生室完成的慢病随访、健康体检、孕产妇和儿童随访次数 ÷ 同期全部该类服务次数 × 100%（预防接种在接种单位，不计）",
+         "本期村卫生室完成的慢病随访、健康体检、孕产妇和儿童随访次数 ÷ 同期全部该类服务次数 × 100%（预防接种在接种单位，不计）",  # noqa: E501
          "Chronic follow-ups, health checks, maternal and child visits done by village clinics in the period ÷ all "
          "such services in the period × 100% (vaccinations, given at vaccination units, left out)", 45, LOCAL),
 ]
