@@ -105,7 +105,8 @@ def fill(today: dt.date, refill: bool = False) -> None:
              WHERE c.number LIKE 'B%%') x
            WHERE x.a > {t} OR random() < 0.33""",
         f"""INSERT INTO chronic_enrolment (condition, diagnosed_on, diagnosis_icd10, enrolled_on, status, end_reason,
-               last_visit_on, last_control, uncontrolled_streak, next_due, created, facility_id, resident_id, village_id)  # noqa: E501
+               last_visit_on, last_control, uncontrolled_streak, next_due, created,
+               facility_id, resident_id, village_id)
            SELECT g.tag, DATE '2024-01-01', CASE g.tag WHEN 'htn' THEN 'I10' ELSE 'E11.9' END, DATE '2025-01-01',
                   'managed', '', n.nd - 90, 'controlled', 0, n.nd, now(),
                   COALESCE((SELECT f.id FROM orgs_facility f WHERE f.region_id = r.village_id AND f.type = 'D600'

@@ -268,9 +268,9 @@ def _statement(today: dt.date, dialect: _Dialect, one_resident: bool, target: st
         f"""SELECT r.id, 'vaccine', vr.vaccine || '-' || vr.dose, vr.name,
                    {D.greatest(D.add('r.birth_date', 'vr.rec'),
                                f"COALESCE({D.add('pv.given_on', 'vr.iv')}, {D.add('r.birth_date', 'vr.rec')})")},
-                   {D.greatest(D.add('r.birth_date', 'vr.cb'),
-                               D.greatest(D.add('r.birth_date', 'vr.rec'),
-                                          f"COALESCE({D.add('pv.given_on', 'vr.iv')}, {D.add('r.birth_date', 'vr.rec')})"))}  # noqa: E501
+                   {D.greatest(D.add('r.birth_date', 'vr.cb'), D.greatest(
+                       D.add('r.birth_date', 'vr.rec'),
+                       f"COALESCE({D.add('pv.given_on', 'vr.iv')}, {D.add('r.birth_date', 'vr.rec')})"))}
             FROM residents_resident r CROSS JOIN vr
             LEFT JOIN publichealth_vaccinedose pv
                    ON pv.child_id = r.id AND pv.vaccine = vr.vaccine AND pv.dose = vr.dose - 1
