@@ -32,6 +32,7 @@ def data_names() -> list[str]:
 
     from yigongti.core.models import Notification
     from yigongti.encounters.models import Encounter
+    from yigongti.familydoctor.models import Contract, PackageService, ServiceDelivery, ServicePackage, Team, TeamSession
     from yigongti.orgs.models import Facility, MedicalCommunity, Region, Staff
     from yigongti.referrals.models import FollowUp, GuidelineRule, Referral, ReferralCenter
     from yigongti.residents.models import Household, Resident
@@ -42,7 +43,10 @@ def data_names() -> list[str]:
              (Referral, ["diagnosis", "reason", "exams", "medications", "rehab_plan", "medication_plan",
                          "decline_reason", "outcome_note", "override_reason", "guideline_warning", "to_external"]),
              (ReferralCenter, ["name"]), (FollowUp, ["note"]), (Notification, ["title", "body"]),
-             (GuidelineRule, ["name", "up_criteria", "down_criteria"]), (Encounter, ["main_diagnosis"])]
+             (GuidelineRule, ["name", "up_criteria", "down_criteria"]), (Encounter, ["main_diagnosis"]),
+             # the family doctors' teams and packages as the county named them, and what people typed
+             (Team, ["name"]), (ServicePackage, ["name", "description"]), (PackageService, ["name"]),
+             (ServiceDelivery, ["note"]), (TeamSession, ["note"]), (Contract, ["end_note", "out_of_area_reason"])]
     for model, fields in pairs:
         for f in fields:
             if f in {x.name for x in model._meta.get_fields()}:
@@ -102,6 +106,54 @@ def county(cast):
     return cast
 
 
+@pytest.fixture
+def family(county):
+    return family_doctors(county)
+
+
+def family_doctors(cast) -> dict:
+    """The family doctors' side of the county: a household signed on a tablet, a contract about to end, a
+    delivered service, a 118 session, last month's assessment, and the due lists rebuilt (a follow-up, a
+    pregnancy's visits, a child's checks and doses, the contracts to renew)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tests.care import _person, build_care
+    from tests.cast import as_
+    from yigongti.chronic.services.enrolment import enrol
+    from yigongti.familydoctor.assessment import parse_month
+    from yigongti.familydoctor.due import recompute
+    from yigongti.familydoctor.models import Contract
+    from yigongti.familydoctor.services import contracts, fulfilment, sessions
+    from yigongti.familydoctor.services.assessment import compute_month
+    from yigongti.publichealth.services.maternal import register_pregnancy
+
+    care = build_care(cast)
+    today = timezone.localdate()
+    vd = as_(cast.village_doctor)
+    signature = "M 10 10 L 60 40 L 120 20"
+    signed = contracts.sign_household(vd, care.household, [{"resident": r.pk} for r in (
+        care.grandfather, care.grandmother, care.child)], {"consent_kind": "tablet", "consent_signature": signature})
+    elder = _person("周立新", "M", dt.date(1950, 3, 8), cast.village, None, 71, ["elderly"])
+    start = today - dt.timedelta(days=350)
+    ending = Contract.objects.create(number="QY-EN-0001", resident=elder, team=care.team, package=care.basic,
+                                     village=cast.village, signed_on=start, start=start,
+                                     end=start + dt.timedelta(days=364), doctor=cast.village_doctor.staff)
+    fulfilment.schedule_contract(ending)
+    enrol(vd, care.grandfather, "htn", enrolled_on=today - dt.timedelta(days=60))
+    register_pregnancy(vd, care.mother, {"lmp": (today - dt.timedelta(days=100)).isoformat()})
+    session = sessions.log_session(vd, care.team, {"date": today - dt.timedelta(days=1), "starts": "08:00",
+                                                   "ends": "16:30", "village": cast.village.pk})
+    fulfilment.record_delivery(vd, signed[0], {"service": care.services["CONS"].pk, "place": "入户",
+                                               "delivered_on": (today - dt.timedelta(days=1)).isoformat(),
+                                               "session": session.pk, "note": "血压复测"})
+    month = parse_month("", today)
+    compute_month(as_(cast.manager), month)
+    recompute(today)
+    return {"care": care, "contract": signed[0], "ending": ending, "month": f"{month:%Y-%m}"}
+
+
 def _in_english(browser, live_server, username, width=1280):
     from tests.browser.conftest import login_through_form
 
@@ -116,7 +168,37 @@ def _in_english(browser, live_server, username, width=1280):
     return ctx, pg
 
 
-def _pages(c) -> dict[str, list[str]]:
+def _fd_pages(c, fd: dict) -> dict[str, list[str]]:
+    """The family doctors' pages of each role that uses them."""
+    team, k, end, month = fd["care"].team.pk, fd["contract"].pk, fd["ending"].pk, fd["month"]
+    village, township = c.village.code, c.township.code
+    return {
+        "village_doctor": ["/familydoctor/", "/familydoctor/day/", "/familydoctor/day/?kind=vaccine",
+                           "/familydoctor/contracts/", f"/familydoctor/contracts/{k}/",
+                           f"/familydoctor/sign/?household={fd['care'].household.pk}",
+                           f"/familydoctor/contracts/{end}/renew/", f"/familydoctor/contracts/{k}/end/",
+                           "/familydoctor/ledger/", f"/familydoctor/contracts/{k}/deliver/", "/familydoctor/sessions/",
+                           f"/familydoctor/sessions/new/?team={team}", "/familydoctor/coverage/",
+                           f"/residents/{fd['care'].grandmother.pk}/"],
+        "township_doctor": ["/familydoctor/", "/familydoctor/teams/", f"/familydoctor/teams/{team}/",
+                            "/familydoctor/ledger/", "/familydoctor/assessment/"],
+        "manager": ["/familydoctor/", "/familydoctor/teams/", f"/familydoctor/teams/{team}/",
+                    "/familydoctor/coverage/", f"/familydoctor/coverage/?township={township}",
+                    f"/familydoctor/coverage/unsigned/?tag=elderly&village={village}",
+                    f"/familydoctor/assessment/?month={month}",
+                    f"/familydoctor/assessment/teams/{team}/?month={month}", "/familydoctor/ranking/"],
+        "bureau": ["/familydoctor/coverage/", f"/familydoctor/assessment/?month={month}"],
+    }
+
+
+def _pages(c, fd: dict) -> dict[str, list[str]]:
+    pages = _main_pages(c)
+    for username, urls in _fd_pages(c, fd).items():
+        pages[username] = pages[username] + urls
+    return pages
+
+
+def _main_pages(c) -> dict[str, list[str]]:
     res = c.resident.pk
     return {
         "village_doctor": ["/", "/referrals/", f"/referrals/{c.down.pk}/", "/residents/", f"/residents/{res}/",
@@ -135,10 +217,10 @@ def _pages(c) -> dict[str, list[str]]:
     }
 
 
-def test_every_role_sees_its_main_pages_entirely_in_english(county, browser, live_server):
+def test_every_role_sees_its_main_pages_entirely_in_english(county, family, browser, live_server):
     names = data_names()
     problems: dict[str, list[str]] = {}
-    for username, urls in _pages(county).items():
+    for username, urls in _pages(county, family).items():
         ctx, pg = _in_english(browser, live_server, username)
         try:
             for url in urls:

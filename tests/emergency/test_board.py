@@ -159,6 +159,35 @@ def test_the_call_page_shows_the_timeline_and_merges_and_closes(ems, desk):
     assert first.status == CallStatus.CANCELLED
 
 
+def test_the_dispatcher_calls_a_vehicle_off_from_the_call_page_and_sends_another(ems, desk, login, client):
+    d = as_(ems.dispatcher)
+    call = svc.take_call(d, region=ems.cast.village.code, priority=1)
+    first = svc.dispatch(d, call, ems.vehicles["A1"])
+    page = desk.get(reverse("emergency:call", args=[call.pk])).content.decode()
+    abort_url = reverse("emergency:mission_abort", args=[call.pk, first.pk])
+    assert 'data-testid="abort-mission"' in page and abort_url in page
+    refused = desk.post(abort_url, {"reason": " "}, follow=True).content.decode()
+    assert "请填写中止原因" in refused
+    first.refresh_from_db()
+    assert first.status == "active"
+    desk.post(abort_url, {"reason": "车辆故障，改派他车"})
+    first.refresh_from_db()
+    call.refresh_from_db()
+    ems.vehicles["A1"].refresh_from_db()
+    assert first.status == "aborted" and first.abort_reason == "车辆故障，改派他车"
+    assert ems.vehicles["A1"].status == VehicleStatus.AVAILABLE and call.status == CallStatus.OPEN  # 待派车 again
+    page = desk.get(reverse("emergency:call", args=[call.pk])).content.decode()
+    assert "车辆故障，改派他车" in page and 'data-testid="abort-mission"' not in page
+    second = svc.dispatch(d, call, ems.vehicles["A2"])
+    call.refresh_from_db()
+    assert call.status == CallStatus.DISPATCHED and second.status == "active"
+    login(ems.crew_a1)  # the crew sees the call but may not call a vehicle off
+    assert client.post(reverse("emergency:mission_abort", args=[call.pk, second.pk]),
+                       {"reason": "x"}).status_code == 403
+    second.refresh_from_db()
+    assert second.status == "active"
+
+
 def test_the_lookup_fragment_names_the_resident_with_a_masked_phone(ems, desk):
     html = desk.get(reverse("emergency:caller_lookup"), {"caller_phone": "13874601234"}).content.decode()
     assert "李建国" in html and "138****1234" in html and "13874601234" not in html

@@ -257,6 +257,21 @@ def test_a_township_doctor_asks_for_a_transfer_located_at_the_health_center(ems)
     assert Notification.objects.filter(recipient=ems.dispatcher, kind="ems_transfer", urgent=True).exists()
 
 
+def test_a_transfer_keeps_its_receiving_facility_and_its_mission_heads_there(ems):
+    cast = ems.cast
+    call = svc.create_transfer(as_(cast.township_doctor), resident=cast.resident, from_facility=cast.township_center,
+                               priority=1, chief_complaint="STEMI，拟转县医院PCI", complaint_code="chest_pain",
+                               destination=cast.county_hospital, kind=CallKind.GREEN_CHANNEL)
+    call.refresh_from_db()
+    assert call.destination == cast.county_hospital and call.from_facility == cast.township_center
+    mission = svc.dispatch(as_(ems.dispatcher), call, ems.vehicles["B1"])
+    assert mission.destination == cast.county_hospital
+    plain = svc.create_transfer(SYSTEM, resident=cast.resident, from_facility=cast.township_center, priority=2,
+                                chief_complaint="转运")
+    assert plain.destination is None
+    assert svc.dispatch(as_(ems.dispatcher), plain, ems.vehicles["A1"]).destination is None
+
+
 def test_a_doctor_cannot_ask_a_transfer_for_another_facility_or_an_out_of_scope_resident(ems):
     cast = ems.cast
     with pytest.raises(Forbidden):

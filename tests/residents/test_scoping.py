@@ -79,7 +79,7 @@ def test_every_read_is_audited_with_who_and_what(cast, client, login):
     login(cast.township_doctor)
     client.get(f"/residents/{cast.resident.pk}/", HTTP_USER_AGENT="pytest-browser")
     client.get("/residents/", {"q": "李"})
-    view = AuditEvent.objects.get(action="view", object_id=str(cast.resident.pk))
+    view = AuditEvent.objects.get(action="view", object_type="resident", object_id=str(cast.resident.pk))
     assert (view.actor, view.role, view.facility_id) == ("township_doctor", "doctor", cast.township_center.pk)
     assert view.ip == "127.0.0.1" and view.user_agent == "pytest-browser"
     listing = AuditEvent.objects.filter(action="list").latest("seq")

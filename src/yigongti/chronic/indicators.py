@@ -8,8 +8,8 @@ computed from the enrolments and follow-ups, as the 国家基本公共卫生服�
   therefore reads low: the year-to-date is what the 规范 counts.
 * CH_HTN_CTRL / CH_DM_CTRL 控制率 = patients at target at their last follow-up of the year ÷ patients managed in
   the year. At target: BP < 140/90 mmHg (< 150/90 at 65+ on the visit day); fasting glucose < 7.0 mmol/L
-  (the thresholds of ``chronic/rules_data`` when present, these defaults otherwise). A patient without a
-  follow-up in the year is not at target.
+  (``chronic.rules.at_target``: the thresholds of ``chronic/rules_data``, the same the follow-up decisions use).
+  A patient without a follow-up in the year is not at target.
 * CH_RECENT 近3个月有随访的管理患者占比 = patients under management at the period's end with a face-to-face
   follow-up in the 3 months before it ÷ patients under management at the period's end.
 
@@ -22,16 +22,15 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.utils.translation import gettext_noop
 
 from yigongti.indicators.definitions import Indicator, Value
 
 from .models import Enrolment, FollowUp, VisitMode
 
-D_CH = "两病管理（基本公卫）"
+D_CH = gettext_noop("两病管理（基本公卫）")  # translated where shown
 SOURCE = "国家基本公共卫生服务规范（第三版）（国卫基层发〔2017〕13号）"
 STANDARD_VISITS = 4
-HTN_SBP, HTN_DBP, HTN_SBP_65 = 140, 90, 150
-FBG_TARGET = Decimal("7.0")
 
 
 def _def(code, name, name_en, definition, definition_en, target=None):
@@ -84,7 +83,7 @@ def managed_resident_ids(prefix: str, start: dt.date, end: dt.date) -> QuerySet:
 def _ratio(code: str, num: int, den: int, note: str = "") -> Value:
     ind = BY_CODE[code]
     if not den:
-        return Value(ind, Decimal(num), Decimal(den), None, extra={"note": note or "本期无管理患者"})
+        return Value(ind, Decimal(num), Decimal(den), None, extra={"note": note or gettext_noop("本期无管理患者")})
     value = (Decimal(num) * 100 / Decimal(den)).quantize(Decimal("0.01"), ROUND_HALF_UP)
     return Value(ind, Decimal(num), Decimal(den), value, extra={"note": note})
 
@@ -107,11 +106,11 @@ def standard(condition: str, code: str):
 
 
 def at_target(condition: str, sbp, dbp, fbg, age: int) -> bool:
-    if condition == "htn":
-        if sbp is None or dbp is None:
-            return False
-        return sbp < (HTN_SBP_65 if age >= 65 else HTN_SBP) and dbp < HTN_DBP
-    return fbg is not None and Decimal(fbg) < FBG_TARGET
+    """The 控制率 numerator's test: the rules in force (``chronic.rules.at_target``, thresholds from
+    ``rules_data``), so a new edition changes the follow-up decisions and the indicator together."""
+    from .rules import at_target as rule_at_target
+
+    return rule_at_target(condition, age=age, sbp=sbp, dbp=dbp, fbg=fbg)
 
 
 def control(condition: str, code: str):

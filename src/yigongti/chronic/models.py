@@ -15,6 +15,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yigongti.orgs.models import Facility, Region, Staff, User
 from yigongti.residents.models import Resident
@@ -96,7 +97,7 @@ class Enrolment(models.Model):
 
 class VisitMode(models.TextChoices):
     CLINIC = "clinic", _("门诊")
-    HOME = "home", _("家庭")
+    HOME = "home", pgettext_lazy("visit mode", "家庭")
     PHONE = "phone", _("电话")
 
 

@@ -10,5 +10,6 @@ class CoreConfig(AppConfig):
     def ready(self):
         from . import menu, signals  # noqa: F401
 
-        menu.register(pgettext_lazy("menu", "审计日志"), "audit:log", order=120,
+        menu.register_group("admin", pgettext_lazy("menu", "管理"))
+        menu.register(pgettext_lazy("menu", "审计日志"), "audit:log", order=220, group="admin",
                       visible=lambda u: u.role == "auditor" or u.is_superuser)

@@ -10,4 +10,4 @@ def navigation(request):
         return {}
     from .notify import unread_count
 
-    return {"nav_items": menu.entries_for(user), "unread_count": unread_count(user)}
+    return {"nav_items": menu.items_for(user), "unread_count": unread_count(user)}

@@ -53,6 +53,7 @@ GENERIC_TITLES = {
     "security_alert": "安全提醒：平台检测到异常访问",
     "audit_chain": "安全提醒：审计日志校验发现问题",
     "ems_transfer": "有一份新的120转运申请",
+    "maternal_risk": "有一名较高风险孕产妇转由本院管理",
 }
 
 _ID_RE = re.compile(r"\d{17}[\dXx]|\d{15}")

@@ -304,6 +304,8 @@ class Call(models.Model):
                                     verbose_name=_("合并到"))
     from_facility = models.ForeignKey(Facility, models.SET_NULL, null=True, blank=True, related_name="+",
                                       verbose_name=_("转出机构"))  # transfers and the green channel
+    destination = models.ForeignKey(Facility, models.SET_NULL, null=True, blank=True, related_name="+",
+                                    verbose_name=_("转入机构"))  # where a transfer goes; its missions start there
     referral = models.ForeignKey("referrals.Referral", models.SET_NULL, null=True, blank=True, related_name="+",
                                  verbose_name=_("转诊单"))
     taken_by = models.ForeignKey(User, models.SET_NULL, null=True, blank=True, related_name="+",

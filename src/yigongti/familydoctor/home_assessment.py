@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from yigongti.core.actor import Actor
@@ -37,7 +38,7 @@ def ranking_panel(actor: Actor):
     user = actor.user
     if user is None or not (manages_area(user) or getattr(user, "role", "") == "facility_admin"):
         return None
-    key = f"familydoctor:home_assessment:{user.pk}"
+    key = f"familydoctor:home_assessment:{user.pk}:{get_language()}"  # the labels are in the reader's language
     cached = cache.get(key)
     if cached is None:
         cached = _items(actor)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from yigongti.core.actor import Actor
@@ -54,7 +55,7 @@ def coverage_panel(actor: Actor):
     user = actor.user
     if user is None or scope_for(user).empty or not (manages_area(user) or can_read(user, Category.PUBLIC_HEALTH)):
         return None
-    key = f"familydoctor:home_coverage:{user.pk}"
+    key = f"familydoctor:home_coverage:{user.pk}:{get_language()}"  # the labels are in the reader's language
     items = cache.get(key)
     if items is None:
         items = _items(actor)

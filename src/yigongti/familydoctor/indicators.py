@@ -7,7 +7,8 @@ the contracts, their schedules and the 118 sessions. An area's figures are those
 * FD_KEY 重点人群签约率 = residents carrying any key-population tag with a contract in force ÷ residents with a tag;
   FD_KEY_<tag> the same for one key population (65+, 0–6, maternal, htn, t2dm, 脱贫, …) — target 100 %.
 * FD_FULFIL 履约率 = scheduled services due by a day of the period that were delivered ÷ scheduled services due
-  in the period × 100%.
+  in the period × 100%; the slots of a contract ended early (解约) and due after its end do not count (as in the
+  monthly assessment).
 * FD_RENEWAL 续约率 = contracts whose term ended in the period (not ended early) renewed ÷ those contracts × 100%.
 * FD_118 118服务开展次数: team sessions of at least 8 hours held in the period (the note: all sessions logged)."""
 
@@ -17,6 +18,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Exists, F, OuterRef, Q
+from django.utils.translation import gettext_noop
 
 from yigongti.indicators.definitions import Indicator, Value
 from yigongti.residents.models import KeyPopulation, Resident, ResidentTag
@@ -27,6 +29,8 @@ D_FD = "家庭医生签约服务"
 SOURCE = "《关于推进家庭医生签约服务高质量发展的指导意见》（国卫基层发〔2022〕10号）"
 LOCAL = "本地目标（重点人群100%签约、100%服务）"
 SESSION_HOURS = 8
+# the note of FD_118, stored in Chinese and translated when shown (indicator_tags.note_text)
+SESSIONS_NOTE = gettext_noop("登记服务日 %(a)s 次")
 KEY_TAGS = [KeyPopulation.ELDERLY_65, KeyPopulation.CHILD_0_6, KeyPopulation.MATERNAL, KeyPopulation.HYPERTENSION,
             KeyPopulation.DIABETES, KeyPopulation.POVERTY_ALLEVIATED, KeyPopulation.DIBAO, KeyPopulation.TEKUN,
             KeyPopulation.MONITORED, KeyPopulation.SEVERE_MENTAL, KeyPopulation.DISABLED]
@@ -115,7 +119,8 @@ def key_rate(tag: str | None):
 
 def fulfilment_rate(area, period) -> Value:
     due = ScheduledService.objects.filter(contract__resident__area_code__startswith=area.prefix,
-                                          due_by__gte=period.start, due_by__lt=period.stop)
+                                          due_by__gte=period.start, due_by__lt=period.stop).exclude(
+        contract__ended_on__lt=F("due_by"))
     return _ratio("FD_FULFIL", due.filter(delivery__isnull=False).count(), due.count())
 
 
@@ -134,7 +139,7 @@ def sessions_held(area, period) -> Value:
         total += 1
         hours = (dt.datetime.combine(dt.date.min, ends) - dt.datetime.combine(dt.date.min, starts)).seconds / 3600
         full += hours >= SESSION_HOURS
-    return Value(ind, Decimal(full), None, Decimal(full), extra={"note": f"登记服务日 {total} 次"})
+    return Value(ind, Decimal(full), None, Decimal(full), extra={"note": SESSIONS_NOTE % {"a": total}})
 
 
 FIGURES = {"FD_CONTRACT": contract_rate, "FD_KEY": key_rate(None),

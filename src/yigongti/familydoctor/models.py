@@ -19,6 +19,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yigongti.orgs.models import Facility, MedicalCommunity, Region, Staff, User
 from yigongti.residents.models import Household, Resident
@@ -243,6 +244,17 @@ class DeliverySource(models.TextChoices):
     IMMUNISATION = "immunisation", _("预防接种")
 
 
+# Where a service was delivered: the form's choices, stored as the Chinese word and shown in the reader's language.
+PLACES = {
+    "村卫生室": pgettext_lazy("place", "村卫生室"),
+    "入户": pgettext_lazy("place", "入户"),
+    "乡镇卫生院": pgettext_lazy("place", "乡镇卫生院"),
+    "县级医院": pgettext_lazy("place", "县级医院"),
+    "电话/视频": pgettext_lazy("place", "电话/视频"),
+    "其他": pgettext_lazy("place", "其他"),
+}
+
+
 class ServiceDelivery(models.Model):
     contract = models.ForeignKey(Contract, models.CASCADE, related_name="deliveries", verbose_name=_("协议"))
     service = models.ForeignKey(PackageService, models.PROTECT, related_name="+", verbose_name=_("服务项目"))
@@ -268,6 +280,11 @@ class ServiceDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract_id}:{self.service_id} {self.delivered_on}"
+
+    @property
+    def place_label(self) -> str:
+        """The place in the reader's language (a place typed through the API is shown as typed)."""
+        return str(PLACES.get(self.place, self.place))
 
 
 class TeamSession(models.Model):

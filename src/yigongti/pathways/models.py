@@ -163,3 +163,21 @@ class DelayReason(models.Model):
         return f"{self.metric}: {self.code}"
 
 
+
+
+class LateAlert(models.Model):
+    """A running metric that is about to miss (or has missed) its target, told to the team once (``late.py``)."""
+
+    case = models.ForeignKey(Case, models.CASCADE, related_name="late_alerts", verbose_name=_("病例"))
+    metric = models.CharField(_("指标"), max_length=30)
+    minutes = models.FloatField(_("已用时（分钟）"))
+    target_min = models.FloatField(_("目标（分钟）"))
+    at = models.DateTimeField(_("提醒时间"))
+
+    class Meta:
+        verbose_name = _("超时提醒")
+        verbose_name_plural = _("超时提醒")
+        constraints = [models.UniqueConstraint(fields=["case", "metric"], name="late_alert_once_per_metric")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}:{self.metric}"

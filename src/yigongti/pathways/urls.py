@@ -5,7 +5,7 @@ import importlib
 
 app_name = "pathways"
 urlpatterns: list = []
-for _name in ("cases", "dashboards", "green_channel", "export"):
+for _name in ("open", "cases", "dashboards", "green_channel", "export"):
     try:
         urlpatterns += importlib.import_module(f"yigongti.pathways.views.{_name}").urlpatterns
     except ModuleNotFoundError as e:

@@ -13,16 +13,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_noop, npgettext, pgettext
 from django.utils.translation import gettext as _
 
 CURRENT = "immunisation_2021.json"
+# The schedule's catch-up notes, translated when shown (the JSON keeps the notes' own words).
+CATCH_UP_NOTES = (gettext_noop("3月龄～3岁补种前需PPD或γ干扰素释放试验阴性；≥4岁不予补种"),
+                  gettext_noop("≥24月龄未完成者改种A群C群流脑多糖疫苗，不再补种A群"))
 _DIR = Path(__file__).resolve().parent / "schedules"
 
 
@@ -59,6 +63,24 @@ class DoseRule:
         """The dose's name in the active language."""
         return self.name_en if (get_language() or "").startswith("en") else self.name
 
+    @property
+    def age_label(self) -> str:
+        """The recommended age as the schedule writes it (出生时, 2月龄, 4周岁), in the active language."""
+        return age_text(self.age)
+
+
+def age_text(age: str) -> str:
+    """出生时 / N月龄 / N周岁 in the active language; any other wording is shown as written."""
+    if age == "出生时":
+        return pgettext("vaccine age", "出生时")
+    mo = re.fullmatch(r"(\d+)(月龄|周岁)", age)
+    if not mo:
+        return age
+    n = int(mo.group(1))
+    if mo.group(2) == "月龄":
+        return npgettext("vaccine age", "%(n)s月龄", "%(n)s月龄", n) % {"n": n}
+    return npgettext("vaccine age", "%(n)s周岁", "%(n)s周岁", n) % {"n": n}
+
 
 @dataclass(frozen=True)
 class ImmunisationSchedule:
@@ -66,8 +88,14 @@ class ImmunisationSchedule:
     source: str
     doses: list[DoseRule]
     title: str = ""
+    title_en: str = ""
     live_vaccines: frozenset[str] = field(default_factory=frozenset)
     live_interval_days: int = 0
+
+    @property
+    def title_label(self) -> str:
+        """The schedule's title in the active language."""
+        return self.title_en if self.title_en and (get_language() or "").startswith("en") else self.title
 
     def rule(self, vaccine: str, dose: int) -> DoseRule | None:
         for r in self.doses:
@@ -108,6 +136,7 @@ def load(data: dict[str, Any]) -> ImmunisationSchedule:
     live = data.get("live_injected") or {}
     return ImmunisationSchedule(
         edition=data["edition"], source=data["source"], doses=doses, title=data.get("title", ""),
+        title_en=data.get("title_en", ""),
         live_vaccines=frozenset(live.get("vaccines", [])), live_interval_days=int(live.get("min_interval_days", 0)),
     )
 
@@ -174,7 +203,7 @@ def dose_problem(rule_set: ImmunisationSchedule | None, history: Iterable[Any], 
     if age < rule.min_age_days:
         return "given_on", _(
             "最小接种年龄：%(name)s 的起始接种年龄为 %(age)s（%(days)s），该儿童接种时仅 %(actual)s") % {
-            "name": rule.label, "age": rule.age, "days": _days(rule.min_age_days), "actual": _days(age)}
+            "name": rule.label, "age": rule.age_label, "days": _days(rule.min_age_days), "actual": _days(age)}
     if prev_on is not None:
         gap = (given_on - prev_on).days
         if gap < rule.min_interval_days:
@@ -197,7 +226,7 @@ def dose_problem(rule_set: ImmunisationSchedule | None, history: Iterable[Any], 
     if age >= rule.catch_up_until_days:
         return "given_on", _("补种年龄：%(name)s 补种至 %(limit)s 龄前，该儿童已 %(actual)s%(note)s") % {
             "name": rule.label, "limit": _years(rule.catch_up_until_days), "actual": _days(age),
-            "note": f"（{rule.catch_up_note}）" if rule.catch_up_note else ""}
+            "note": _("（%(note)s）") % {"note": _(rule.catch_up_note)} if rule.catch_up_note else ""}
     return None
 
 

@@ -1,12 +1,15 @@
 """Basic public-health indicators (``indicators.registry``: the dashboard and the monthly report), computed from the
 maternal, child, check and vaccine records. An area's figures are those of the residents living in it.
 
-* PH_EARLY_REG 早孕建册率 = pregnancies registered in the period before 13 weeks (``registered_week`` < 13) ÷
-  pregnancies registered in the period × 100%.
+* PH_EARLY_REG 早孕建册率 = women with a live birth in the period who were registered (建册, with the first antenatal
+  check) before 13 weeks (``registered_week`` < 13) ÷ live births in the period × 100% (the 规范's 考核指标:
+  孕13周之前建册并进行第一次产前检查的产妇人数 ÷ 该地该时间段内活产数). Live births are counted as pregnancies
+  with the outcome 活产 (the number of babies of a multiple birth is not kept).
 * PH_ANC5 产前检查5次及以上比例 = women delivered in the period with at least 5 antenatal visits (maternal visits
   dated before delivery) ÷ women delivered in the period × 100%.
-* PH_POSTPARTUM 产后访视率 = women delivered in the period with a visit within 7 days after delivery (days 1–7 —
-  the 规范's postpartum home visit) ÷ women delivered in the period × 100%.
+* PH_POSTPARTUM 产后访视率 = women with a live birth in the period visited within 28 days after it ÷ live births in
+  the period × 100% (the 规范: 产妇出院后28天内接受过产后访视的产妇人数 ÷ 活产数; no discharge date is kept, so
+  the 28 days run from the delivery day — the service schedule still asks for the visit within the first week).
 * PH_CHILD 0–6岁儿童健康管理率 = children aged 0–6 on the period's last day with at least one child health visit in
   that year (1 January to the period's end) ÷ children aged 0–6 × 100% (规范: 年内接受1次及以上随访).
 * PH_ELDERLY 65岁及以上老年人健康管理率 (年度体检率) = residents aged 65+ with a health check in the year (1 January to
@@ -24,14 +27,15 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, F, Q
+from django.utils.translation import gettext_noop
 
 from yigongti.core.carelevel import CareLevel, levels_q
 from yigongti.indicators.definitions import Indicator, Value
 from yigongti.residents.models import Resident
 
-from .models import ChildVisit, HealthCheck, MaternalVisit, Pregnancy, VaccineDose
+from .models import ChildVisit, HealthCheck, MaternalVisit, Pregnancy, PregnancyOutcome, VaccineDose
 
-D_PH = "基本公共卫生服务"
+D_PH = gettext_noop("基本公共卫生服务")  # translated where shown
 SOURCE = "国家基本公共卫生服务规范（第三版）（国卫基层发〔2017〕13号）"
 LOCAL = "本地目标（种子材料：村卫生室承担45%–50%的基本公卫任务）"
 VACCINE_NAMES_EN = {"HepB": "hepatitis B", "BCG": "BCG", "IPV": "inactivated polio", "bOPV": "bivalent oral polio",
@@ -66,15 +70,16 @@ def _code(vaccine_code: str) -> str:
 
 INDICATORS = [
     _ind("PH_EARLY_REG", "早孕建册率", "Early pregnancy registration",
-         "本期建册的孕产妇中孕13周前建册的人数 ÷ 本期建册的孕产妇人数 × 100%",
-         "Pregnancies registered in the period before 13 weeks ÷ pregnancies registered in the period × 100%", 90),
+         "本期活产的产妇中孕13周之前建册并进行第一次产前检查的人数 ÷ 本期活产数 × 100%",
+         "Women with a live birth in the period registered (with the first antenatal check) before 13 weeks ÷ "
+         "live births in the period × 100%", 90),
     _ind("PH_ANC5", "产前检查5次及以上比例", "Five or more antenatal visits",
          "本期分娩的产妇中产前随访（分娩前）不少于5次的人数 ÷ 本期分娩的产妇人数 × 100%",
          "Women delivered in the period with at least 5 antenatal visits ÷ women delivered in the period × 100%", 90),
     _ind("PH_POSTPARTUM", "产后访视率", "Postpartum visit rate",
-         "本期分娩的产妇中产后7天内接受访视的人数 ÷ 本期分娩的产妇人数 × 100%",
-         "Women delivered in the period visited within 7 days after delivery ÷ women delivered in the period × 100%",
-         90),
+         "本期活产的产妇中产后28天内接受过产后访视的人数 ÷ 本期活产数 × 100%（未记录出院日期，自分娩日起算）",
+         "Women with a live birth in the period visited within 28 days after delivery ÷ live births in the period "
+         "× 100% (no discharge date is kept: counted from the delivery day)", 90),
     _ind("PH_CHILD", "0–6岁儿童健康管理率", "Health management of children 0–6",
          "期末0–6岁儿童中年内（1月1日至期末）接受1次及以上健康检查的人数 ÷ 期末0–6岁儿童数 × 100%",
          "Children aged 0–6 at the period's end with at least one health visit in the year (1 January to the "
@@ -110,14 +115,20 @@ def _years_before(day: dt.date, years: int) -> dt.date:
 def _ratio(code: str, num: int, den: int, note: str = "") -> Value:
     ind = BY_CODE[code]
     if not den:
-        return Value(ind, Decimal(num), Decimal(den), None, extra={"note": note or "本期无数据"})
+        return Value(ind, Decimal(num), Decimal(den), None, extra={"note": note or gettext_noop("本期无数据")})
     value = (Decimal(num) * 100 / Decimal(den)).quantize(Decimal("0.01"), ROUND_HALF_UP)
     return Value(ind, Decimal(num), Decimal(den), value, extra={"note": note})
 
 
+POSTPARTUM_DAYS = 28  # 产后访视率: 出院后28天内
+
+
+def _live_births(area, period):
+    return _delivered(area, period).filter(outcome=PregnancyOutcome.LIVE_BIRTH)
+
+
 def early_registration(area, period) -> Value:
-    qs = Pregnancy.objects.filter(resident__area_code__startswith=area.prefix, registered_on__gte=period.start,
-                                  registered_on__lt=period.stop)
+    qs = _live_births(area, period)
     return _ratio("PH_EARLY_REG", qs.filter(registered_week__lt=13).count(), qs.count())
 
 
@@ -133,10 +144,10 @@ def antenatal5(area, period) -> Value:
 
 
 def postpartum(area, period) -> Value:
-    qs = _delivered(area, period)
+    qs = _live_births(area, period)
     seen = set(MaternalVisit.objects.filter(pregnancy__in=qs, date__gt=F("pregnancy__delivered_on"))
                .values_list("pregnancy_id", "date", "pregnancy__delivered_on"))
-    ok = {pid for pid, d, dlv in seen if (d - dlv).days <= 7}
+    ok = {pid for pid, d, dlv in seen if (d - dlv).days <= POSTPARTUM_DAYS}
     return _ratio("PH_POSTPARTUM", len(ok), qs.count())
 
 

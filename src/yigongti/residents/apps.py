@@ -22,7 +22,7 @@ class ResidentsConfig(AppConfig):
         menu.register(_("居民"), "residents:list", order=40, visible=lambda u: can_read(u, Category.DEMOGRAPHICS))
         menu.register(pgettext_lazy("menu", "建档检索"), "residents:find", order=50,
                       visible=lambda u: can_read(u, Category.DEMOGRAPHICS))
-        menu.register(pgettext_lazy("menu", "档案导入"), "residents:imports", order=60,
+        menu.register(pgettext_lazy("menu", "档案导入"), "residents:imports", order=210, group="admin",
                       visible=lambda u: can(u, "residents.import"))
-        menu.register(pgettext_lazy("menu", "疑似重复"), "residents:reviews", order=70,
+        menu.register(pgettext_lazy("menu", "疑似重复"), "residents:reviews", order=211, group="admin",
                       visible=lambda u: can(u, "residents.review"))

@@ -43,6 +43,7 @@ class CallOut(Schema):
     special_needs: list[str]
     merged_into_id: int | None
     from_facility_id: int | None
+    destination_id: int | None
     referral_id: int | None
     rang_at: dt.datetime
     closed_at: dt.datetime | None

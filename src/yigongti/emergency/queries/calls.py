@@ -37,7 +37,7 @@ def calls_visible_to(user) -> QuerySet[Call]:
         return qs if scope.unrestricted else qs.filter(scope.q() | Q(area_code=""))
     q = Q(pk__in=[])
     if has_role(user, *CREW_ROLES, Role.VILLAGE_DOCTOR) and user.facility_id:
-        q |= Q(from_facility_id=user.facility_id)
+        q |= Q(from_facility_id=user.facility_id) | Q(destination_id=user.facility_id)
         q |= Q(missions__vehicle__station__facility_id=user.facility_id)
         q |= Q(missions__vehicle__crew__user_id=user.pk)
     if has_role(user, Role.BUREAU, Role.COMMUNITY_MANAGER, Role.CITY):
@@ -49,7 +49,8 @@ def get_call_for(actor: Actor, pk) -> Call:
     """One call the user may see (audited); another's or a missing one is the same 404."""
     try:
         call = (calls_visible_to(actor.user)
-                .select_related("resident", "region", "landmark", "taken_by", "merged_into", "from_facility")
+                .select_related("resident", "region", "landmark", "taken_by", "merged_into", "from_facility",
+                                "destination")
                 .get(pk=int(pk)))
     except (Call.DoesNotExist, TypeError, ValueError):
         audit.record(actor, "denied", "ems_call", pk)

@@ -466,6 +466,10 @@ def _start(mission: Mission, now: dt.datetime) -> None:
 
 
 def _destination(call: Call) -> Facility | None:
+    """Where the call's vehicle is to take the patient, when the call says so (a transfer's receiving facility,
+    else its referral's); an emergency call's destination is chosen later by the crew or the dispatcher."""
+    if call.destination_id is not None:
+        return call.destination
     referral = call.referral if call.referral_id is not None else None
     return referral.to_facility if referral is not None else None
 
@@ -608,7 +612,8 @@ def create_transfer(actor: Actor, *, resident: Resident, from_facility: Facility
         raise InvalidInput("resident_required", _("请选择患者"), field="resident")
     resident = found
     now = timezone.now()
-    call = Call(kind=kind, resident=resident, from_facility=from_facility, referral=referral,
+    to = destination or (referral.to_facility if referral is not None else None)
+    call = Call(kind=kind, resident=resident, from_facility=from_facility, referral=referral, destination=to,
                 caller_name=(user.display_name or user.username) if user else "", taken_by=None, rang_at=now)
     call.priority = parse_priority(priority)
     call.special_needs = parse_needs(special_needs)
@@ -616,7 +621,6 @@ def create_transfer(actor: Actor, *, resident: Resident, from_facility: Facility
     if complaint_code and complaint_code not in dict(COMPLAINTS):
         raise InvalidInput("complaint_invalid", _("主诉分类无效"), field="complaint_code")
     call.complaint_code = complaint_code
-    to = destination or (referral.to_facility if referral is not None else None)
     call.address = (f"{from_facility.name}" + (f" → {to.name}" if to is not None else ""))[:120]
     call.region, call.area_code = from_facility.region, from_facility.region.code
     network = active_network()

@@ -28,7 +28,7 @@ from yigongti.core.errors import Conflict, InvalidInput, NotFound
 from yigongti.orgs.permissions import check
 
 from .. import workflow
-from ..models import CallEvent, EventKind, Mission, MissionStatus, Vehicle, VehiclePosition, VehicleStatus
+from ..models import Call, CallEvent, CallStatus, EventKind, Mission, MissionStatus, Vehicle, VehiclePosition, VehicleStatus
 
 log = logging.getLogger(__name__)
 
@@ -219,7 +219,8 @@ def start(mission: int | Mission, *, at: dt.datetime | None = None) -> Mission:
 
 def abort(actor: Actor, mission: int | Mission, reason: str) -> Mission:
     """中止出车: the dispatcher calls the vehicle off (the call was cancelled, another vehicle got there first);
-    the vehicle is free again."""
+    the vehicle is free again. A call left with no vehicle on its way is open again (待派车): the dispatcher
+    sends another or closes it."""
     m = _mission(mission)
     check(actor, "emergency.dispatch", m.call)
     reason = (reason or "").strip()
@@ -235,6 +236,8 @@ def abort(actor: Actor, mission: int | Mission, reason: str) -> Mission:
         if vehicle.status in workflow.ON_MISSION:
             vehicle.status, vehicle.status_at = VehicleStatus.AVAILABLE, now
             vehicle.save(update_fields=["status", "status_at"])
+        if not Mission.objects.filter(call_id=m.call_id, status=MissionStatus.ACTIVE).exists():
+            Call.objects.filter(pk=m.call_id, status=CallStatus.DISPATCHED).update(status=CallStatus.OPEN)
         audit.record(actor, "update", "emergency_mission", m.pk, move="abort", reason=reason[:120],
                      vehicle=vehicle.pk)
         transaction.on_commit(bump_board)

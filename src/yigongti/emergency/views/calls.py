@@ -25,6 +25,7 @@ from ..queries import board as board_queries
 from ..queries import calls as queries
 from ..queries import lookup
 from ..services import calls as services
+from ..services import missions
 from .board import geojson_url
 
 LOCATION_MODES = ("region", "landmark", "coords", "unknown")
@@ -186,6 +187,26 @@ def call_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+@domain_errors_as_pages
+def mission_abort(request: HttpRequest, pk: int, mission_pk: int) -> HttpResponse:
+    """中止出车 from the call page: the vehicle is called off with a reason and is free again."""
+    actor = Actor.from_request(request)
+    call = queries.get_call_for(actor, pk)
+    mission = next((m for m in queries.missions_of(call) if m.pk == mission_pk), None)
+    if mission is None:
+        raise NotFound(_("出车任务不存在"))
+    try:
+        missions.abort(actor, mission, request.POST.get("reason", ""))
+        messages.success(request, _("已中止 %(v)s 的出车任务") % {"v": mission.vehicle.call_sign})
+    except DomainError as e:
+        if e.status in (403, 404):
+            raise
+        messages.error(request, e.message)
+    return redirect("emergency:call", call.pk)
+
+
+@login_required
 @domain_errors_as_pages
 def caller_lookup(request: HttpRequest) -> HttpResponse:
     """The form's fragment: who is calling from this number (residents, allergies, chronic conditions)."""
@@ -235,4 +256,5 @@ urlpatterns = [
     path("calls/<int:pk>/update/", call_update, name="call_update"),
     path("calls/<int:pk>/merge/", call_merge, name="call_merge"),
     path("calls/<int:pk>/close/", call_close, name="call_close"),
+    path("calls/<int:pk>/missions/<int:mission_pk>/abort/", mission_abort, name="mission_abort"),
 ]

@@ -25,6 +25,7 @@ from yigongti.core.errors import InvalidInput, NotFound
 from yigongti.orgs.models import Facility, Staff
 from yigongti.orgs.permissions import check
 
+from ..models import PLACES as PLACE_LABELS
 from ..models import (
     Contract,
     ContractStatus,
@@ -39,7 +40,7 @@ from ..schedule import applies, plan_services
 
 log = logging.getLogger(__name__)
 
-PLACES = ["村卫生室", "入户", "乡镇卫生院", "县级医院", "电话/视频", "其他"]
+PLACES = list(PLACE_LABELS)  # the stored values (Chinese); ``PLACE_LABELS`` shows them
 
 
 def resident_tags(resident) -> set[str]:

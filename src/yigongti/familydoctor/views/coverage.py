@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import path
+from django.urls import path, reverse
 
 from yigongti.core.actor import Actor
 from yigongti.core.pages import domain_errors_as_pages
@@ -34,7 +34,7 @@ def unsigned_page(request: HttpRequest) -> HttpResponse:
     label = dict(KeyPopulation.choices).get(tag, "")
     return render(request, "familydoctor/coverage_unsigned.html", {
         "rows": rows, "tag": tag, "tag_label": label, "village": g.get("village", ""), "team": g.get("team", ""),
-        "limit": 500})
+        "limit": 500, "sign_url": reverse("familydoctor:sign")})
 
 
 urlpatterns = [

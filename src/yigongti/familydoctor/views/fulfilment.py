@@ -20,10 +20,9 @@ from yigongti.core.paging import Page, clamp_page
 from yigongti.orgs.permissions import can
 
 from ..assessment import session_hours
-from ..models import ContractStatus
+from ..models import PLACES, ContractStatus
 from ..queries import ledger as q
 from ..services import fulfilment, sessions
-from ..services.fulfilment import PLACES
 
 PAGE_ROWS = 200  # rows of the ledger page (the totals and the export cover every row)
 
@@ -96,7 +95,7 @@ def deliver(request, pk: int):
     return render(request, "familydoctor/deliver.html", {
         "contract": contract, "today": timezone.localdate(), "schedule": q.contract_schedule(contract),
         "deliveries": q.recent_deliveries(contract),
-        "services": contract.package.services.all(), "places": PLACES, "form": form, "errors": errors,
+        "services": contract.package.services.all(), "places": PLACES.items(), "form": form, "errors": errors,
         "members": contract.team.members.filter(until__isnull=True).select_related("staff"),
         "team_sessions": contract.team.sessions.filter(date__gte=since).order_by("-date"),
         "may_record": can(request.user, "familydoctor.record_service", contract)

@@ -118,6 +118,8 @@ _NOTE_PATTERNS = [  # the notes ``queries`` writes, in the order they are tried
     (re.compile(r"^(\S+级 \S+) ([\d.]+) 分钟（(\d+) 例）$"), "%(a)s %(b)s 分钟（%(c)s 例）"),
     (re.compile(r"^(\d+) 例，中位 ([\d.]+) 分钟$"), "%(a)s 例，中位 %(b)s 分钟"),
     (re.compile(r"^未填写 (\d+) 个$"), "未填写 %(a)s 个"),
+    # the family doctors' 118 sessions (familydoctor/indicators.py)
+    (re.compile(r"^登记服务日 (\d+) 次$"), "登记服务日 %(a)s 次"),
     (re.compile(r"^(胸痛|卒中|创伤|危重孕产妇|危重新生儿) (\d+)$"), "%(a)s %(b)s"),
 ]
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from yigongti.core.actor import Actor
 from yigongti.core.errors import Conflict, InvalidInput
 from yigongti.core.pages import domain_errors_as_pages, hx_or_full
+from yigongti.orgs.permissions import can
 
 from .. import events as catalogue
 from .. import queries, services
@@ -47,7 +48,8 @@ def case_list(request):
     rows = queries.case_list(actor, kind=kind, status=status)
     return hx_or_full(request, "pathways/cases.html", "pathways/_case_rows.html", {
         "rows": rows, "kind": kind, "status": status, "kinds": PathwayKind.choices,
-        "centers": queries.centers_of(request.user), "live_seconds": 15})
+        "centers": queries.centers_of(request.user), "live_seconds": 15,
+        "may_open": can(request.user, "pathways.open_case")})
 
 
 def _context(request, pk: int, *, audit_read: bool = True) -> dict:

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from yigongti.core import audit
@@ -74,6 +75,14 @@ class Card:
     @property
     def due_now(self) -> list[immunisation.Due]:
         return [d for d in self.next if d.due_from <= self.on]
+
+    @property
+    def source_label(self) -> str:
+        """The schedule's source document; in English the schedule's English title (the document number and
+        issuer are Chinese only)."""
+        if (get_language() or "").startswith("en"):
+            return immunisation.schedule().title_label or self.source
+        return self.source
 
 
 def _card_rows(rules: immunisation.ImmunisationSchedule, doses: list[VaccineDose], birth: dt.date,

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import browser, page, screenshot  # noqa: F401  (the browser fixtures)
 from tests.browser.test_phone_layouts import PHONE, assert_fits
 
 pytestmark = pytest.mark.browser
 
 
-def test_village_doctor_signs_a_household_on_a_phone(care, page, screenshot):  # noqa: F811
+def test_village_doctor_signs_a_household_on_a_phone(care, page, screenshot):
     from tests.browser.conftest import login_through_form
     from yigongti.familydoctor.models import Contract
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from tests.browser.conftest import browser, page, screenshot  # noqa: F401  (the browser fixtures)
 from tests.browser.test_phone_layouts import assert_fits, login_on_phone
 from tests.familydoctor.test_fulfilment import make_contract
 from yigongti.familydoctor.models import ServiceDelivery, TeamSession
@@ -15,7 +14,7 @@ from yigongti.familydoctor.models import ServiceDelivery, TeamSession
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_ledger_delivery_and_session_on_a_phone(care, page, screenshot):  # noqa: F811
+def test_ledger_delivery_and_session_on_a_phone(care, page, screenshot):
     today = timezone.localdate()
     contract = make_contract(care, care.grandfather, start=today.replace(month=1, day=1))
     make_contract(care, care.mother, start=today.replace(month=1, day=1))

@@ -1,8 +1,6 @@
 """The village doctor's maternal and child pages at 390 px (a phone): no horizontal scroll. Drives Chromium."""
 
 import datetime as dt
-import os
-import shutil
 
 import pytest
 
@@ -12,25 +10,17 @@ from yigongti.publichealth.services import child as child_services
 from yigongti.publichealth.services import maternal as services
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-CHROMIUM = os.environ.get("YIGONGTI_CHROMIUM", "/usr/bin/chromium")
 
 
 @pytest.fixture
-def narrow(live_server, client, login, care):
-    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
-        pytest.skip("Debian chromium not installed")
-    from playwright.sync_api import sync_playwright
-
+def narrow(browser, live_server, client, login, care):
     login(care.cast.village_doctor)
     cookie = client.cookies["sessionid"].value
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu",
-                                                                             "--disable-dev-shm-usage"])
-        ctx = b.new_context(base_url=live_server.url, locale="zh-CN", viewport={"width": 390, "height": 844})
-        host = live_server.url.split("//")[1].split(":")[0]
-        ctx.add_cookies([{"name": "sessionid", "value": cookie, "domain": host, "path": "/"}])
-        yield ctx.new_page()
-        b.close()
+    ctx = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport={"width": 390, "height": 844})
+    host = live_server.url.split("//")[1].split(":")[0]
+    ctx.add_cookies([{"name": "sessionid", "value": cookie, "domain": host, "path": "/"}])
+    yield ctx.new_page()
+    ctx.close()
 
 
 def test_maternal_and_child_pages_fit_390px(narrow, care):
