@@ -149,13 +149,43 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def _backends() -> list[int]:
-    """The PostgreSQL backends of the bench database other than this process's own."""
-    from django.db import connection
+BENCH_APP = "hl7-bench"  # application_name of this script's own connections (the probe's inbox polling …)
 
-    with connection.cursor() as cur:
-        cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
-        return [r[0] for r in cur.fetchall()]
+
+class _BackendCpu:
+    """CPU of the listener's PostgreSQL backends over a run: every backend of the bench database that is not
+    this script's own is sampled every 0.2 s on a separate connection, so one that exits during the run (the
+    listener reconnects every CONN_MAX_AGE seconds) keeps what it had used; each counts from its CPU at the
+    start (the applier connections already served the warm-up and the one-connection run)."""
+
+    def __init__(self, url: str):
+        import psycopg
+
+        self.conn = psycopg.connect(url, autocommit=True, application_name=BENCH_APP)
+        self.start = self._read()
+        self.last = dict(self.start)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> dict[int, float]:
+        pids = [r[0] for r in self.conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND application_name <> %s AND backend_type = 'client backend'", (BENCH_APP,))]
+        return {pid: _cpu_seconds([pid]) for pid in pids}
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.2):
+            for pid, cpu in self._read().items():
+                self.last[pid] = max(cpu, self.last.get(pid, 0.0))
+
+    def seconds(self) -> float:
+        self.stop.set()
+        self.thread.join()
+        for pid, cpu in self._read().items():
+            self.last[pid] = max(cpu, self.last.get(pid, 0.0))
+        self.conn.close()
+        return sum(cpu - self.start.get(pid, 0.0) for pid, cpu in self.last.items())
 
 
 def _senders(indices: list[list[int]], tag: str, before_close=None) -> tuple[float, list[float], list[str]]:
@@ -246,6 +276,7 @@ def main() -> None:
     data_dir = tempfile.mkdtemp(prefix="h3-hl7-bench-")
     os.environ.setdefault("YIGONGTI_DATA_DIR", data_dir)
     os.environ.setdefault("YIGONGTI_NOTIFIERS", "")
+    os.environ["PGAPPNAME"] = BENCH_APP  # libpq: this script's own connections, left out of the CPU count
     bench_env(os.environ)  # type: ignore[arg-type]
     _ensure_database(os.environ["DATABASE_URL"])
     warm = 50
@@ -256,6 +287,7 @@ def main() -> None:
           f"({os.environ['DATABASE_URL'].split('@')[-1]})")
 
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.path.join(ROOT, "src"), ROOT])}
+    env.pop("PGAPPNAME", None)  # the listener's connections are the ones measured
     log = os.path.join(data_dir, "listener.log")
     listener = _start_listener(env, args.processes, log)
     load = os.getloadavg()
@@ -277,11 +309,12 @@ def main() -> None:
         prober.start()
         workers = _children(listener.pid) if args.processes > 1 else [listener.pid]
         cpu0 = _cpu_seconds(workers)
+        backends = _BackendCpu(os.environ["DATABASE_URL"])
         cpu: dict[str, float] = {}
 
         def read_cpu() -> None:
             cpu["listener"] = _cpu_seconds(workers) - cpu0
-            cpu["postgres"] = _cpu_seconds(_backends())
+            cpu["postgres"] = backends.seconds()
 
         wallc, latc, codesc = _senders(chunks, "many", read_cpu)
         prober.join()

@@ -132,7 +132,7 @@ def family_doctors(cast) -> dict:
     care = build_care(cast)
     today = timezone.localdate()
     vd = as_(cast.village_doctor)
-    signature = "M 10 10 L 60 40 L 120 20"
+    signature = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 90 30"><path d="M5 20 L40 5 L85 25"/></svg>'
     signed = contracts.sign_household(vd, care.household, [{"resident": r.pk} for r in (
         care.grandfather, care.grandmother, care.child)], {"consent_kind": "tablet", "consent_signature": signature})
     elder = _person("周立新", "M", dt.date(1950, 3, 8), cast.village, None, 71, ["elderly"])
@@ -143,11 +143,11 @@ def family_doctors(cast) -> dict:
     fulfilment.schedule_contract(ending)
     enrol(vd, care.grandfather, "htn", enrolled_on=today - dt.timedelta(days=60))
     register_pregnancy(vd, care.mother, {"lmp": (today - dt.timedelta(days=100)).isoformat()})
-    session = sessions.log_session(vd, care.team, {"date": today - dt.timedelta(days=1), "starts": "08:00",
-                                                   "ends": "16:30", "village": cast.village.pk})
+    session = sessions.log_session(vd, care.team, {"date": today.isoformat(), "starts": "08:00", "ends": "16:30",
+                                                   "village": cast.village.pk})
     fulfilment.record_delivery(vd, signed[0], {"service": care.services["CONS"].pk, "place": "入户",
-                                               "delivered_on": (today - dt.timedelta(days=1)).isoformat(),
-                                               "session": session.pk, "note": "血压复测"})
+                                               "delivered_on": today.isoformat(), "session": session.pk,
+                                               "note": "血压复测"})
     month = parse_month("", today)
     compute_month(as_(cast.manager), month)
     recompute(today)
@@ -179,12 +179,12 @@ def _fd_pages(c, fd: dict) -> dict[str, list[str]]:
                            f"/familydoctor/contracts/{end}/renew/", f"/familydoctor/contracts/{k}/end/",
                            "/familydoctor/ledger/", f"/familydoctor/contracts/{k}/deliver/", "/familydoctor/sessions/",
                            f"/familydoctor/sessions/new/?team={team}", "/familydoctor/coverage/",
+                           f"/familydoctor/coverage/unsigned/?tag=elderly&village={village}",
                            f"/residents/{fd['care'].grandmother.pk}/"],
         "township_doctor": ["/familydoctor/", "/familydoctor/teams/", f"/familydoctor/teams/{team}/",
                             "/familydoctor/ledger/", "/familydoctor/assessment/"],
         "manager": ["/familydoctor/", "/familydoctor/teams/", f"/familydoctor/teams/{team}/",
                     "/familydoctor/coverage/", f"/familydoctor/coverage/?township={township}",
-                    f"/familydoctor/coverage/unsigned/?tag=elderly&village={village}",
                     f"/familydoctor/assessment/?month={month}",
                     f"/familydoctor/assessment/teams/{team}/?month={month}", "/familydoctor/ranking/"],
         "bureau": ["/familydoctor/coverage/", f"/familydoctor/assessment/?month={month}"],

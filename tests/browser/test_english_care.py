@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from tests.browser.conftest import login_through_form
 from tests.browser.test_english import UI_TEXT, data_names, untranslated
-from tests.cast import as_
 from tests.care import _person
+from tests.cast import as_
 
 pytestmark = pytest.mark.browser
 

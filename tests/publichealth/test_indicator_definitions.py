@@ -8,6 +8,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 
 from yigongti.core.idcard import make_id_number
 from yigongti.indicators import queries
@@ -22,6 +23,7 @@ D = dt.date
 
 
 def fig(code, period="2026-06"):
+    cache.clear()  # the figures are cached: read them afresh after each change
     return {c.indicator.code: c.value for c in queries.figures(COUNTY, parse_period(period), [code])}[code]
 
 

@@ -220,7 +220,7 @@ def parse_year(value: str | int | None, today: dt.date | None = None) -> int:
 
 
 def filename(village: Region, year: int) -> str:
-    return f"两病患者管理台账_{village.name}_{year}.xlsx"
+    return _("两病患者管理台账_%(village)s_%(year)s.xlsx") % {"village": village.name, "year": year}
 
 
 def export_xlsx(actor: Actor, village: Region, *, year: int | None = None, today: dt.date | None = None) -> bytes:

@@ -171,6 +171,16 @@ class FollowUp(models.Model):
         return self.mode != VisitMode.PHONE
 
 
+# The units of the common medicines list, translated when shown; a unit typed otherwise is shown as written.
+DRUG_UNITS = {"片": pgettext_lazy("drug unit", "片"), "粒": pgettext_lazy("drug unit", "粒"),
+              "袋": pgettext_lazy("drug unit", "袋"), "支": pgettext_lazy("drug unit", "支")}
+
+
+def unit_label(unit: str) -> str:
+    """A medicine's unit (片, 粒 …) in the active language."""
+    return str(DRUG_UNITS.get(unit, unit))
+
+
 class RegularMedicine(models.Model):
     enrolment = models.ForeignKey(Enrolment, models.CASCADE, related_name="medicines", verbose_name=_("慢病管理"))
     drug_code = models.CharField(_("医保药品编码"), max_length=23, blank=True)
@@ -193,3 +203,7 @@ class RegularMedicine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enrolment_id} {self.name}"
+
+    @property
+    def unit_label(self) -> str:
+        return unit_label(self.unit)

@@ -26,6 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .models import Condition, Control, Decision
@@ -67,6 +68,11 @@ class Standard:
     urgent: dict[str, Any]
     danger_signs: list[dict[str, Any]]
     symptoms: list[dict[str, Any]]
+
+    @property
+    def edition_label(self) -> str:
+        """The edition's name in the active language."""
+        return self.edition_en if (get_language() or "").startswith("en") else self.edition
 
     def signs_for(self, condition: str) -> list[dict[str, Any]]:
         return [s for s in self.danger_signs if condition in s["conditions"]]

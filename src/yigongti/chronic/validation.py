@@ -13,12 +13,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 # field: (possible low, possible high, likely low, likely high, unit)
 RANGES: dict[str, tuple[Decimal, Decimal, Decimal, Decimal, str]] = {
     "sbp": (Decimal(60), Decimal(280), Decimal(80), Decimal(199), "mmHg"),
     "dbp": (Decimal(30), Decimal(160), Decimal(45), Decimal(119), "mmHg"),
-    "heart_rate": (Decimal(20), Decimal(250), Decimal(40), Decimal(150), "次/分"),
+    "heart_rate": (Decimal(20), Decimal(250), Decimal(40), Decimal(150), gettext_noop("次/分")),
     "fbg": (Decimal("1.0"), Decimal("50.0"), Decimal("2.5"), Decimal("33.3"), "mmol/L"),
     "weight_kg": (Decimal(20), Decimal(300), Decimal(35), Decimal(150), "kg"),
     "height_cm": (Decimal(100), Decimal(250), Decimal(135), Decimal(200), "cm"),
@@ -65,11 +66,11 @@ def vital_problems(values: Mapping[str, Any]) -> tuple[dict[str, str], dict[str,
             continue
         if d < lo or d > hi:
             errors[key] = _("%(value)s %(unit)s 不可能，请核对（应在 %(lo)s–%(hi)s 之间）") % {
-                "value": d, "unit": unit, "lo": lo, "hi": hi}
+                "value": d, "unit": _(unit), "lo": lo, "hi": hi}
             continue
         parsed[key] = d
         if d < likely_lo or d > likely_hi:
-            warnings[key] = _("%(value)s %(unit)s 非常少见，请确认读数") % {"value": d, "unit": unit}
+            warnings[key] = _("%(value)s %(unit)s 非常少见，请确认读数") % {"value": d, "unit": _(unit)}
     sbp, dbp = parsed.get("sbp"), parsed.get("dbp")
     if sbp is not None and dbp is not None:
         if sbp <= dbp:

@@ -29,10 +29,10 @@ EDITION = "2026"
 SOURCE = ("县域家庭医生签约服务月考核（本地权重，可调整）：依据《关于推进家庭医生签约服务高质量发展的指导意见》"
           "（国卫基层发〔2022〕10号）“以签约居民服务数量、质量和健康结果为核心开展考核”与“118”服务模式"
           "（每周1天、不少于8小时）；权重为本县考核办法的取值，不是国家标准。")
-SOURCE_EN = ("County monthly family-doctor assessment (local weights, adjustable), after the NHC 2022 guidance "
-             "(国卫基层发〔2022〕10号: assess on the quantity and quality of services and on health outcomes) and the "
-             "'118' mode (one day a week, at least 8 hours); the weights are a county choice, not a national "
-             "standard.")
+SOURCE_EN = ("County monthly family-doctor assessment (local weights, adjustable), after the NHC's 2022 guidance on "
+             "high-quality family-doctor contract services (Guo Wei Ji Ceng Fa [2022] No. 10: assess on the quantity "
+             "and quality of services and on health outcomes) and the '118' mode (one day a week, at least 8 hours); "
+             "the weights are a county choice, not a national standard.")
 WEIGHTS: dict[str, Decimal] = {
     "fulfilment": Decimal(40),
     "timeliness": Decimal(20),

@@ -63,7 +63,7 @@ def rows(actor: Actor, resident):
         late = [d for d in due if d.overdue]
         text = _("预防接种 %(n)s 剂次") % {"n": len(doses)}
         if due:
-            text += " · " + _("现可接种：%(v)s") % {"v": "、".join(d.rule.label for d in due[:4])}
+            text += " · " + _("现可接种：%(v)s") % {"v": _("、").join(d.rule.label for d in due[:4])}
         out.append(Row(max((d.given_on for d in doses), default=None), text, _url("vaccine_card", resident.pk),
                        _("逾期 %(n)s") % {"n": len(late)} if late else "", alert=bool(late)))
     if out:

@@ -22,7 +22,7 @@ from yigongti.core.scoping import scope_for
 from yigongti.orgs.models import Region
 from yigongti.orgs.permissions import Category, check_read
 
-from ..models import Condition, Enrolment, EnrolmentStatus, RegularMedicine
+from ..models import Condition, Enrolment, EnrolmentStatus, RegularMedicine, unit_label
 
 
 def enrolment_for(actor: Actor, pk) -> Enrolment:
@@ -112,6 +112,10 @@ class DeliveryLine:
     def condition_label(self) -> str:
         return str(Condition(self.condition).label)
 
+    @property
+    def unit_label(self) -> str:
+        return unit_label(self.unit)
+
 
 @dataclass
 class DrugTotal:
@@ -120,6 +124,10 @@ class DrugTotal:
     unit: str
     patients: int
     quantity: int
+
+    @property
+    def unit_label(self) -> str:
+        return unit_label(self.unit)
 
 
 @dataclass
@@ -184,13 +192,14 @@ def delivery_xlsx(d: Delivery) -> bytes:
     ws["A1"].font = Font(bold=True, size=13)
     exports.append_row(ws, [_("药品名称"), _("规格"), _("单位"), _("患者数"), _("配送数量")])
     for t in d.totals:
-        exports.append_row(ws, [t.drug, t.strength, t.unit, t.patients, t.quantity])
+        exports.append_row(ws, [t.drug, t.strength, t.unit_label, t.patients, t.quantity])
     detail = wb.create_sheet(_("明细"))
     exports.append_row(detail, [_("序号"), _("姓名"), _("病种"), _("药品名称"), _("规格"), _("每次用量"), _("用法"),
                                 _("每日用量"), _("单位"), _("用药天数"), _("配送数量")])
     for i, line in enumerate(d.lines, start=1):
         exports.append_row(detail, [i, line.name, line.condition_label, line.drug, line.strength, line.dose,
-                                    line.frequency, float(line.units_per_day), line.unit, line.days, line.quantity])
+                                    line.frequency, float(line.units_per_day), line.unit_label, line.days,
+                                    line.quantity])
     for sheet, widths in ((ws, (22, 14, 6, 8, 10)), (detail, (5, 9, 10, 18, 14, 8, 6, 8, 6, 8, 8))):
         for c, w in enumerate(widths):
             sheet.column_dimensions[chr(65 + c)].width = w
@@ -198,4 +207,4 @@ def delivery_xlsx(d: Delivery) -> bytes:
 
 
 def delivery_filename(d: Delivery) -> str:
-    return f"长期用药配送清单_{d.village.name}_{d.month_label}.xlsx"
+    return _("长期用药配送清单_%(village)s_%(month)s.xlsx") % {"village": d.village.name, "month": d.month_label}

@@ -65,7 +65,7 @@ def follow_up(request, pk: int):
         "e": e, "values": values, "errors": errors, "warnings": warnings,
         "is_htn": e.condition == Condition.HYPERTENSION,
         "signs": _choices(s.signs_for(e.condition)), "symptoms": _choices(s.symptoms_for(e.condition)),
-        "modes": VisitMode.choices, "adherence": Adherence.choices, "edition": s.edition,
+        "modes": VisitMode.choices, "adherence": Adherence.choices, "edition": s.edition_label,
         "meds": _meds(request),
         "checked_signs": request.POST.getlist("danger_signs") if request.method == "POST" else [],
         "checked_symptoms": request.POST.getlist("symptoms") if request.method == "POST" else []}, status=status)

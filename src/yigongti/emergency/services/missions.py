@@ -28,7 +28,17 @@ from yigongti.core.errors import Conflict, InvalidInput, NotFound
 from yigongti.orgs.permissions import check
 
 from .. import workflow
-from ..models import Call, CallEvent, CallStatus, EventKind, Mission, MissionStatus, Vehicle, VehiclePosition, VehicleStatus
+from ..models import (
+    Call,
+    CallEvent,
+    CallStatus,
+    EventKind,
+    Mission,
+    MissionStatus,
+    Vehicle,
+    VehiclePosition,
+    VehicleStatus,
+)
 
 log = logging.getLogger(__name__)
 

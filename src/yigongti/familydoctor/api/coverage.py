@@ -19,6 +19,7 @@ class CoverageQuery(Schema):
     township: str = Field("", max_length=12, description="乡镇（12位区划代码）：按村列出")
     village: str = Field("", max_length=12, description="村（12位区划代码）")
     team: int | None = Field(None, description="团队ID：其责任村")
+    by: str = Field("", max_length=8, description="team = 每个团队一行（可与 township 同用）")
 
 
 class CellOut(Schema):
@@ -66,7 +67,8 @@ def _row(r: q.Row) -> dict:
 
 @router.get("", response=CoverageOut)
 def get_coverage(request, params: Query[CoverageQuery]):
-    cov = q.coverage(Actor.from_request(request), township=params.township, village=params.village, team=params.team)
+    cov = q.coverage(Actor.from_request(request), township=params.township, village=params.village, team=params.team,
+                     by_team=params.by == "team")
     return {"level": cov.level, "goal": q.GOAL, "rows": [_row(r) for r in cov.rows], "total": _row(cov.total)}
 
 

@@ -107,11 +107,49 @@ def _team(actor: Actor, team_id) -> Team:
     return team
 
 
-def coverage(actor: Actor, *, township: str = "", village: str = "", team=None) -> Coverage:
+def _by_team(actor: Actor, base: QuerySet[Resident], township: Region | None) -> Coverage:
+    """One row per team: the residents (within the reader's scope) of the team's current villages."""
+    on = timezone.localdate()
+    links = TeamVillage.objects.filter(since__lte=on).filter(Q(until__isnull=True) | Q(until__gte=on))
+    if township is not None:
+        links = links.filter(village__code__startswith=township.code[:9])
+    team_of = dict(links.values_list("village_id", "team_id"))
+    base = base.filter(village_id__in=list(team_of))
+    per_village: dict[int, dict[str, Cell]] = {}
+    for row in base.values("village_id").annotate(n=Count("id"), s=Count("id", filter=Q(_signed()))):
+        per_village.setdefault(row["village_id"], {})[ALL] = Cell(row["n"], row["s"])
+    tag_signed = Exists(Contract.objects.filter(resident_id=OuterRef("resident_id"), status="active"))
+    for row in (ResidentTag.objects.filter(resident__in=base.values("pk")).values("resident__village_id", "tag")
+                .annotate(n=Count("id"), s=Count("id", filter=Q(tag_signed)))):
+        per_village.setdefault(row["resident__village_id"], {})[row["tag"]] = Cell(row["n"], row["s"])
+    per_team: dict[int, dict[str, Cell]] = {}
+    for village_id, cells in per_village.items():
+        into = per_team.setdefault(team_of[village_id], {})
+        for tag, cell in cells.items():
+            t = into.setdefault(tag, Cell())
+            t.population += cell.population
+            t.signed += cell.signed
+    names = dict(Team.objects.filter(pk__in=list(per_team)).values_list("pk", "name"))
+    rows = [Row(str(pk), names.get(pk, str(pk)), per_team[pk], {"team": str(pk)})
+            for pk in sorted(per_team, key=lambda k: (names.get(k, ""), k))]
+    total = Row("", _("合计"))
+    for r in rows:
+        for tag, cell in r.cells.items():
+            t = total.cells.setdefault(tag, Cell())
+            t.population += cell.population
+            t.signed += cell.signed
+    audit.record(actor, "view", "fd_coverage", township.code if township else "", level="team", rows=len(rows))
+    return Coverage("team", rows, total, [(v, str(label)) for v, label in KeyPopulation.choices], township)
+
+
+def coverage(actor: Actor, *, township: str = "", village: str = "", team=None, by_team: bool = False) -> Coverage:
     """Coverage per key population: by township (no filter), by village (``township``), one village
-    (``village``) or a team's villages (``team``). Counts only, within the user's scope: managers and the bureau
-    see them too (the unsigned list, person-level, needs ``Category.PUBLIC_HEALTH``)."""
+    (``village``) or a team's villages (``team``); with ``by_team`` one row per team (of the ``township`` if given).
+    Counts only, within the user's scope: managers and the bureau see them too (the unsigned list, person-level,
+    needs ``Category.PUBLIC_HEALTH``)."""
     base = _residents(actor)
+    if by_team and not team and not village:
+        return _by_team(actor, base, _region(township, "township") if township else None)
     parent, the_team = None, None
     if team:
         the_team = _team(actor, team)

@@ -1,5 +1,5 @@
 """Key-population contract coverage (签约覆盖率) by township, village and team with drill-down, and the list of the
-unsigned of one key population in a village or team (who to chase)."""
+unsigned of one key population in a village or team (who to chase). ``?by=team`` lists one row per team."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from ..queries import coverage as q
 def coverage_page(request: HttpRequest) -> HttpResponse:
     g = request.GET
     cov = q.coverage(Actor.from_request(request), township=g.get("township", "").strip(),
-                     village=g.get("village", "").strip(), team=g.get("team", "").strip() or None)
+                     village=g.get("village", "").strip(), team=g.get("team", "").strip() or None,
+                     by_team=g.get("by") == "team")
     return render(request, "familydoctor/coverage.html", {"cov": cov, "goal": q.GOAL, "all": q.ALL})
 
 

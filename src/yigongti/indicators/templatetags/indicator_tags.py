@@ -130,6 +130,8 @@ def months_text(text: str) -> str:
     the page's language: month names from Django's own translations."""
     if not (get_language() or "").startswith("en"):
         return text
+    if text == "无数据":  # no month has data (``queries.period_coverage``)
+        return gettext("无数据")
 
     def mon(m: str) -> str:
         return date_format(dt.date(2000, int(m), 1), "M")

@@ -237,7 +237,7 @@ def grade_risk(actor: Actor, pregnancy: Pregnancy, data: Mapping, *, on: dt.date
     age = (pregnancy.lmp - pregnancy.resident.birth_date).days // 365
     result = risk.assess(codes, age=age, height_cm=height, weight_kg=weight, haemoglobin=hb)
     if result.unknown:
-        errors["factors"] = [_("未知的风险因素：%(c)s") % {"c": "、".join(result.unknown)}]
+        errors["factors"] = [_("未知的风险因素：%(c)s") % {"c": _("、").join(result.unknown)}]
     collect(errors)
     with transaction.atomic():
         locked = Pregnancy.objects.select_for_update(of=("self",)).select_related(

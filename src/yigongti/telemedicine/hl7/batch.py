@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.db.models import DateTimeField, F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -233,7 +235,11 @@ def _write(planned: list[_Planned], now: dt.datetime) -> None:
                                                 f"（{order.accession_no}）"[:200]))
         audit.record(actor, "create", "hl7_message", p.row.pk if p.row else "", status=MessageStatus.APPLIED,
                      order=p.groups[0][0].pk)
-    Order.objects.bulk_update(orders, ["status", "started_at", "reported_at"])
+    # every order moves to the same status at the same time: one UPDATE (``bulk_update`` would build a CASE per
+    # row and field, ~1.5 ms of CPU per order); a started order keeps its start, as in memory
+    for status in {o.status for o in orders}:
+        Order.objects.filter(pk__in=[o.pk for o in orders if o.status == status]).update(
+            status=status, reported_at=now, started_at=Coalesce(F("started_at"), Value(now, DateTimeField())))
     OrderEvent.objects.bulk_create(events)
     Notification.objects.bulk_create(notes)
     _send_outside(notes)
