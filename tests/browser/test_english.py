@@ -32,7 +32,14 @@ def data_names() -> list[str]:
 
     from yigongti.core.models import Notification
     from yigongti.encounters.models import Encounter
-    from yigongti.familydoctor.models import Contract, PackageService, ServiceDelivery, ServicePackage, Team, TeamSession
+    from yigongti.familydoctor.models import (
+        Contract,
+        PackageService,
+        ServiceDelivery,
+        ServicePackage,
+        Team,
+        TeamSession,
+    )
     from yigongti.orgs.models import Facility, MedicalCommunity, Region, Staff
     from yigongti.referrals.models import FollowUp, GuidelineRule, Referral, ReferralCenter
     from yigongti.residents.models import Household, Resident

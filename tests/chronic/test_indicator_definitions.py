@@ -99,3 +99,14 @@ def test_every_danger_sign_of_the_data_means_urgent_referral(sign):
     reading = {"condition": condition, "sbp": 130, "dbp": 80, "fbg": Decimal("6.0"), "danger_signs": [sign]}
     o = rules.classify_and_decide(reading, age=60, previous_uncontrolled=0, visit_date=D(2026, 6, 15))
     assert o.urgent and o.refer and "danger_sign" in o.reasons
+
+
+def test_seen_in_3_months_for_the_month_in_progress_looks_back_from_today(care, monkeypatch):
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: D(2026, 6, 15))
+    e = _enrol(care, care.grandfather)
+    _visit(e, D(2026, 3, 20), 130, 80)  # 87 days before the 15th; 102 days before 30 June
+    v = fig("CH_RECENT")
+    assert (v.numerator, v.denominator) == (1, 1)
+    assert fig("CH_RECENT", "2026-05").numerator == 1  # a past month: its own end (31 May)

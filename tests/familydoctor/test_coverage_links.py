@@ -88,3 +88,35 @@ def test_coverage_by_team_one_row_per_team_with_its_villages_figures(care, clien
     assert 'data-testid="coverage-by-team"' in client.get("/familydoctor/coverage/").content.decode()
     api = client.get("/api/v1/familydoctor/coverage?by=team").json()
     assert api["level"] == "team" and str(care.team.pk) in [r["code"] for r in api["rows"]]
+
+
+def test_the_month_in_progress_counts_only_what_is_already_due(care, monkeypatch):
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: D(2026, 6, 15))
+    start = D(2026, 1, 1)
+    c = Contract.objects.create(number="P1", resident=care.grandfather, team=care.team, package=care.basic,
+                                village=care.grandfather.village, signed_on=start, start=start,
+                                end=start + dt.timedelta(days=364))
+    s1 = ScheduledService.objects.create(contract=c, service=care.services["CONS"], seq=1, due_from=D(2026, 6, 1),
+                                         due_by=D(2026, 6, 10))
+    ScheduledService.objects.create(contract=c, service=care.services["EDU"], seq=1, due_from=D(2026, 6, 1),
+                                    due_by=D(2026, 6, 25))  # not due yet on the 15th
+    s1.delivery = ServiceDelivery.objects.create(contract=c, service=care.services["CONS"],
+                                                 delivered_on=D(2026, 6, 9))
+    s1.save()
+    old = Contract.objects.create(number="P0", resident=care.grandmother, team=care.team, package=care.basic,
+                                  village=care.grandmother.village, signed_on=D(2025, 6, 28), start=D(2025, 6, 28),
+                                  end=D(2026, 6, 27))  # its term is not over on the 15th: not yet "not renewed"
+    cache.clear()
+    got = {x.indicator.code: x.value for x in queries.figures(COUNTY, parse_period("2026-06"),
+                                                                  ["FD_FULFIL", "FD_RENEWAL"])}
+    assert (got["FD_FULFIL"].numerator, got["FD_FULFIL"].denominator) == (1, 1)
+    assert got["FD_RENEWAL"].denominator == 0
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: D(2026, 7, 5))
+    cache.clear()
+    got = {x.indicator.code: x.value for x in queries.figures(COUNTY, parse_period("2026-06"),
+                                                                  ["FD_FULFIL", "FD_RENEWAL"])}
+    assert (got["FD_FULFIL"].numerator, got["FD_FULFIL"].denominator) == (1, 2)
+    assert (got["FD_RENEWAL"].numerator, got["FD_RENEWAL"].denominator) == (0, 1)
+    assert old.pk

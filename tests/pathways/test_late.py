@@ -74,3 +74,23 @@ def test_the_worker_sweeps_once_a_minute_while_a_recent_case_is_open(ems):
     assert Job.objects.filter(kind=jobs.SWEEP).count() in (1, 2)  # one per minute (a minute may turn between)
     job = Job.objects.filter(kind=jobs.SWEEP).first()
     assert jobs.sweep(job) == {"told": 0}
+
+
+def test_the_alert_goes_to_those_on_the_case_and_to_the_whole_team_only_when_nobody_is(ems):
+    from yigongti.orgs.models import Role, User
+
+    c = ems.cast
+    colleague = User.objects.create(username="county_nurse_2", role=Role.NURSE, facility=c.county_hospital)
+    mine = services.open_case(as_(c.county_doctor), c.resident, "stroke", facility=c.county_hospital,
+                              arrival_mode="self", subtype="ischaemic", at=ago(55))
+    services.record_event(as_(c.county_doctor), mine, "door", at=ago(50))
+    late.warn_running_late()
+    assert Notification.objects.filter(recipient=c.county_doctor, kind=late.KIND).exists()
+    assert not Notification.objects.filter(recipient=colleague, kind=late.KIND).exists()
+    theirs = services.open_case(as_(c.township_doctor), c.neighbour, "stroke", facility=c.county_hospital,
+                                first_facility=c.township_center, arrival_mode="transfer", subtype="ischaemic",
+                                at=ago(55))
+    services.record_event(as_(c.township_doctor), theirs, "door", at=ago(50))
+    late.warn_running_late()
+    assert LateAlert.objects.filter(case=theirs, metric="dnt").exists()
+    assert Notification.objects.filter(recipient=colleague, kind=late.KIND).exists()

@@ -11,7 +11,8 @@ computed from the enrolments and follow-ups, as the 国家基本公共卫生服�
   (``chronic.rules.at_target``: the thresholds of ``chronic/rules_data``, the same the follow-up decisions use).
   A patient without a follow-up in the year is not at target.
 * CH_RECENT 近3个月有随访的管理患者占比 = patients under management at the period's end with a face-to-face
-  follow-up in the 3 months before it ÷ patients under management at the period's end.
+  follow-up in the 3 months before it ÷ patients under management at the period's end (for the period in
+  progress: today, so the 3 months are not cut short by days still to come).
 
 The patients of an area are the residents living in it (``Resident.area_code``). ``managed_resident_ids`` is what
 N13 (慢性病健康管理人群住院率, ``indicators.queries``) counts as the managed population."""
@@ -22,6 +23,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from yigongti.indicators.definitions import Indicator, Value
@@ -119,8 +121,7 @@ def control(condition: str, code: str):
         managed = managed_in(area.prefix, start, end, condition)
         last = FollowUp.objects.filter(enrolment=OuterRef("pk"), visit_date__gte=start, visit_date__lte=end).order_by(
             "-visit_date", "-id")
-        rows = managed.annotate(fid=Subquery(last.values("id")[:1])).values_list("fid", "resident__birth_date")
-        rows = list(rows)
+        rows = list(managed.annotate(fid=Subquery(last.values("id")[:1])).values_list("fid", "resident__birth_date"))
         ids = [f for f, _b in rows if f]
         visits = {f.pk: f for f in FollowUp.objects.filter(pk__in=ids).only("sbp", "dbp", "fbg", "visit_date")}
         num = 0
@@ -135,7 +136,7 @@ def control(condition: str, code: str):
 
 
 def recent(area, period) -> Value:
-    end = _end(period)
+    end = min(_end(period), timezone.localdate())  # a period in progress: the 3 months before today
     since = end - dt.timedelta(days=91)
     managed = managed_in(area.prefix, end, end)
     den = managed.values("resident_id").distinct().count()

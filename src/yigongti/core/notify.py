@@ -54,6 +54,7 @@ GENERIC_TITLES = {
     "audit_chain": "安全提醒：审计日志校验发现问题",
     "ems_transfer": "有一份新的120转运申请",
     "maternal_risk": "有一名较高风险孕产妇转由本院管理",
+    "pathway_late": "有救治病例时间指标即将超时",
 }
 
 _ID_RE = re.compile(r"\d{17}[\dXx]|\d{15}")

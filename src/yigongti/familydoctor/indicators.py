@@ -8,7 +8,8 @@ the contracts, their schedules and the 118 sessions. An area's figures are those
   FD_KEY_<tag> the same for one key population (65+, 0–6, maternal, htn, t2dm, 脱贫, …) — target 100 %.
 * FD_FULFIL 履约率 = scheduled services due by a day of the period that were delivered ÷ scheduled services due
   in the period × 100%; the slots of a contract ended early (解约) and due after its end do not count (as in the
-  monthly assessment).
+  monthly assessment). For the period in progress FD_FULFIL and FD_RENEWAL stop at today: a slot not yet due, a
+  term not yet over, are not counted as missed.
 * FD_RENEWAL 续约率 = contracts whose term ended in the period (not ended early) renewed ÷ those contracts × 100%.
 * FD_118 118服务开展次数: team sessions of at least 8 hours held in the period (the note: all sessions logged)."""
 
@@ -119,14 +120,14 @@ def key_rate(tag: str | None):
 
 def fulfilment_rate(area, period) -> Value:
     due = ScheduledService.objects.filter(contract__resident__area_code__startswith=area.prefix,
-                                          due_by__gte=period.start, due_by__lt=period.stop).exclude(
+                                          due_by__gte=period.start, due_by__lte=_day(period)).exclude(
         contract__ended_on__lt=F("due_by"))
     return _ratio("FD_FULFIL", due.filter(delivery__isnull=False).count(), due.count())
 
 
 def renewal_rate(area, period) -> Value:
     ended = Contract.objects.filter(resident__area_code__startswith=area.prefix, end__gte=period.start,
-                                    end__lt=period.stop).exclude(ended_on__lt=F("end"))
+                                    end__lte=_day(period)).exclude(ended_on__lt=F("end"))
     return _ratio("FD_RENEWAL", ended.filter(renewal__isnull=False).count(), ended.count())
 
 

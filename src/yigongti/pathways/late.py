@@ -34,11 +34,15 @@ def due(metrics: Iterable[Metric], warned: set[str], share: float = WARN_SHARE) 
             and m.minutes >= share * m.target_min and m.code not in warned]
 
 
-def _team(facility_id: int | None) -> list[User]:
+def _team(case: Case, facility_id: int | None) -> list[User]:
+    """Who at the facility is on the case (opened it or recorded one of its time points); when nobody there has
+    touched it yet (a case the 120 alert opened), the facility's doctors and nurses."""
     if facility_id is None:
         return []
-    return list(User.objects.filter(facility_id=facility_id, is_active=True,
-                                    role__in=(Role.DOCTOR, Role.NURSE, Role.VILLAGE_DOCTOR)))
+    staff = User.objects.filter(facility_id=facility_id, is_active=True,
+                                role__in=(Role.DOCTOR, Role.NURSE, Role.VILLAGE_DOCTOR))
+    on_case = {e.recorded_by_id for e in case.events.all() if e.recorded_by_id} | {case.opened_by_id}
+    return list(staff.filter(pk__in=on_case - {None})) or list(staff)
 
 
 def _title(case: Case, m: Metric) -> str:
@@ -70,7 +74,7 @@ def warn_running_late(now: dt.datetime | None = None) -> int:
                     audit.record(Actor.system("worker"), "create", "pathway_late_alert", case.pk, metric=m.code,
                                  minutes=round(m.minutes or 0, 1))
                     facility = case.first_facility_id if m.start == FIRST_DOOR else case.facility_id
-                    notify(_team(facility), KIND, _title(case, m), "", reverse("pathways:case", args=[case.pk]),
+                    notify(_team(case, facility), KIND, _title(case, m), "", reverse("pathways:case", args=[case.pk]),
                            urgent=True, public_title=_("有救治病例时间指标即将超时，请登录平台查看"))
             except IntegrityError:
                 continue  # another worker told it

@@ -147,7 +147,7 @@ def postpartum(area, period) -> Value:
     qs = _live_births(area, period)
     seen = set(MaternalVisit.objects.filter(pregnancy__in=qs, date__gt=F("pregnancy__delivered_on"))
                .values_list("pregnancy_id", "date", "pregnancy__delivered_on"))
-    ok = {pid for pid, d, dlv in seen if (d - dlv).days <= POSTPARTUM_DAYS}
+    ok = {pid for pid, d, dlv in seen if dlv is not None and (d - dlv).days <= POSTPARTUM_DAYS}
     return _ratio("PH_POSTPARTUM", len(ok), qs.count())
 
 

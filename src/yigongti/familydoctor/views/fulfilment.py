@@ -65,7 +65,8 @@ def ledger_export(request):
 def ledger_header(data: q.Ledger) -> list[str]:
     return [_("村"), _("姓名"), _("性别"), _("年龄"), _("身份证号"), _("联系电话"), _("重点人群"), _("协议编号"),
             _("服务包"), _("协议开始"), _("协议结束"), _("签约医生"),
-            *[_("%(service)s（完成/计划）") % {"service": s.name} for s in data.services], _("计划合计"), _("已完成"), _("逾期未做")]
+            *[_("%(service)s（完成/计划）") % {"service": s.name} for s in data.services],
+            _("计划合计"), _("已完成"), _("逾期未做")]
 
 
 def ledger_rows(data: q.Ledger):
