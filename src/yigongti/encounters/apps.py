@@ -17,5 +17,6 @@ class EncountersConfig(AppConfig):
 
         panels.register("encounters", _("近期就诊"), order=30, rows=recent_encounters_panel)
 
-        menu.register(pgettext_lazy("menu", "数据导入"), "encounters:imports", order=212, group="admin", visible=lambda u: any(
-            can(u, f"encounters.import_{k}") for k in ("settlements", "population", "deaths")))
+        menu.register(pgettext_lazy("menu", "数据导入"), "encounters:imports", order=212, group="admin",
+                      visible=lambda u: any(can(u, f"encounters.import_{k}")
+                                            for k in ("settlements", "population", "deaths")))
