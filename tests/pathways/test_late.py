@@ -94,3 +94,17 @@ def test_the_alert_goes_to_those_on_the_case_and_to_the_whole_team_only_when_nob
     late.warn_running_late()
     assert LateAlert.objects.filter(case=theirs, metric="dnt").exists()
     assert Notification.objects.filter(recipient=colleague, kind=late.KIND).exists()
+
+
+def test_the_case_page_says_when_the_team_was_told(ems, client, login):
+    c = ems.cast
+    case = services.open_case(as_(c.county_doctor), c.resident, "chest_pain", facility=c.county_hospital,
+                              arrival_mode="self", subtype="stemi", at=ago(80))
+    services.record_event(as_(c.county_doctor), case, "door", at=ago(78))
+    login(c.county_doctor)
+    assert 'data-testid="late-alert-d2w"' not in client.get(f"/pathways/cases/{case.pk}/").content.decode()
+    late.warn_running_late()
+    told = timezone.localtime(LateAlert.objects.get(case=case).at).strftime("%H:%M")
+    html = client.get(f"/pathways/cases/{case.pk}/").content.decode()
+    assert 'data-testid="late-alert-d2w"' in html and f"已于 {told} 提醒团队" in html
+    assert 'data-testid="late-alert-dnt"' not in html

@@ -81,6 +81,3 @@ def warn_running_late(now: dt.datetime | None = None) -> int:
             told += 1
     return told
 
-
-def alerts_of(case: Case) -> list[LateAlert]:
-    return list(case.late_alerts.order_by("at"))

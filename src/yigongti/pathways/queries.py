@@ -134,6 +134,7 @@ class Timeline:
     may_correct: bool
     may_delay: bool
     may_close: bool
+    warned: dict = field(default_factory=dict)  # metric code -> when its team was told it was running late
 
     @property
     def recorded(self) -> list[Point]:
@@ -182,4 +183,5 @@ def timeline(actor: Actor, case: Case, *, now: dt.datetime | None = None) -> Tim
                     may_record=open_ and (user is None or can(user, "pathways.record_event", case)),
                     may_correct=user is None or can(user, "pathways.correct_event", case),
                     may_delay=user is None or can(user, "pathways.record_delay", case),
-                    may_close=open_ and (user is None or can(user, "pathways.close_case", case)))
+                    may_close=open_ and (user is None or can(user, "pathways.close_case", case)),
+                    warned={a.metric: a.at for a in case.late_alerts.all()})
