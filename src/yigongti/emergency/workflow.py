@@ -72,9 +72,10 @@ CALL_MOVES: dict[str, frozenset[str]] = {
     "merge": CALL_OPEN,
     "close": CALL_OPEN,
     "cancel": CALL_OPEN,
+    "stand_down": frozenset({CallStatus.DISPATCHED}),  # its last vehicle on the way was called off: 待派车 again
 }
 CALL_TARGET = {"dispatch": CallStatus.DISPATCHED, "merge": CallStatus.MERGED, "close": CallStatus.CLOSED,
-               "cancel": CallStatus.CANCELLED}
+               "cancel": CallStatus.CANCELLED, "stand_down": CallStatus.OPEN}
 
 
 class StepNotAllowed(Exception):

@@ -31,7 +31,6 @@ from .. import workflow
 from ..models import (
     Call,
     CallEvent,
-    CallStatus,
     EventKind,
     Mission,
     MissionStatus,
@@ -247,7 +246,10 @@ def abort(actor: Actor, mission: int | Mission, reason: str) -> Mission:
             vehicle.status, vehicle.status_at = VehicleStatus.AVAILABLE, now
             vehicle.save(update_fields=["status", "status_at"])
         if not Mission.objects.filter(call_id=m.call_id, status=MissionStatus.ACTIVE).exists():
-            Call.objects.filter(pk=m.call_id, status=CallStatus.DISPATCHED).update(status=CallStatus.OPEN)
+            call = Call.objects.select_for_update().get(pk=m.call_id)
+            if call.status in workflow.CALL_MOVES["stand_down"]:
+                call.status = workflow.check_call_move(call.status, "stand_down")
+                call.save(update_fields=["status"])
         audit.record(actor, "update", "emergency_mission", m.pk, move="abort", reason=reason[:120],
                      vehicle=vehicle.pk)
         transaction.on_commit(bump_board)
