@@ -107,6 +107,14 @@ def _team(actor: Actor, team_id) -> Team:
     return team
 
 
+def _add_into(into: dict[str, Cell], cells: dict[str, Cell]) -> None:
+    """Add each key population's counts of ``cells`` into ``into``."""
+    for tag, cell in cells.items():
+        t = into.setdefault(tag, Cell())
+        t.population += cell.population
+        t.signed += cell.signed
+
+
 def _by_team(actor: Actor, base: QuerySet[Resident], township: Region | None) -> Coverage:
     """One row per team: the residents (within the reader's scope) of the team's current villages."""
     on = timezone.localdate()
@@ -124,20 +132,13 @@ def _by_team(actor: Actor, base: QuerySet[Resident], township: Region | None) ->
         per_village.setdefault(row["resident__village_id"], {})[row["tag"]] = Cell(row["n"], row["s"])
     per_team: dict[int, dict[str, Cell]] = {}
     for village_id, cells in per_village.items():
-        into = per_team.setdefault(team_of[village_id], {})
-        for tag, cell in cells.items():
-            t = into.setdefault(tag, Cell())
-            t.population += cell.population
-            t.signed += cell.signed
+        _add_into(per_team.setdefault(team_of[village_id], {}), cells)
     names = dict(Team.objects.filter(pk__in=list(per_team)).values_list("pk", "name"))
     rows = [Row(str(pk), names.get(pk, str(pk)), per_team[pk], {"team": str(pk)})
             for pk in sorted(per_team, key=lambda k: (names.get(k, ""), k))]
     total = Row("", _("合计"))
     for r in rows:
-        for tag, cell in r.cells.items():
-            t = total.cells.setdefault(tag, Cell())
-            t.population += cell.population
-            t.signed += cell.signed
+        _add_into(total.cells, r.cells)
     audit.record(actor, "view", "fd_coverage", township.code if township else "", level="team", rows=len(rows))
     return Coverage("team", rows, total, [(v, str(label)) for v, label in KeyPopulation.choices], township)
 
@@ -185,10 +186,7 @@ def coverage(actor: Actor, *, township: str = "", village: str = "", team=None, 
         rows.append(Row(f, names.get(f, f), cells[c], drill))
     total = Row("", _("合计"))
     for r in rows:
-        for tag, cell in r.cells.items():
-            t = total.cells.setdefault(tag, Cell())
-            t.population += cell.population
-            t.signed += cell.signed
+        _add_into(total.cells, r.cells)
     shown = [(v, str(label)) for v, label in KeyPopulation.choices]
     audit.record(actor, "view", "fd_coverage", the_team.pk if the_team else (parent.code if parent else ""),
                  level=level, rows=len(rows))
