@@ -129,6 +129,16 @@ class PlanItem:
     timing: str = ""  # for done visits: ok | early | late (超窗)
 
 
+def next_item(items: list[PlanItem]) -> PlanItem | None:
+    """What to do next in a plan: the first visit due or overdue, else the first upcoming one."""
+    return next((p for p in items if p.status in ("overdue", "due")), None) or next(
+        (p for p in items if p.status == "upcoming"), None)
+
+
+def overdue(items: list[PlanItem]) -> list[PlanItem]:
+    return [p for p in items if p.status == "overdue"]
+
+
 def plan(schedule: Schedule, anchors: dict[str, dt.date | None], on: dt.date,
          done: dict[str, dt.date]) -> list[PlanItem]:
     """Every visit of ``schedule`` with its status on ``on``. ``anchors`` maps a basis to its day zero (LMP,

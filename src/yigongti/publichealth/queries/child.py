@@ -52,12 +52,11 @@ class ChildRow:
 
     @property
     def next_item(self) -> schedules.PlanItem | None:
-        return next((p for p in self.plan if p.status in ("overdue", "due")), None) or next(
-            (p for p in self.plan if p.status == "upcoming"), None)
+        return schedules.next_item(self.plan)
 
     @property
     def overdue(self) -> list[schedules.PlanItem]:
-        return [p for p in self.plan if p.status == "overdue"]
+        return schedules.overdue(self.plan)
 
     @property
     def done_count(self) -> int:
