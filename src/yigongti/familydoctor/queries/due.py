@@ -94,3 +94,34 @@ def counts_for_user(actor: Actor, *, on: dt.date, village=None, team=None) -> di
 
 def is_overdue(item: DueItem, on: dt.date) -> bool:
     return item.due_by < on
+
+
+def item_label(it: DueItem, zh: bool) -> str:
+    """The stored label (Chinese) or, on an English page, the English name the schedules give the item's ref."""
+    if zh:
+        return it.label
+    kind, english = DueKind(it.kind), ""
+    try:
+        if kind == DueKind.CHRONIC_FOLLOW_UP:
+            from yigongti.chronic.models import Condition
+
+            english = _("%(condition)s随访") % {"condition": Condition(it.ref).label}
+        elif kind in (DueKind.MATERNAL_VISIT, DueKind.CHILD_VISIT):
+            from yigongti.publichealth import schedules
+
+            plan = schedules.maternal() if kind == DueKind.MATERNAL_VISIT else schedules.child()
+            window = plan.window(it.ref)
+            english = window.label_en if window else ""
+        elif kind == DueKind.VACCINE:
+            from yigongti.publichealth import immunisation
+
+            vaccine, _sep, dose = it.ref.rpartition("-")
+            rule = immunisation.schedule().rule(vaccine, int(dose))
+            english = rule.name_en if rule else ""
+        elif kind == DueKind.PACKAGE_SERVICE:
+            english = it.label  # the package service's own name (data)
+        elif kind == DueKind.ANNUAL_CHECK:
+            english = str(kind.label)
+    except ValueError:  # a ref the schedules do not know: the kind and the ref
+        english = ""
+    return english or f"{kind.label} {it.ref}"

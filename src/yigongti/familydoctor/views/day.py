@@ -25,6 +25,8 @@ from yigongti.core.pages import domain_errors_as_pages
 from yigongti.familydoctor.models import Contract, ContractStatus, DueItem, DueKind
 from yigongti.orgs.permissions import Category, check_read
 
+from ..queries import due as due_q
+
 ORDER = [DueKind.CHRONIC_FOLLOW_UP, DueKind.MATERNAL_VISIT, DueKind.CHILD_VISIT, DueKind.VACCINE,
          DueKind.ANNUAL_CHECK, DueKind.PACKAGE_SERVICE, DueKind.CONTRACT_RENEWAL]
 ACTIONS: dict[str, Any] = {  # the button of each kind
@@ -119,37 +121,6 @@ def _link(it: DueItem, targets: dict[str, dict]) -> str:
     return url or _url("residents:detail", rid)
 
 
-def _label(it: DueItem, zh: bool) -> str:
-    """The stored label (Chinese) or, on an English page, the English name the schedules give the item's ref."""
-    if zh:
-        return it.label
-    kind, english = DueKind(it.kind), ""
-    try:
-        if kind == DueKind.CHRONIC_FOLLOW_UP:
-            from yigongti.chronic.models import Condition
-
-            english = _("%(condition)s随访") % {"condition": Condition(it.ref).label}
-        elif kind in (DueKind.MATERNAL_VISIT, DueKind.CHILD_VISIT):
-            from yigongti.publichealth import schedules
-
-            plan = schedules.maternal() if kind == DueKind.MATERNAL_VISIT else schedules.child()
-            window = plan.window(it.ref)
-            english = window.label_en if window else ""
-        elif kind == DueKind.VACCINE:
-            from yigongti.publichealth import immunisation
-
-            vaccine, _sep, dose = it.ref.rpartition("-")
-            rule = immunisation.schedule().rule(vaccine, int(dose))
-            english = rule.name_en if rule else ""
-        elif kind == DueKind.PACKAGE_SERVICE:
-            english = it.label  # the package service's own name (data)
-        elif kind == DueKind.ANNUAL_CHECK:
-            english = str(kind.label)
-    except (ImportError, ValueError, OSError):  # a schedule that cannot be read: the kind and the ref
-        english = ""
-    return english or f"{kind.label} {it.ref}"
-
-
 def _age(birth: dt.date, on: dt.date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
@@ -165,7 +136,7 @@ def day_groups(items: list[DueItem], on: dt.date, counts: dict[str, dict[str, in
         overdue = it.due_by < on
         when = late % {"n": (on - it.due_by).days} if overdue else window % {
             "a": f"{it.due_from:%m-%d}", "b": f"{it.due_by:%m-%d}"}
-        groups[it.kind].append(Entry(it, _label(it, zh), overdue, (on - it.due_by).days,
+        groups[it.kind].append(Entry(it, due_q.item_label(it, zh), overdue, (on - it.due_by).days,
                                      _age(it.resident.birth_date, on), _link(it, targets),
                                      str(ACTIONS.get(it.kind, _("办理"))), when))
     out = []
