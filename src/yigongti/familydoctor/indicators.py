@@ -28,7 +28,7 @@ from .models import Contract, ScheduledService, TeamSession
 
 D_FD = "家庭医生签约服务"
 SOURCE = "《关于推进家庭医生签约服务高质量发展的指导意见》（国卫基层发〔2022〕10号）"
-LOCAL = "本地目标（重点人群100%签约、100%服务）"
+LOCAL = gettext_noop("本地目标：重点人群全部签约、全部履约服务")  # shown through {% trans %}: no "%" in it
 SESSION_HOURS = 8
 # the note of FD_118, stored in Chinese and translated when shown (indicator_tags.note_text)
 SESSIONS_NOTE = gettext_noop("登记服务日 %(a)s 次")
