@@ -78,6 +78,9 @@ def test_the_demo_county_runs_its_120_network_for_a_year(transactional_db):
         assert dup.merged_into.area_code == dup.area_code and dup.merged_into.missions.exists()
         assert dt.timedelta(0) < dup.rang_at - dup.merged_into.rang_at < dt.timedelta(minutes=6)
     assert calls.filter(status="cancelled").exists() and calls.filter(kind="transfer").exists()
+    transfers = calls.exclude(kind="emergency")
+    assert not transfers.filter(destination__isnull=True).exists()  # a transfer says where it goes
+    assert not calls.filter(kind="emergency", destination__isnull=False).exists()
     assert not calls.filter(rang_at__gt=now).exists()
 
     # missions: every time point once, in the workflow's order, after the call was graded, none in the future

@@ -910,7 +910,8 @@ def _write(ctx: DemoContext, rng: np.random.Generator, w: _World, calls: list[_C
                           round(c.where.lon + float(rng.normal(0, 0.003)), 6),
                           round(c.where.lat + float(rng.normal(0, 0.003)), 6), c.where.node, chief[:200],
                           complaint[2] if not c.undispatched else "", c.priority, json.dumps(c.special), status, merged,
-                          c.from_facility, c.referral, w.dispatcher, c.rang, closed_at, reason, ""))
+                          c.from_facility, c.referral, c.dest if c.kind != "emergency" else None, w.dispatcher,
+                          c.rang, closed_at, reason, ""))
         for kind, at in c.events:
             event_rows.append((c.id, None, kind, at, recorded, w.dispatcher,
                                "telephony" if kind in ("ring", "answer") else "manual", ""))
@@ -960,7 +961,8 @@ def _write(ctx: DemoContext, rng: np.random.Generator, w: _World, calls: list[_C
         load_rows(Call, ["id", "call_no", "kind", "caller_phone", "caller_name", "resident", "patient_description",
                          "area_code", "region", "address", "lon", "lat", "node", "chief_complaint", "complaint_code",
                          "priority", "special_needs", "status", "merged_into", "from_facility", "referral",
-                         "taken_by", "rang_at", "closed_at", "close_reason", "idempotency_key"], _utc(call_rows))
+                         "destination", "taken_by", "rang_at", "closed_at", "close_reason", "idempotency_key"],
+                  _utc(call_rows))
         load_rows(Mission, ["id", "call", "vehicle", "status", "dispatched_by", "dispatched_at", "eta_s",
                             "recommended_rank", "straight_line_rank", "destination", "destination_reason",
                             "abort_reason"], _utc(mission_rows))
