@@ -152,11 +152,12 @@ def _build_world():
     for name in ("critical_detail", "critical_acknowledge", "critical_action", "critical_close", "critical_green"):
         params["telemedicine", name, "pk"] = tm["critical"]
     for names, key in ((("alert", "alert_ack"), "alert"),
-                       (("call", "call_recommend", "call_dispatch", "call_update", "call_merge", "call_close"), "call"),
+                       (("call", "call_recommend", "call_dispatch", "call_update", "call_merge", "call_close", "mission_abort"), "call"),
                        (("crew_mission", "crew_step", "prehospital"), "mission"), (("station",), "station"),
                        (("vehicle",), "vehicle"), (("plan", "plan_retry"), "plan")):
         for name in names:
             params["emergency", name, "pk"] = em[key]
+    params["emergency", "mission_abort", "mission_pk"] = em["mission"]
     params["pathways", None, "pk"] = em["case"]
     params["pathways", "green_channel", "pk"] = em["resident"]
     params["pathways", "green_channel_done", "pk"] = em["gc_call"]
