@@ -167,7 +167,7 @@ def _checks_pregnancies_children_and_vaccines_on_their_schedules(tags):
 
     rs = immunisation.schedule()
     children = [rid for rid, r in residents.items() if _age(r.birth_date, TODAY) <= 6]
-    incomplete = 0
+    incomplete = catch_ups = 0
     for rid in children:
         birth = residents[rid].birth_date
         for v in ChildVisit.objects.filter(child_id=rid):
@@ -176,10 +176,13 @@ def _checks_pregnancies_children_and_vaccines_on_their_schedules(tags):
         for d in VaccineDose.objects.filter(child_id=rid).order_by("given_on", "vaccine", "dose"):
             assert d.age_days == (d.given_on - birth).days
             assert immunisation.check_dose(rs, history, d.vaccine, d.dose, d.given_on, birth) is None, (d, history)
+            assert d.catch_up == immunisation.is_catch_up(rs.rule(d.vaccine, d.dose), d.given_on, birth), d
             history.append((d.vaccine, d.dose, d.given_on))
+            catch_ups += d.catch_up
         due = immunisation.due_doses(history, birth, TODAY)
         incomplete += any(x.overdue for x in due)
     assert 0 < incomplete < len(children)  # some missed, most on time
+    assert catch_ups > 0  # and some of the missed caught up (补种)
 
 
 def _fulfilment_sessions_assessments_and_due_lists():

@@ -44,6 +44,7 @@ FACTORS: dict[str, list[list[str]]] = {RiskGrade.GREEN: [[]],
            RiskGrade.RED: [["placenta_accreta"], ["severe_heart_disease"]]}
 MISSED_VISIT = 0.10
 MISSED_DOSE = 0.04
+CAUGHT_UP = 0.5  # of the missed doses, the share given later as a catch-up
 TCM = ["平和质", "气虚质", "阳虚质", "阴虚质", "痰湿质", "湿热质", "血瘀质"]
 
 
@@ -208,7 +209,8 @@ def build_publichealth(ctx: DemoContext) -> None:
             by_age: dict[int, list] = defaultdict(list)
             for rule in doses:
                 by_age[rule.recommended_age_days].append(rule)
-            delay_of = {k: int(rng.randrange(0, 15)) for k in by_age}
+            # the birth doses are given in the delivery hospital on the day; later ones up to two weeks late
+            delay_of = {k: int(rng.randrange(0, 15)) if k else 0 for k in by_age}
             for rec_age in sorted(by_age):
                 rules_here = [r for r in by_age[rec_age] if r.vaccine not in missed]
                 if not rules_here:
@@ -231,12 +233,18 @@ def build_publichealth(ctx: DemoContext) -> None:
                 for r in rules_here:
                     if r.dose > 1 and (r.vaccine, r.dose - 1) not in given:
                         continue
+                    on = day
                     if rng.random() < MISSED_DOSE:
-                        missed.add(r.vaccine)
-                        continue
-                    given[(r.vaccine, r.dose)] = day
-                    vdoses.append((vd_id, i + 1, r.vaccine, r.dose, day, (day - p.birth).days, center, nurse,
-                                   f"2025{int(rng.randrange(1000, 9999))}", "", "上臂三角肌", False, v_edition, now))
+                        # half of the missed doses are caught up (补种) weeks after their completion age
+                        on = p.birth + dt.timedelta(days=r.complete_by_days + int(rng.randrange(14, 150)))
+                        if rng.random() >= CAUGHT_UP or on >= today or \
+                                (on - p.birth).days >= r.catch_up_until_days:
+                            missed.add(r.vaccine)
+                            continue
+                    given[(r.vaccine, r.dose)] = on
+                    vdoses.append((vd_id, i + 1, r.vaccine, r.dose, on, (on - p.birth).days, center, nurse,
+                                   f"2025{int(rng.randrange(1000, 9999))}", "", "上臂三角肌",
+                                   immunisation.is_catch_up(r, on, p.birth), v_edition, now))
                     vd_id += 1
             counts["children"] += 1
     with fast_load():
