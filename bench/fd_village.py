@@ -1,14 +1,20 @@
 """The village doctor's day list, the village ledger (两病患者管理台账) and its Excel export, on PostgreSQL, for the
 largest village of the county. Targets: day list and ledger p95 ≤ 100 ms, the ledger's Excel export ≤ 2 s.
 
-    createdb -h 127.0.0.1 -U postgres h4demo
-    export DATABASE_URL=postgresql://postgres@127.0.0.1:5432/h4demo
-    yigongti generate --population 20000
-    python bench/fd_village.py fill --scale-to 450000      # only where the demo has no chronic data yet
+On a 450,000-resident county without the demo's slow steps (the villages have their real size, no scaling):
+
+    createdb -h 127.0.0.1 -U postgres fd_v450
+    export DATABASE_URL=postgresql://postgres@127.0.0.1:5432/fd_v450
+    # migrate, then only the first steps of yigongti.demo.build.STEPS (_orgs, _people, build_accounts) with a
+    # DemoContext(seed=1, population=450000, today=…) as build_demo makes it (about 2 min)
+    python bench/fd_village.py fill          # the 35+ htn / t2dm patients, a year of follow-ups, medicines (~5 min)
+    python bench/fd_due.py --today <today>   # its fill(): teams, contracts, checks, pregnancies, children, doses
     python bench/fd_village.py run -n 40
 
-On a demo county that already has its hypertension and diabetes patients (the demo's chronic step), run only
-``run`` (``fill`` refuses when enrolments exist, unless ``--force``).
+(``fill`` before ``fd_due.py``: ``fill`` refuses when enrolments exist, unless ``--force``, and ``fd_due.py``'s
+fill enrols only the patients not enrolled yet.) On a 20,000-resident demo, ``fill --scale-to 450000`` grows
+the largest village first; on a demo county that already has its patients (the demo's chronic step), run only
+``run``.
 
 ``fill`` enrols every resident tagged htn / t2dm aged 35+ (their village clinic manages them), gives each a year
 of follow-ups about every 90 days (some patients overdue, some uncontrolled, controlled by the 规范's

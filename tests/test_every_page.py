@@ -149,10 +149,14 @@ def _build_world():
         ("telemedicine", "device", "pk"): tm["device"], ("telemedicine", "device_active", "pk"): tm["device"],
         ("telemedicine", None, "index"): 0, ("telemedicine", None, "size"): 128,
     }
+    from tests.assets.world import assets_world  # the asset register's pages (tests/assets)
+
+    params.update(assets_world(c))
     for name in ("critical_detail", "critical_acknowledge", "critical_action", "critical_close", "critical_green"):
         params["telemedicine", name, "pk"] = tm["critical"]
     for names, key in ((("alert", "alert_ack"), "alert"),
-                       (("call", "call_recommend", "call_dispatch", "call_update", "call_merge", "call_close", "mission_abort"), "call"),
+                       (("call", "call_recommend", "call_dispatch", "call_update", "call_merge", "call_close",
+                        "mission_abort"), "call"),
                        (("crew_mission", "crew_step", "prehospital"), "mission"), (("station",), "station"),
                        (("vehicle",), "vehicle"), (("plan", "plan_retry"), "plan")):
         for name in names:
@@ -204,6 +208,10 @@ def _build_world():
     params["api-query", "resident"] = c.resident.pk
     params["api-query", "department"] = dept.pk
     params["api-query", "item"] = tm["item"]
+    from yigongti.workforce.models import Rota  # a draft rota of the community (workforce)
+
+    wf_rota = Rota.objects.create(community=c.community, month=dt.date(2026, 12, 1)).pk
+    params["workforce", "rota", "pk"] = params["api", "/api/v1/workforce/rota/{pk}", "pk"] = wf_rota
     from yigongti.indicators.services import refresh_facts
 
     refresh_facts()

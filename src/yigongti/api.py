@@ -1,5 +1,6 @@
 """The JSON API at /api/v1/: each app contributes a router."""
 
+from yigongti.assets.api import router as assets_router
 from yigongti.chronic.api import router as chronic_router
 from yigongti.core.api_support import AUTH, ProblemAPI, install_problem_handlers
 from yigongti.emergency.api import router as emergency_router
@@ -38,3 +39,5 @@ api.add_router("/pathways", pathways_router)
 api.add_router("/familydoctor", familydoctor_router)
 api.add_router("/chronic", chronic_router)
 api.add_router("/publichealth", publichealth_router)
+api.add_router("/assets", assets_router)
+api.add_router("/workforce", "yigongti.workforce.api.router")

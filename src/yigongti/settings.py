@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "yigongti.familydoctor",
     "yigongti.chronic",
     "yigongti.publichealth",
+    "yigongti.workforce",
+    "yigongti.assets",
 ]
 
 MIDDLEWARE = [

@@ -32,6 +32,8 @@ urlpatterns = [
     path("familydoctor/", include("yigongti.familydoctor.urls")),
     path("chronic/", include("yigongti.chronic.urls")),
     path("publichealth/", include("yigongti.publichealth.urls")),
+    path("workforce/", include("yigongti.workforce.urls")),
+    path("assets/", include("yigongti.assets.urls")),
     path("audit/", include(audit_patterns)),
     path("inbox/", core_views.inbox, name="inbox"),
     path("admin/", admin.site.urls),

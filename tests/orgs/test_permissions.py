@@ -131,6 +131,16 @@ VERB_TABLE: dict[str, tuple[str, frozenset[str]]] = {
     "publichealth.maternal_visit": ("none", frozenset({R.DOCTOR, R.NURSE, R.VILLAGE_DOCTOR, R.PUBLIC_HEALTH})),
     "publichealth.child_visit": ("none", frozenset({R.DOCTOR, R.NURSE, R.VILLAGE_DOCTOR, R.PUBLIC_HEALTH})),
     "publichealth.vaccinate": ("none", frozenset({R.DOCTOR, R.NURSE, R.PUBLIC_HEALTH})),  # at a 接种单位
+    "workforce.plan": ("none", frozenset({R.COMMUNITY_MANAGER})),  # of the posting's community (tests/workforce)
+    "workforce.request": ("none", frozenset({R.FACILITY_ADMIN, R.COMMUNITY_MANAGER})),
+    "workforce.check_in": ("none", frozenset({R.DOCTOR, R.NURSE})),  # the posted expert only
+    "workforce.confirm": ("none", frozenset({R.FACILITY_ADMIN, R.DOCTOR})),  # of the host, never the expert
+    "assets.register": ("none", frozenset({R.FACILITY_ADMIN, R.COMMUNITY_MANAGER})),  # of their facilities
+    "assets.maintain": ("none", frozenset({R.FACILITY_ADMIN, R.COMMUNITY_MANAGER})),
+    "assets.transfer": ("none", frozenset({R.COMMUNITY_MANAGER})),
+    "assets.request_disposal": ("none", frozenset({R.FACILITY_ADMIN, R.COMMUNITY_MANAGER})),
+    "assets.approve_disposal": ("none", frozenset({R.COMMUNITY_MANAGER})),  # never their own (tests/assets)
+    "assets.stocktake": ("none", frozenset({R.FACILITY_ADMIN, R.COMMUNITY_MANAGER})),
 }
 
 C = Category

@@ -15,6 +15,7 @@ from django.utils import timezone
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .accounts import build_accounts
+from .assets import build_assets
 from .chronic import build_chronic
 from .context import DemoContext
 from .emergency import build_emergency
@@ -27,6 +28,7 @@ from .people import generate_people, load_people
 from .publichealth import build_publichealth
 from .referrals import build_referrals
 from .telemedicine import build_telemedicine
+from .workforce import build_workforce
 
 
 def demo_now(today: dt.date) -> dt.datetime:
@@ -54,7 +56,8 @@ def _orgs(ctx: DemoContext) -> None:
 
 STEPS = [_orgs, _people, build_accounts, build_encounters, build_index_imports, build_referrals,
          build_familydoctor, build_chronic, build_publichealth, build_fulfilment,  # family doctors, 两病, 公卫
-         build_insurance, build_telemedicine, build_emergency, build_assessment_and_due, refresh_indicator_facts]
+         build_insurance, build_telemedicine, build_emergency, build_assets, build_workforce, build_assessment_and_due,
+         refresh_indicator_facts]
 
 
 def build_demo(population: int = 450_000, seed: int = 1, reset: bool = True, progress: bool = False,

@@ -52,18 +52,23 @@ def due_visible_to(user) -> QuerySet[DueItem]:
 
 def _filtered(actor: Actor, *, on: dt.date, kinds=None, village=None, overdue_only=False, team=None):
     check_read(actor, Category.PUBLIC_HEALTH)
-    qs = due_visible_to(actor.user) if actor.user is not None else DueItem.objects.all()
     wanted = _kinds(kinds)
-    if wanted:
-        qs = qs.filter(kind__in=wanted)
     place = _village(village)
     code = place[0] if place else None
     if place and place[1] is not None:
-        # by the village's id: the (village, due_by) index serves the most urgent first without a sort (an item's
-        # village and area code are its resident's, and a village resident's area code is the village's code)
-        qs = qs.filter(village_id=place[1])
-    elif code:
-        qs = qs.filter(area_code=code)
+        # One village: the scope decides on the village's code once, then the rows are read by the village's id
+        # alone — the (village, kind, due_by) index gives a kind's most urgent first without a sort (an item's
+        # village and area code are its resident's, and a resident's area code is a copy of their village's).
+        # With the area code filter as well PostgreSQL multiplied the two (equal) selectivities, expected one
+        # row and read every item of the village.
+        inside = actor.user is None or scope_for(actor.user).contains(code)
+        qs = DueItem.objects.filter(village_id=place[1]) if inside else DueItem.objects.none()
+    else:
+        qs = due_visible_to(actor.user) if actor.user is not None else DueItem.objects.all()
+        if code:
+            qs = qs.filter(area_code=code)
+    if wanted:
+        qs = qs.filter(kind__in=wanted)
     if team:
         qs = qs.filter(team_id=int(team))
     if overdue_only:

@@ -2,15 +2,17 @@
 ONE transaction with set-based statements, then each connection gets its own ACK.
 
 ``ingest_many(items) -> acks`` takes the plain case — a new ORU^R01 whose orders are lab orders waiting for
-their first results, with known analytes and units, not critical — for a whole batch at once: one look-up of the
-control ids, one locked read of the orders, one INSERT of the message rows, one of the results, one UPDATE of
-the orders, one INSERT of their events, the inbox rows and one append of the audit events (one lock of the audit
-chain's head and one WAL flush per batch instead of one per message). Everything else goes through ``ingest``,
-one message at a time, after the batch has committed: a duplicate or a re-sent copy from the error queue, a
-correction of results already stored, bad content (the error queue and its AE/AR), a critical value (the
-critical-value loop runs on the message's own order as before), two messages for one order in the batch. If the
-batch itself fails, nothing of it is kept and every message of it is applied singly, so a batch never changes
-what a message's ACK says — only how fast it comes.
+their first results, with known analytes and units — for a whole batch at once: one look-up of the control ids,
+one locked read of the orders (only the columns the apply reads), one INSERT of the message rows,
+one of the results, one UPDATE of the orders, one INSERT of their events, the inbox rows and one append of the
+audit events (one lock of the audit chain's head and one WAL flush per batch instead of one per message). A
+critical value is opened in the batch's transaction too, by the critical-value service (``services.critical``),
+as the one-message path opens it: the value, its events, the order's flag, the doctor's inbox row, the
+escalation job. Everything else goes through ``ingest``, one message at a time, after the batch has committed: a
+duplicate or a re-sent copy from the error queue, a correction of results already stored, bad content (the
+error queue and its AE/AR), two messages for one order in the batch. If the batch itself fails, nothing of it
+is kept and every message of it is applied singly, so a batch never changes what a message's ACK says — only
+how fast it comes.
 
 ``Batcher`` is the listener side: connection threads hand their message in and wait; one applier thread per
 process drains whatever has queued (up to ``max_batch``) into ``ingest_many``. With one sender in original
@@ -36,17 +38,36 @@ from django.utils.translation import gettext as _
 from yigongti.core import audit
 from yigongti.core.models import Notification
 from yigongti.core.notify import public_text
+from yigongti.encounters.models import Encounter
 
 from .. import critical as rules
 from .. import lab, workflow
-from ..models import CenterKind, CriticalValue, Hl7Message, LabResult, MessageStatus, Order, OrderEvent, OrderStatus
-from ..services.critical import patient_groups
+from ..models import (
+    CenterKind,
+    CriticalValue,
+    Hl7Message,
+    LabResult,
+    MessageStatus,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    ResultFlag,
+)
+from ..services import critical as loop
 from . import parse
 from .ack import build_ack
 from .ingest import _key, _result_rows, actor_for, ingest
 
 log = logging.getLogger("yigongti.hl7")
-RELATED = ("item", "resident", "center", "ordered_by__staff", "facility", "encounter__department")
+# what the apply reads of an order and its relations (inbox texts, the rules' facts, the doctor to tell); the
+# encounter's department only for the rules' patient groups (``_Facts``). The narrow lock is checked by
+# tests/telemedicine/test_hl7_batch_critical.py (its statements must not grow with the batch).
+RELATED = ("item", "resident", "center", "ordered_by__staff", "facility")
+FIELDS = ("accession_no", "kind", "status", "item", "resident", "center", "facility", "ordered_by", "encounter",
+          "started_at", "reported_at", "critical", "clinical_question", "urgency", "area_code", "item__name",
+          "resident__name", "resident__birth_date", "resident__sex", "center__community", "center__ack_minutes",
+          "center__ack_emergency_minutes", "facility__parent", "ordered_by__is_active", "ordered_by__username",
+          "ordered_by__staff__phone")
 
 
 class _Single(Exception):
@@ -61,6 +82,7 @@ class _Planned:
     header: parse.Header
     groups: list[tuple[Order, list[lab.ResultIn]]] = field(default_factory=list)
     results: list[LabResult] = field(default_factory=list)
+    critical: list[tuple[LabResult, rules.Verdict]] = field(default_factory=list)
     row: Hl7Message | None = None
 
 
@@ -71,7 +93,7 @@ def _parsed(raw: str) -> tuple[parse.Header, parse.OruMessage]:
 
 def _orders(candidates: set[str]) -> dict[str, Order]:
     return {o.accession_no: o for o in Order.objects.select_for_update(of=("self",)).select_related(*RELATED)
-            .filter(accession_no__in=sorted(candidates)).order_by("pk")}
+            .only(*FIELDS).filter(accession_no__in=sorted(candidates)).order_by("pk")}
 
 
 def _pick(group: parse.OrderResults, orders: dict[str, Order]) -> Order:
@@ -107,39 +129,61 @@ def _build(order: Order, rows: Sequence[lab.ResultIn], message_index: int, cat: 
 
 
 class _Facts:
-    """What the critical-value rules ask of the batch's patients, read once for the batch."""
+    """What the critical-value rules ask of the batch's patients, read once for the batch and only when a rule
+    asks (the patient groups for a rule that names one, earlier values for a first-only rule), as
+    ``services.critical.raise_lab_critical`` reads them."""
 
     def __init__(self, orders: list[Order]):
-        from yigongti.residents.models import ResidentTag
+        self.orders = orders
+        self._groups: dict[int, frozenset[str]] | None = None
+        self._had: set[tuple[int, int]] | None = None
+        self.raised: set[tuple[int, int]] = set()  # (resident, analyte) of the batch's own critical values
 
-        residents = {o.resident_id for o in orders}
-        self.tags: dict[int, list[str]] = {}
-        for rid, tag in ResidentTag.objects.filter(resident_id__in=residents).values_list("resident_id", "tag"):
-            self.tags.setdefault(rid, []).append(tag)
-        self.had = set(CriticalValue.objects.filter(resident_id__in=residents, result__isnull=False)
-                       .values_list("resident_id", "result__analyte_id"))
+    def groups(self, order: Order) -> frozenset[str]:
+        if self._groups is None:
+            from yigongti.residents.models import ResidentTag
 
-    def patient(self, order: Order, on: dt.date) -> rules.Patient:
-        encounter = order.encounter if order.encounter_id else None
-        department = encounter.department.name if encounter is not None and encounter.department is not None else ""
-        groups = patient_groups(self.tags.get(order.resident_id, []), department, order.clinical_question)
-        return rules.Patient(rules.age_in_days(order.resident.birth_date, on), order.resident.sex, groups)
+            tags: dict[int, list[str]] = {}
+            for rid, tag in ResidentTag.objects.filter(resident_id__in={o.resident_id for o in self.orders}
+                                                       ).values_list("resident_id", "tag"):
+                tags.setdefault(rid, []).append(tag)
+            encounters = {o.encounter_id for o in self.orders if o.encounter_id}
+            departments: dict[int | None, str] = dict(
+                Encounter.objects.filter(pk__in=encounters).values_list("pk", "department__name")) if encounters else {}
+            self._groups = {o.pk: loop.patient_groups(tags.get(o.resident_id, []),
+                                                      departments.get(o.encounter_id) or "", o.clinical_question)
+                            for o in self.orders}
+        return self._groups[order.pk]
+
+    def had(self, key: tuple[int, int]) -> bool:
+        """Whether the patient already had a critical value of the analyte (``key``: resident, analyte)."""
+        if self._had is None:
+            self._had = set(CriticalValue.objects.filter(resident_id__in={o.resident_id for o in self.orders},
+                                                         result__isnull=False)
+                            .values_list("resident_id", "result__analyte_id"))
+        return key in self._had or key in self.raised
 
 
-def _critical(result: LabResult, order: Order, cat: lab.Catalogue, facts: _Facts) -> bool:
-    """Whether the rules make this result critical (then the message takes the single path and its loop)."""
+def _verdict(result: LabResult, order: Order, cat: lab.Catalogue, facts: _Facts) -> rules.Verdict | None:
+    """The rules' verdict on this result, as ``services.critical.raise_lab_critical`` reaches it (a critical
+    value of the batch counts as "had before" for the messages after it, as it would one message at a time)."""
     candidates = list(cat.rules.get((order.center.community_id, result.analyte_id), ()))
     if not candidates:
-        return False
+        return None
     on = timezone.localdate(result.observed_at)
-    patient = facts.patient(order, on)
+    groups = facts.groups(order) if any(r.patient_group for r in candidates) else frozenset()
+    patient = rules.Patient(rules.age_in_days(order.resident.birth_date, on), order.resident.sex, groups)
     facilities = [order.facility_id] + ([order.facility.parent_id] if order.facility.parent_id else [])
     value = Decimal(result.value) if result.value is not None else None
     analyte = result.analyte
+    key = (order.resident_id, result.analyte_id)
+    before = any(r.first_only for r in candidates) and facts.had(key)
     verdict = rules.evaluate(value, result.value_text, result.unit or analyte.unit, candidates, patient, on,
-                             facilities, analyte.unit_factors or {},
-                             had_critical_before=(order.resident_id, result.analyte_id) in facts.had)
-    return verdict is not None
+                             facilities, analyte.unit_factors or {}, had_critical_before=before)
+    if verdict is not None:
+        facts.raised.add(key)
+        result.flag = ResultFlag.CRITICAL_LOW if verdict.flag == "LL" else ResultFlag.CRITICAL_HIGH
+    return verdict
 
 
 def _plan(items: Sequence[tuple[str, str]], now: dt.datetime, cat: lab.Catalogue) -> tuple[list[_Planned], list[int]]:
@@ -188,14 +232,10 @@ def _plan(items: Sequence[tuple[str, str]], now: dt.datetime, cat: lab.Catalogue
             single.append(i)
     if planned:
         facts = _Facts([o for p in planned for o, _r in p.groups])
-        keep = []
         for p in planned:
-            orders_of = {o.pk: o for o, _r in p.groups}
-            if any(_critical(r, orders_of[r.order.pk], cat, facts) for r in p.results):
-                single.append(p.index)
-            else:
-                keep.append(p)
-        planned = keep
+            for r in p.results:
+                if (verdict := _verdict(r, r.order, cat, facts)) is not None:
+                    p.critical.append((r, verdict))
     return planned, single
 
 
@@ -220,6 +260,7 @@ def _write(planned: list[_Planned], now: dt.datetime) -> None:
     for p in planned:
         actor = actor_for(p.peer)
         for order, rows_in in p.groups:
+            raised = [_open_critical(r, verdict, actor, now) for r, verdict in p.critical if r.order is order]
             order.status = workflow.check_move(order.status, "sign")
             order.started_at = order.started_at or now
             order.reported_at = now
@@ -228,10 +269,11 @@ def _write(planned: list[_Planned], now: dt.datetime) -> None:
             events.append(OrderEvent(order=order, kind="reported", at=now, by=None,
                                      note=_("收到 %(n)d 项检验结果（%(src)s）") % {"n": count, "src": "HL7"}))
             audit.record(actor, "create", "lab_result", order.pk, results=count, source="hl7", to=order.status,
-                         critical=False)
+                         critical=bool(raised))
             if order.ordered_by.is_active:
+                mark = "【危急值】" if order.critical else ""
                 notes.append(Notification(recipient=order.ordered_by, kind=REPORT_KIND, url=order_url(order)[:300],
-                                          title=f"{order.item.name}结果已出：{order.resident.name}"
+                                          title=f"{mark}{order.item.name}结果已出：{order.resident.name}"
                                                 f"（{order.accession_no}）"[:200]))
         audit.record(actor, "create", "hl7_message", p.row.pk if p.row else "", status=MessageStatus.APPLIED,
                      order=p.groups[0][0].pk)
@@ -243,6 +285,16 @@ def _write(planned: list[_Planned], now: dt.datetime) -> None:
     OrderEvent.objects.bulk_create(events)
     Notification.objects.bulk_create(notes)
     _send_outside(notes)
+
+
+def _open_critical(result: LabResult, verdict: rules.Verdict, actor, now: dt.datetime) -> CriticalValue:
+    """The critical-value loop of one stored result, opened by its service as ``raise_lab_critical`` opens it."""
+    analyte = result.analyte
+    value = Decimal(result.value) if result.value is not None else None
+    text = rules.describe(analyte.name, value, result.value_text, result.unit or analyte.unit, verdict)
+    # the service's own opening (its only writer of CriticalValue), in the batch's transaction and audit batch
+    return loop._open(result.order, actor=actor, kind=result.order.kind, description=text, now=now, result=result,
+                      rule_id=verdict.rule.id)
 
 
 def _send_outside(notes: list[Notification]) -> None:

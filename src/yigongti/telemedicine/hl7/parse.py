@@ -1,9 +1,11 @@
 """ORU^R01 → typed results, with the reason when a message cannot be read (pure: no database).
 
-The python ``hl7`` package splits the message; this module knows which fields an ORU carries: MSH (sender,
-control id, type, processing id, version), one or more OBR (the order: placer OBR-2 / filler OBR-3 accession
-number) each followed by its OBX results (OBX-2 value type, OBX-3 code, OBX-5 value, OBX-6 unit, OBX-7
-reference range, OBX-8 flags, OBX-11 status, OBX-14 observation time).
+This module knows which fields an ORU carries: MSH (sender, control id, type, processing id, version), one or more
+OBR (the order: placer OBR-2 / filler OBR-3 accession number) each followed by its OBX results (OBX-2 value type,
+OBX-3 code, OBX-5 value, OBX-6 unit, OBX-7 reference range, OBX-8 flags, OBX-11 status, OBX-14 observation time).
+A message in the default encoding characters (``MSH|^~\\&|``, what every sender we know uses) is split here
+with ``str.split`` exactly as the python ``hl7`` package splits it (nothing unescaped; the first repetition,
+component, sub-component alike) in an eighth of its time; other encoding characters go to the package.
 
 A ``Rejected`` error means the message is not one we take at all (answered AR); an ``Invalid`` one is an ORU
 whose content is wrong (answered AE). Both carry the HL7 table 0357 error code and where it is (ERR-2)."""
@@ -138,7 +140,52 @@ def normalise(raw: str) -> str:
     return "\r".join(s for s in text.split("\r") if s.strip())
 
 
+DEFAULT_ENCODING = "|^~\\&|"  # MSH-1, MSH-2 and the separator after it
+
+
+class Er7(list):
+    """A message in the default encoding characters: its segments, each the list of its fields as sent, numbered
+    as the ``hl7`` package numbers them (``[0]`` the segment id; in MSH ``[1]`` is "|" and ``[2]`` "^~\\&")."""
+
+    def segment(self, segment_id: str) -> list[str]:
+        for seg in self:
+            if seg[0] == segment_id:
+                return seg
+        raise KeyError(segment_id)
+
+
+def _er7(text: str) -> Er7:
+    segments = Er7()
+    for seg in text.split("\r"):
+        fields = seg.split("|")
+        if seg.startswith("MSH"):  # the hl7 package numbers MSH-1 (the field separator) as a field
+            fields = ["MSH", "|", *fields[1:]] if len(seg) > 3 else ["MSH"]
+        segments.append(fields)
+    return segments
+
+
+def _er7_text(fields: list[str], n: int, rep: int, comp: int) -> str:
+    """``_text`` of a field as sent: the first sub-component of the component of the repetition, stripped."""
+    if n >= len(fields):
+        return ""
+    value = fields[n]
+    if "~" not in value and "^" not in value and "&" not in value:
+        return value.strip() if rep == 1 and comp == 1 else ""
+    reps = value.split("~")
+    if rep > len(reps):
+        return ""
+    r = reps[rep - 1]
+    if "^" not in r and "&" not in r:
+        return r.strip() if comp == 1 else ""
+    comps = r.split("^")
+    if comp > len(comps):
+        return ""
+    return comps[comp - 1].split("&", 1)[0].strip()
+
+
 def _text(seg, n: int, rep: int = 1, comp: int = 1) -> str:
+    if not isinstance(seg, hl7.Segment):
+        return _er7_text(seg, n, rep, comp)
     try:
         value = seg(n)
     except IndexError:
@@ -157,25 +204,29 @@ def _text(seg, n: int, rep: int = 1, comp: int = 1) -> str:
 
 def _field(seg, n: int) -> str:
     """The whole field as sent (components joined)."""
+    if not isinstance(seg, hl7.Segment):
+        return seg[n].strip() if n < len(seg) else ""
     try:
         return str(seg(n)).strip()
     except IndexError:
         return ""
 
 
-def _message(raw: str) -> hl7.Message:
+def _message(raw: str, *, full: bool = False) -> hl7.Message | Er7:
     text = normalise(raw)
     if not text.startswith("MSH"):
         raise Rejected("消息不以 MSH 段开头，不是 HL7 v2 消息", REQUIRED_MISSING, "MSH^1")
     if len(text) < 8:
         raise Rejected("MSH 段不完整", REQUIRED_MISSING, "MSH^1")
+    if not full and text[3:9] == DEFAULT_ENCODING:
+        return _er7(text.strip())  # the hl7 package strips the text too
     try:
         return hl7.parse(text)
     except Exception as e:  # the parser's own errors on a damaged message
         raise Rejected(f"消息无法解析：{e}", SEGMENT_SEQUENCE, "MSH^1") from None
 
 
-def header_of(msg: hl7.Message) -> Header:
+def header_of(msg: hl7.Message | Er7) -> Header:
     msh = msg.segment("MSH")
     try:
         sent = parse_ts(_text(msh, 7))
@@ -193,14 +244,21 @@ def read_header(raw: str) -> Header:
     return header_of(_message(raw))
 
 
-def read(raw: str) -> hl7.Message:
+def read(raw: str) -> hl7.Message | Er7:
     """The message split into segments (Rejected when it is not HL7 v2)."""
     return _message(raw)
 
 
-def parse_oru(raw: str | hl7.Message) -> OruMessage:
+def read_full(raw: str) -> hl7.Message:
+    """The message split by the ``hl7`` package whatever its encoding characters (what ``read`` must equal)."""
+    msg = _message(raw, full=True)
+    assert isinstance(msg, hl7.Message)
+    return msg
+
+
+def parse_oru(raw: str | hl7.Message | Er7) -> OruMessage:
     """The whole ORU^R01, checked; raises Rejected (AR) or Invalid (AE) with the first reason found."""
-    msg = raw if isinstance(raw, hl7.Message) else _message(raw)
+    msg = raw if isinstance(raw, hl7.Message | Er7) else _message(raw)
     h = header_of(msg)
     if not h.control_id:
         raise Rejected("缺少消息控制号（MSH-10）", REQUIRED_MISSING, "MSH^1^10")
