@@ -13,4 +13,5 @@ class AssetsConfig(AppConfig):
         from . import permissions  # noqa: F401  (the assets.* verbs)
         from .queries import may_read_register
 
-        menu.register(pgettext_lazy("menu", "医学装备"), "assets:list", order=85, visible=may_read_register)
+        menu.register(pgettext_lazy("menu", "医学装备"), "assets:list", order=205, group="admin",
+                      visible=may_read_register)

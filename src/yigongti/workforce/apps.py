@@ -23,5 +23,5 @@ class WorkforceConfig(AppConfig):
             return has_role(u, Role.DOCTOR) and u.facility_id is not None and \
                 care_level(u.facility.type) in (CareLevel.COUNTY, CareLevel.CITY)
 
-        menu.register(pgettext_lazy("menu", "专家下沉"), "workforce:home", order=86, visible=visible)
+        menu.register(pgettext_lazy("menu", "专家下沉"), "workforce:home", order=204, group="admin", visible=visible)
         indicators.register()
