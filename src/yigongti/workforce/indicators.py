@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 
 from yigongti.core.carelevel import CareLevel, levels_q, type_q
 from yigongti.indicators.definitions import D_SAME, Indicator, Value
@@ -41,6 +42,10 @@ def posted_physicians_q(prefix: str, start, stop) -> Q:
             & type_q(CareLevel.COUNTY, "staff__establishment_facility__type"))
 
 
+# stored in Chinese, shown in the reader's language by indicators.templatetags (its note patterns)
+NOTE = gettext_noop("下沉 %(a)s 人，岗编分离 %(b)s 人（去重 %(c)s 人）")
+
+
 def n04(area, period) -> Value:
     from yigongti.indicators.queries import resident_population
 
@@ -56,7 +61,7 @@ def n04(area, period) -> Value:
     n = len(posted | seconded)
     pop = resident_population(area, int(period.last[:4]))
     value = None if not pop else (Decimal(n) / Decimal(pop) * N04.scale).quantize(Decimal("0.01"), ROUND_HALF_UP)
-    note = f"下沉 {len(posted)} 人，岗编分离 {len(seconded)} 人（去重 {n} 人）"
+    note = NOTE % {"a": len(posted), "b": len(seconded), "c": n}
     return Value(N04, Decimal(n), Decimal(pop), value, extra={"note": note})
 
 

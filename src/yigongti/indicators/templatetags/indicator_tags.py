@@ -120,6 +120,9 @@ _NOTE_PATTERNS = [  # the notes ``queries`` writes, in the order they are tried
     (re.compile(r"^未填写 (\d+) 个$"), "未填写 %(a)s 个"),
     # the family doctors' 118 sessions (familydoctor/indicators.py)
     (re.compile(r"^登记服务日 (\d+) 次$"), "登记服务日 %(a)s 次"),
+    # the experts' postings (workforce/indicators.py, N04)
+    (re.compile(r"^下沉 (\d+) 人，岗编分离 (\d+) 人（去重 (\d+) 人）$"),
+     "下沉 %(a)s 人，岗编分离 %(b)s 人（去重 %(c)s 人）"),
     (re.compile(r"^(胸痛|卒中|创伤|危重孕产妇|危重新生儿) (\d+)$"), "%(a)s %(b)s"),
 ]
 
