@@ -293,7 +293,7 @@ def _open_critical(result: LabResult, verdict: rules.Verdict, actor, now: dt.dat
     value = Decimal(result.value) if result.value is not None else None
     text = rules.describe(analyte.name, value, result.value_text, result.unit or analyte.unit, verdict)
     # the service's own opening (its only writer of CriticalValue), in the batch's transaction and audit batch
-    return loop._open(result.order, actor=actor, kind=result.order.kind, description=text, now=now, result=result,
+    return loop.open_loop(result.order, actor=actor, kind=result.order.kind, description=text, now=now, result=result,
                       rule_id=verdict.rule.id)
 
 

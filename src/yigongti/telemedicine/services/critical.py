@@ -131,7 +131,7 @@ def recipients(order: Order, center: Center, level: int) -> list[User]:
 # ---- raising -------------------------------------------------------------------------------------------
 
 
-def _open(order: Order, *, actor: Actor, kind: str, description: str, now: dt.datetime,
+def open_loop(order: Order, *, actor: Actor, kind: str, description: str, now: dt.datetime,
           result: LabResult | None = None, rule_id: int | None = None,
           finding: CriticalFinding | None = None) -> CriticalValue:
     """Create the value, tell level 0, schedule the escalation (inside the caller's transaction)."""
@@ -197,7 +197,7 @@ def raise_lab_critical(result: LabResult, *, actor: Actor, catalogue=None, new: 
         LabResult.objects.filter(pk=result.pk).update(flag=flag)
         result.flag = flag
     text = rules.describe(analyte.name, value, result.value_text, result.unit or analyte.unit, verdict)
-    return _open(order, actor=actor, kind=order.kind, description=text, now=now, result=result,
+    return open_loop(order, actor=actor, kind=order.kind, description=text, now=now, result=result,
                  rule_id=verdict.rule.id)
 
 
@@ -210,7 +210,7 @@ def raise_finding(order: Order, finding: CriticalFinding, *, actor: Actor, note:
     order = (Order.objects.select_related("center__community__region", "resident", "facility", "ordered_by",
                                           "encounter").get(pk=order.pk))
     text = finding.name + (f"：{note}" if note else "")
-    return _open(order, actor=actor, kind=order.kind, description=text, now=timezone.now(), finding=finding)
+    return open_loop(order, actor=actor, kind=order.kind, description=text, now=timezone.now(), finding=finding)
 
 
 # ---- the person's moves --------------------------------------------------------------------------------
