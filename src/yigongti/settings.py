@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "yigongti.publichealth",
     "yigongti.workforce",
     "yigongti.assets",
+    "yigongti.pharmacy",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,221 @@
+"""The community's one catalogue of drugs and consumables, their lots, and the stock ledger of every facility.
+
+Stock is kept in the item's package unit (盒/瓶/支 …), the unit a 追溯码 is printed on. ``StockBalance`` is the
+quantity of one lot at one facility, never negative (a database constraint, so two dispensers racing for the
+last box cannot both win); ``Movement`` is the append-only ledger that explains every change of a balance —
+a stocktake that disagrees with the balance writes an adjustment, it never rewrites history. Only
+``pharmacy.services`` writes these tables.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from yigongti.core.carelevel import CareLevel
+from yigongti.orgs.models import Facility, MedicalCommunity
+
+
+class ItemKind(models.TextChoices):
+    WESTERN = "western", _("西药")
+    PATENT = "patent", _("中成药")
+    HERBAL = "herbal", _("中药饮片")
+    CONSUMABLE = "consumable", _("医用耗材")
+
+
+class AntibioticGrade(models.TextChoices):
+    NONE = "", _("非抗菌药物")
+    UNRESTRICTED = "unrestricted", _("非限制使用级")
+    RESTRICTED = "restricted", _("限制使用级")
+    SPECIAL = "special", _("特殊使用级")
+
+
+class Item(models.Model):
+    """One catalogue entry (a drug of one form, strength and package, or a consumable)."""
+
+    community = models.ForeignKey(MedicalCommunity, models.PROTECT, related_name="pharmacy_items",
+                                  verbose_name=_("医共体"))
+    code = models.CharField(_("医保编码"), max_length=23)  # pharmacy.codes.insurance_code_error
+    kind = models.CharField(_("类别"), max_length=10, choices=ItemKind.choices)
+    generic_name = models.CharField(_("通用名"), max_length=100)
+    trade_name = models.CharField(_("商品名"), max_length=100, blank=True)
+    form = models.CharField(_("剂型"), max_length=30, blank=True)  # 片剂, 胶囊剂, 注射剂 …
+    strength = models.CharField(_("规格"), max_length=60, blank=True)  # "5mg"
+    package_unit = models.CharField(_("包装单位"), max_length=8, default="盒")  # stock and dispensing unit
+    pack_size = models.PositiveIntegerField(_("包装数量"), default=1)  # 28 (片 per 盒)
+    min_unit = models.CharField(_("最小单位"), max_length=8, default="片")
+    manufacturer = models.CharField(_("生产企业"), max_length=100, blank=True)
+    atc = models.CharField(_("ATC编码"), max_length=8, blank=True)  # for duplicate-therapy and class rules
+    essential = models.BooleanField(_("国家基本药物"), default=False)
+    vbp = models.BooleanField(_("集采品种"), default=False)  # 国家/省级集中带量采购
+    antibiotic = models.CharField(_("抗菌药物分级"), max_length=12, choices=AntibioticGrade.choices, blank=True,
+                                  default="")
+    price = models.DecimalField(_("零售价（元/包装）"), max_digits=10, decimal_places=2)
+    # the lowest care level that may stock the item (村卫生室 stock only the village catalogue)
+    min_level = models.CharField(_("最低使用层级"), max_length=10, choices=CareLevel.choices,
+                                 default=CareLevel.VILLAGE)
+    is_active = models.BooleanField(_("在用"), default=True)
+    # code, names and manufacturer lower-cased in one column: the catalogue's text filter is one LIKE
+    search = models.CharField(max_length=400, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("药品耗材目录")
+        verbose_name_plural = _("药品耗材目录")
+        ordering = ["kind", "generic_name", "strength"]
+        constraints = [models.UniqueConstraint(fields=["community", "code"], name="pharmacy_item_code_unique")]
+        indexes = [models.Index(fields=["community", "kind", "generic_name"], name="pharmacy_item_kind_name")]
+
+    def __str__(self) -> str:
+        return f"{self.generic_name} {self.strength}".strip()
+
+    def save(self, *args, **kwargs):
+        self.fill_search()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search"}
+        super().save(*args, **kwargs)
+
+    def fill_search(self) -> Item:
+        """Derive ``search`` (call it before a bulk insert, which skips ``save``)."""
+        self.search = " ".join((self.code, self.generic_name, self.trade_name, self.manufacturer)).lower()[:400]
+        return self
+
+
+class Lot(models.Model):
+    """A production lot (批号) of an item, with its expiry date."""
+
+    item = models.ForeignKey(Item, models.PROTECT, related_name="lots", verbose_name=_("品种"))
+    number = models.CharField(_("批号"), max_length=40)
+    expires_on = models.DateField(_("有效期至"))
+    manufactured_on = models.DateField(_("生产日期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("批次")
+        verbose_name_plural = _("批次")
+        ordering = ["item", "expires_on", "number"]
+        constraints = [models.UniqueConstraint(fields=["item", "number"], name="pharmacy_lot_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.expires_on})"
+
+
+class StockBalance(models.Model):
+    """The quantity (in the item's package unit) of one lot at one facility. Never negative."""
+
+    facility = models.ForeignKey(Facility, models.PROTECT, related_name="stock", verbose_name=_("机构"))
+    item = models.ForeignKey(Item, models.PROTECT, related_name="balances", verbose_name=_("品种"))  # = lot.item
+    lot = models.ForeignKey(Lot, models.PROTECT, related_name="balances", verbose_name=_("批次"))
+    expires_on = models.DateField(_("有效期至"))  # = lot.expires_on, kept here so FEFO is one index scan
+    quantity = models.IntegerField(_("数量"), default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("库存")
+        verbose_name_plural = _("库存")
+        ordering = ["facility", "item", "expires_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "lot"], name="pharmacy_balance_unique"),
+            models.CheckConstraint(condition=Q(quantity__gte=0), name="pharmacy_balance_not_negative"),
+        ]
+        indexes = [models.Index(fields=["facility", "item", "expires_on"], name="pharmacy_balance_fefo")]
+
+    def __str__(self) -> str:
+        return f"{self.facility_id}/{self.lot_id}: {self.quantity}"
+
+
+class MovementKind(models.TextChoices):
+    RECEIPT = "receipt", _("采购入库")
+    TRANSFER_OUT = "transfer_out", _("调拨出库")
+    TRANSFER_IN = "transfer_in", _("调拨入库")
+    DISPENSE = "dispense", _("处方发药")
+    RETURN = "return", _("退药")
+    ISSUE = "issue", _("科室领用")
+    SUPPLIER_RETURN = "supplier_return", _("退货")
+    ADJUST = "adjust", _("盘点调整")
+    EXPIRED = "expired", _("过期报损")
+
+
+class Movement(models.Model):
+    """One line of the stock ledger: a signed change of one lot at one facility, and why."""
+
+    facility = models.ForeignKey(Facility, models.PROTECT, related_name="stock_movements", verbose_name=_("机构"))
+    item = models.ForeignKey(Item, models.PROTECT, related_name="movements", verbose_name=_("品种"))
+    lot = models.ForeignKey(Lot, models.PROTECT, related_name="movements", verbose_name=_("批次"))
+    kind = models.CharField(_("类别"), max_length=16, choices=MovementKind.choices)
+    quantity = models.IntegerField(_("数量"))  # signed: + in, − out
+    balance_after = models.IntegerField(_("结存"))
+    at = models.DateTimeField(_("时间"))
+    reason = models.CharField(_("原因"), max_length=200, blank=True)
+    # what caused it: "receipt:12", "order:34", "prescription:56", "stocktake:7" — the owning app's object
+    source = models.CharField(_("来源"), max_length=40, blank=True)
+    # the other side of a transfer
+    counterpart = models.ForeignKey(Facility, models.PROTECT, null=True, blank=True, related_name="+",
+                                    verbose_name=_("对方机构"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+",
+                           verbose_name=_("经办人"))
+
+    class Meta:
+        verbose_name = _("库存台账")
+        verbose_name_plural = _("库存台账")
+        ordering = ["facility", "-at", "-pk"]
+        indexes = [
+            models.Index(fields=["facility", "item", "at"], name="pharmacy_movement_item_at"),
+            models.Index(fields=["facility", "kind", "at"], name="pharmacy_movement_kind_at"),
+            models.Index(fields=["source"], name="pharmacy_movement_source"),
+        ]
+        constraints = [models.CheckConstraint(condition=~Q(quantity=0), name="pharmacy_movement_not_zero")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.quantity:+d}"
+
+
+class StockLimit(models.Model):
+    """A facility's minimum (below it: an alert and a suggested order) and maximum for an item."""
+
+    facility = models.ForeignKey(Facility, models.CASCADE, related_name="stock_limits", verbose_name=_("机构"))
+    item = models.ForeignKey(Item, models.CASCADE, related_name="limits", verbose_name=_("品种"))
+    minimum = models.PositiveIntegerField(_("库存下限"), default=0)
+    maximum = models.PositiveIntegerField(_("库存上限"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("库存上下限")
+        verbose_name_plural = _("库存上下限")
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "item"], name="pharmacy_limit_unique"),
+            models.CheckConstraint(condition=Q(maximum__isnull=True) | Q(maximum__gte=F("minimum")),
+                                   name="pharmacy_limit_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.facility_id}/{self.item_id}: {self.minimum}–{self.maximum}"
+
+
+class TraceStatus(models.TextChoices):
+    IN_STOCK = "in_stock", _("在库")
+    IN_TRANSIT = "in_transit", _("在途")
+    DISPENSED = "dispensed", _("已发出")
+    RETURNED = "returned", _("已退回")
+    WRITTEN_OFF = "written_off", _("已报损")
+
+
+class TraceCode(models.Model):
+    """A box's 20-digit 药品追溯码: where it is now. Recorded at receipt, moved by transfers, closed by dispensing."""
+
+    code = models.CharField(_("追溯码"), max_length=20, unique=True)  # pharmacy.codes.trace_code_error
+    lot = models.ForeignKey(Lot, models.PROTECT, related_name="trace_codes", verbose_name=_("批次"))
+    facility = models.ForeignKey(Facility, models.PROTECT, related_name="trace_codes", verbose_name=_("所在机构"))
+    status = models.CharField(_("状态"), max_length=12, choices=TraceStatus.choices, default=TraceStatus.IN_STOCK)
+    # the object that last moved it: "receipt:12", "order:34", "prescription:56"
+    source = models.CharField(_("来源"), max_length=40, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("药品追溯码")
+        verbose_name_plural = _("药品追溯码")
+        indexes = [models.Index(fields=["facility", "lot", "status"], name="pharmacy_trace_where")]
+
+    def __str__(self) -> str:
+        return self.code
