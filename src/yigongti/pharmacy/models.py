@@ -219,3 +219,21 @@ class TraceCode(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class DistributionCenter(models.Model):
+    """The community's drug distribution center (药品配送中心) and its shared TCM pharmacy (中药共享配送中心):
+    facilities whose stock the county buys into and delivers from."""
+
+    community = models.OneToOneField(MedicalCommunity, models.CASCADE, related_name="distribution_center",
+                                     verbose_name=_("医共体"))
+    facility = models.ForeignKey(Facility, models.PROTECT, related_name="+", verbose_name=_("配送中心所在机构"))
+    tcm_facility = models.ForeignKey(Facility, models.PROTECT, null=True, blank=True, related_name="+",
+                                     verbose_name=_("中药共享配送中心所在机构"))
+
+    class Meta:
+        verbose_name = _("药品配送中心")
+        verbose_name_plural = _("药品配送中心")
+
+    def __str__(self) -> str:
+        return str(self.facility)
