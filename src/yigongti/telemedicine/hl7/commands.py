@@ -31,12 +31,27 @@ def make_server(host: str, port: int, reuse_port: bool = False):
         return MllpServer((host, port), ingest, on_close=_close_connection, serialize=True, reuse_port=reuse_port)
     from .batch import Batcher, ingest_many
 
+    _warm_up()
+
     def apply(items):
         connection.close_if_unusable_or_obsolete()  # the applier's own connection, across a database restart
         return ingest_many(items)
 
     batcher = Batcher(apply, on_exit=_close_connection)
     return MllpServer((host, port), batcher, on_stop=batcher.close, reuse_port=reuse_port)
+
+
+def _warm_up() -> None:
+    """Load now what the first batch would otherwise load while its senders wait: the URL conf that the inbox
+    links are reversed from (importing every app's pages and API, seconds of CPU) and the lab catalogue. With
+    ``--processes N`` each process would pay it on its first message, inside the traffic."""
+    from django.urls import get_resolver
+
+    from .. import lab
+
+    get_resolver().reverse_dict  # noqa: B018  (populates the resolver)
+    lab.catalogue()
+    _close_connection()  # the applier thread opens its own
 
 
 def _close_connection() -> None:
