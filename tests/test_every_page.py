@@ -152,6 +152,21 @@ def _build_world():
     from tests.assets.world import assets_world  # the asset register's pages (tests/assets)
 
     params.update(assets_world(c))
+    from tests.performance.world import performance_world  # payroll and performance (tests/performance)
+
+    params.update(performance_world(c))
+    from tests.distribution.world import distribution_world  # village orders and shortages (tests/distribution)
+
+    params.update(distribution_world(c))
+    from tests.pharmacy.world import pharmacy_world  # catalogue, orders, stock (tests/pharmacy)
+
+    params.update(pharmacy_world(c))
+    from tests.prescribing.world import prescribing_world  # prescriptions, 点评, rules (tests/prescribing)
+
+    params.update(prescribing_world(c))
+    from tests.ihospital.world import ih_world  # online follow-ups (tests/ihospital)
+
+    params.update(ih_world(c))
     for name in ("critical_detail", "critical_acknowledge", "critical_action", "critical_close", "critical_green"):
         params["telemedicine", name, "pk"] = tm["critical"]
     for names, key in ((("alert", "alert_ack"), "alert"),
@@ -212,6 +227,7 @@ def _build_world():
 
     wf_rota = Rota.objects.create(community=c.community, month=dt.date(2026, 12, 1)).pk
     params["workforce", "rota", "pk"] = params["api", "/api/v1/workforce/rota/{pk}", "pk"] = wf_rota
+    params["workforce", "vd_doctor", "pk"] = c.village_doctor.staff_id  # a village doctor's page (workforce)
     from yigongti.indicators.services import refresh_facts
 
     refresh_facts()

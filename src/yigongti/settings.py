@@ -78,7 +78,11 @@ INSTALLED_APPS = [
     "yigongti.publichealth",
     "yigongti.workforce",
     "yigongti.assets",
+    "yigongti.performance",
     "yigongti.pharmacy",
+    "yigongti.prescribing",
+    "yigongti.ihospital",
+    "yigongti.distribution",
 ]
 
 MIDDLEWARE = [

@@ -135,12 +135,50 @@ VERB_TABLE: dict[str, tuple[str, frozenset[str]]] = {
     "workforce.request": ("none", frozenset({R.FACILITY_ADMIN, R.COMMUNITY_MANAGER})),
     "workforce.check_in": ("none", frozenset({R.DOCTOR, R.NURSE})),  # the posted expert only
     "workforce.confirm": ("none", frozenset({R.FACILITY_ADMIN, R.DOCTOR})),  # of the host, never the expert
+    "workforce.vd_check_in": ("none", frozenset({R.VILLAGE_DOCTOR})),  # their own clinic (tests/workforce)
+    "workforce.vd_leave": ("none", frozenset({R.VILLAGE_DOCTOR})),
+    "workforce.vd_decide": ("none", frozenset({R.FACILITY_ADMIN, R.COMMUNITY_MANAGER})),  # the clinic's township
+    "workforce.vd_manage": ("none", frozenset({R.FACILITY_ADMIN, R.COMMUNITY_MANAGER})),
+    "workforce.vd_assess": ("none", frozenset({R.FACILITY_ADMIN, R.COMMUNITY_MANAGER})),
+    "workforce.vd_sheet": ("none", frozenset({R.COMMUNITY_MANAGER})),
+    "workforce.posts": ("none", frozenset({R.COMMUNITY_MANAGER})),  # the talent pool (tests/workforce/test_pool)
+    "workforce.assign": ("none", frozenset({R.FACILITY_ADMIN, R.COMMUNITY_MANAGER})),
+    "workforce.approve_assignment": ("none", frozenset({R.COMMUNITY_MANAGER})),  # never their own request
     "assets.register": ("none", frozenset({R.FACILITY_ADMIN, R.COMMUNITY_MANAGER})),  # of their facilities
     "assets.maintain": ("none", frozenset({R.FACILITY_ADMIN, R.COMMUNITY_MANAGER})),
     "assets.transfer": ("none", frozenset({R.COMMUNITY_MANAGER})),
     "assets.request_disposal": ("none", frozenset({R.FACILITY_ADMIN, R.COMMUNITY_MANAGER})),
     "assets.approve_disposal": ("none", frozenset({R.COMMUNITY_MANAGER})),  # never their own (tests/assets)
     "assets.stocktake": ("none", frozenset({R.FACILITY_ADMIN, R.COMMUNITY_MANAGER})),
+    # distribution: the clinic's own staff; the center's pharmacists (tests/distribution)
+    "distribution.order": ("none", frozenset({R.VILLAGE_DOCTOR, R.PHARMACIST, R.FACILITY_ADMIN})),
+    "distribution.approve": ("none", frozenset({R.PHARMACIST})),
+    "distribution.pick": ("none", frozenset({R.PHARMACIST})),
+    "distribution.dispatch": ("none", frozenset({R.PHARMACIST})),
+    "distribution.receive": ("none", frozenset({R.VILLAGE_DOCTOR, R.PHARMACIST, R.FACILITY_ADMIN})),
+    "distribution.register_shortage": ("none", frozenset({R.VILLAGE_DOCTOR, R.DOCTOR, R.PHARMACIST,
+                                                          R.FACILITY_ADMIN})),
+    "distribution.answer_shortage": ("none", frozenset({R.PHARMACIST})),
+    # pharmacy: the department (center pharmacist, managers); the facility's pharmacists (tests/pharmacy)
+    "pharmacy.catalogue": ("none", frozenset({R.PHARMACIST, R.COMMUNITY_MANAGER})),
+    "pharmacy.procure": ("none", frozenset({R.PHARMACIST, R.COMMUNITY_MANAGER})),
+    "pharmacy.receive": ("none", frozenset({R.PHARMACIST})),
+    "pharmacy.adjust": ("none", frozenset({R.PHARMACIST, R.VILLAGE_DOCTOR})),  # a village doctor: own clinic
+    "pharmacy.limits": ("none", frozenset({R.PHARMACIST, R.VILLAGE_DOCTOR, R.COMMUNITY_MANAGER})),
+    # performance: the finance office (facility admin, own facility) and the community's managers (tests/performance)
+    "performance.import_payroll": ("none", frozenset({R.FACILITY_ADMIN, R.COMMUNITY_MANAGER})),
+    "performance.edit_scheme": ("none", frozenset({R.COMMUNITY_MANAGER})),
+    "performance.score": ("none", frozenset({R.COMMUNITY_MANAGER})),
+    "performance.enter_satisfaction": ("none", frozenset({R.FACILITY_ADMIN, R.COMMUNITY_MANAGER})),
+    "ihospital.consult": ("none", frozenset({R.DOCTOR})),  # of the answering facility (tests/ihospital)
+    "ihospital.deliver": ("none", frozenset({R.PHARMACIST, R.VILLAGE_DOCTOR})),  # community / pickup clinic
+    # prescribing: doctors at their own facility; the community's pharmacists; a village doctor dispenses at
+    # their own clinic (tests/prescribing)
+    "prescribing.prescribe": ("none", REFERRERS),
+    "prescribing.review": ("none", frozenset({R.PHARMACIST})),
+    "prescribing.dispense": ("none", frozenset({R.PHARMACIST, R.VILLAGE_DOCTOR})),
+    "prescribing.comment": ("none", frozenset({R.PHARMACIST})),
+    "prescribing.rules": ("none", frozenset({R.PHARMACIST})),
 }
 
 C = Category

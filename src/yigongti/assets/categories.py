@@ -40,3 +40,13 @@ def devices() -> list[dict]:
 
 
 ECG_NAME = next(d["name"] for d in _data()["devices"] if d.get("kind") == "ecg")
+
+ECG_CATEGORY = next(d["category"] for d in _data()["devices"] if d.get("kind") == "ecg")  # 07 医用诊察和监护器械
+
+
+def ecg_q(prefix: str = ""):
+    """The register's ECG machines (心电图机, of 07 医用诊察和监护器械) in use: N05's village coverage reads them
+    beside the diagnosis centers' device registry. ``prefix``: a field path to the Asset (``assets__``)."""
+    from django.db.models import Q
+
+    return Q(**{f"{prefix}category": ECG_CATEGORY, f"{prefix}name__contains": "心电", f"{prefix}status": "in_use"})

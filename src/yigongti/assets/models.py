@@ -58,6 +58,9 @@ class Asset(models.Model):
     # the earliest open due date of each kind, kept by the maintenance service (the overdue filter reads them)
     maintenance_due = models.DateField(_("下次保养日期"), null=True, blank=True)
     calibration_due = models.DateField(_("下次计量校准日期"), null=True, blank=True)
+    # the diagnosis centers' registry entry of this machine (an ECG machine, a modality), when it sends to them
+    device = models.OneToOneField("telemedicine.Device", models.SET_NULL, null=True, blank=True, related_name="asset",
+                                  verbose_name=_("诊断设备登记"))
     # number, name, model, serial and maker lower-cased in one column: the list's text filter is one LIKE
     search = models.CharField(max_length=460, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

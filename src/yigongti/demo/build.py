@@ -18,13 +18,18 @@ from .accounts import build_accounts
 from .assets import build_assets
 from .chronic import build_chronic
 from .context import DemoContext
+from .distribution import build_distribution
 from .emergency import build_emergency
 from .empi import build_index_imports
 from .encounters import build_encounters, refresh_indicator_facts
 from .familydoctor import build_assessment_and_due, build_familydoctor, build_fulfilment
+from .ihospital import build_ihospital
 from .insurance import build_insurance
 from .orgs import build_facilities, build_regions, build_staff
 from .people import generate_people, load_people
+from .performance import build_performance, score_performance
+from .pharmacy import build_pharmacy
+from .prescribing import build_prescribing
 from .publichealth import build_publichealth
 from .referrals import build_referrals
 from .telemedicine import build_telemedicine
@@ -56,8 +61,9 @@ def _orgs(ctx: DemoContext) -> None:
 
 STEPS = [_orgs, _people, build_accounts, build_encounters, build_index_imports, build_referrals,
          build_familydoctor, build_chronic, build_publichealth, build_fulfilment,  # family doctors, 两病, 公卫
-         build_insurance, build_telemedicine, build_emergency, build_assets, build_workforce, build_assessment_and_due,
-         refresh_indicator_facts]
+         build_insurance, build_telemedicine, build_emergency, build_assets, build_workforce, build_pharmacy,
+         build_distribution, build_prescribing, build_ihospital, build_performance, build_assessment_and_due,
+         refresh_indicator_facts, score_performance]
 
 
 def build_demo(population: int = 450_000, seed: int = 1, reset: bool = True, progress: bool = False,

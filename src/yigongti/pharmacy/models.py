@@ -237,3 +237,199 @@ class DistributionCenter(models.Model):
 
     def __str__(self) -> str:
         return str(self.facility)
+
+
+# ---- 集采: suppliers, agreed volumes, purchase orders, receipts ---------------------------------------------------
+
+class Supplier(models.Model):
+    """A supplier (配送企业) the community's distribution center buys from."""
+
+    community = models.ForeignKey(MedicalCommunity, models.CASCADE, related_name="pharmacy_suppliers",
+                                  verbose_name=_("医共体"))
+    name = models.CharField(_("供应商"), max_length=100)
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
+    contact = models.CharField(_("联系人及电话"), max_length=60, blank=True)
+    is_active = models.BooleanField(_("在用"), default=True)
+
+    class Meta:
+        verbose_name = _("供应商")
+        verbose_name_plural = _("供应商")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["community", "name"], name="pharmacy_supplier_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Agreement(models.Model):
+    """A 集采 agreed volume (约定采购量) of one item for one period, with the winning supplier and price."""
+
+    community = models.ForeignKey(MedicalCommunity, models.CASCADE, related_name="pharmacy_agreements",
+                                  verbose_name=_("医共体"))
+    item = models.ForeignKey(Item, models.PROTECT, related_name="agreements", verbose_name=_("品种"))
+    supplier = models.ForeignKey(Supplier, models.PROTECT, related_name="agreements", verbose_name=_("供应商"))
+    batch = models.CharField(_("集采批次"), max_length=40, blank=True)  # "第九批国家集采"
+    starts_on = models.DateField(_("协议期起"))
+    ends_on = models.DateField(_("协议期止"))
+    agreed_quantity = models.PositiveIntegerField(_("约定采购量（包装）"))
+    price = models.DecimalField(_("中选价（元/包装）"), max_digits=10, decimal_places=2)
+    # received so far (packages), kept by services.receive; the completion page reads it without a sum
+    received_quantity = models.PositiveIntegerField(_("已到货量"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("集采协议量")
+        verbose_name_plural = _("集采协议量")
+        ordering = ["-starts_on", "item"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="pharmacy_agreement_period"),
+            models.UniqueConstraint(fields=["item", "starts_on"], name="pharmacy_agreement_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} {self.starts_on}–{self.ends_on}"
+
+    @property
+    def completion(self):
+        return None if not self.agreed_quantity else round(100 * self.received_quantity / self.agreed_quantity, 1)
+
+
+class OrderStatus(models.TextChoices):
+    SENT = "sent", _("已下单")
+    PARTIAL = "partial", _("部分到货")
+    RECEIVED = "received", _("已到货")
+    CANCELLED = "cancelled", _("已取消")
+
+
+class PurchaseOrder(models.Model):
+    """A purchase order (采购订单) of the distribution center to a supplier."""
+
+    community = models.ForeignKey(MedicalCommunity, models.CASCADE, related_name="pharmacy_orders",
+                                  verbose_name=_("医共体"))
+    facility = models.ForeignKey(Facility, models.PROTECT, related_name="+", verbose_name=_("收货机构"))
+    supplier = models.ForeignKey(Supplier, models.PROTECT, related_name="orders", verbose_name=_("供应商"))
+    number = models.CharField(_("订单号"), max_length=30)
+    ordered_on = models.DateField(_("下单日期"))
+    status = models.CharField(_("状态"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.SENT)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+",
+                           verbose_name=_("下单人"))
+
+    class Meta:
+        verbose_name = _("采购订单")
+        verbose_name_plural = _("采购订单")
+        ordering = ["-ordered_on", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["community", "number"], name="pharmacy_order_number")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(PurchaseOrder, models.CASCADE, related_name="lines", verbose_name=_("订单"))
+    item = models.ForeignKey(Item, models.PROTECT, related_name="+", verbose_name=_("品种"))
+    agreement = models.ForeignKey(Agreement, models.SET_NULL, null=True, blank=True, related_name="order_lines",
+                                  verbose_name=_("集采协议"))
+    quantity = models.PositiveIntegerField(_("订购数量"))
+    price = models.DecimalField(_("单价"), max_digits=10, decimal_places=2)
+    received = models.PositiveIntegerField(_("已到货"), default=0)
+
+    class Meta:
+        verbose_name = _("订单明细")
+        verbose_name_plural = _("订单明细")
+        ordering = ["order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "item"], name="pharmacy_orderline_unique"),
+            models.CheckConstraint(condition=Q(received__lte=F("quantity")), name="pharmacy_orderline_not_over"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} × {self.quantity}"
+
+    @property
+    def outstanding(self) -> int:
+        return self.quantity - self.received
+
+
+class Receipt(models.Model):
+    """Goods received (入库单) at a facility: against a purchase order, lot by lot."""
+
+    facility = models.ForeignKey(Facility, models.PROTECT, related_name="+", verbose_name=_("收货机构"))
+    order = models.ForeignKey(PurchaseOrder, models.PROTECT, null=True, blank=True, related_name="receipts",
+                              verbose_name=_("采购订单"))
+    supplier = models.ForeignKey(Supplier, models.PROTECT, related_name="receipts", verbose_name=_("供应商"))
+    received_on = models.DateField(_("到货日期"))
+    invoice = models.CharField(_("发票号"), max_length=40, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+",
+                           verbose_name=_("验收人"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("入库单")
+        verbose_name_plural = _("入库单")
+        ordering = ["-received_on", "-pk"]
+        indexes = [models.Index(fields=["facility", "received_on"], name="pharmacy_receipt_when")]
+
+    def __str__(self) -> str:
+        return f"RK{self.pk}"
+
+
+class ReceiptLine(models.Model):
+    receipt = models.ForeignKey(Receipt, models.CASCADE, related_name="lines", verbose_name=_("入库单"))
+    order_line = models.ForeignKey(OrderLine, models.PROTECT, null=True, blank=True, related_name="receipt_lines",
+                                   verbose_name=_("订单明细"))
+    item = models.ForeignKey(Item, models.PROTECT, related_name="+", verbose_name=_("品种"))
+    lot = models.ForeignKey(Lot, models.PROTECT, related_name="receipt_lines", verbose_name=_("批次"))
+    quantity = models.PositiveIntegerField(_("数量"))
+    price = models.DecimalField(_("单价"), max_digits=10, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("入库明细")
+        verbose_name_plural = _("入库明细")
+        ordering = ["receipt", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.lot_id} × {self.quantity}"
+
+
+class StocktakeStatus(models.TextChoices):
+    OPEN = "open", _("盘点中")
+    CLOSED = "closed", _("已完成")
+
+
+class Stocktake(models.Model):
+    """A stocktake (盘点) of a facility: counts per lot; closing posts each difference as an adjustment."""
+
+    facility = models.ForeignKey(Facility, models.PROTECT, related_name="+", verbose_name=_("机构"))
+    started_on = models.DateField(_("开始日期"))
+    status = models.CharField(_("状态"), max_length=8, choices=StocktakeStatus.choices, default=StocktakeStatus.OPEN)
+    closed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+",
+                           verbose_name=_("盘点人"))
+
+    class Meta:
+        verbose_name = _("药品盘点")
+        verbose_name_plural = _("药品盘点")
+        ordering = ["-started_on", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["facility"], condition=Q(status="open"),
+                                               name="pharmacy_one_open_stocktake")]
+
+    def __str__(self) -> str:
+        return f"{self.facility_id} {self.started_on}"
+
+
+class StocktakeLine(models.Model):
+    stocktake = models.ForeignKey(Stocktake, models.CASCADE, related_name="lines", verbose_name=_("盘点"))
+    lot = models.ForeignKey(Lot, models.PROTECT, related_name="+", verbose_name=_("批次"))
+    counted = models.PositiveIntegerField(_("实盘数量"))
+    book = models.IntegerField(_("账面数量"), null=True, blank=True)  # at closing
+    movement = models.ForeignKey(Movement, models.SET_NULL, null=True, blank=True, related_name="+",
+                                 verbose_name=_("调整记录"))
+
+    class Meta:
+        verbose_name = _("盘点明细")
+        verbose_name_plural = _("盘点明细")
+        constraints = [models.UniqueConstraint(fields=["stocktake", "lot"], name="pharmacy_stocktake_line_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.lot_id}: {self.counted}"

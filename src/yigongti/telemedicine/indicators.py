@@ -25,7 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from yigongti.core.carelevel import GRASSROOTS_LEVELS, CareLevel, care_level
+from yigongti.core.carelevel import GRASSROOTS_LEVELS, CareLevel, care_level, type_q
 from yigongti.indicators.definitions import D_SAME, Indicator, Value
 from yigongti.orgs.models import Facility
 
@@ -206,16 +206,22 @@ def recognition(area, period) -> Value:
 
 
 def n05(area, period) -> Value:
-    """Village clinics with an ECG machine; the centers' remote reads for the grassroots in the note."""
-    from .queries.devices import village_ecg_coverage  # the device registry's one definition
+    """Village clinics with an ECG machine in use — in the device registry or in the asset register (assets:
+    07 医用诊察和监护器械 / 心电图机, 在用); the centers' remote reads for the grassroots in the note."""
+    from django.db.models import Exists, OuterRef
 
-    if area.kind == "facility":
-        facility = Facility.objects.filter(code=area.facility_key).only("pk", "type").first()
-        villages = 1 if facility is not None and care_level(facility.type) == CareLevel.VILLAGE else 0
-        with_ecg = villages and int(Device.objects.filter(facility=facility, kind=DeviceKind.ECG, active=True).exists())
-    else:
-        coverage = village_ecg_coverage(region_prefix=area.prefix)
-        villages, with_ecg = coverage.villages, coverage.with_ecg
+    from yigongti.assets.categories import ecg_q
+    from yigongti.assets.models import Asset
+
+    clinics = Facility.objects.filter(type_q(CareLevel.VILLAGE), is_active=True)
+    clinics = clinics.filter(code=area.facility_key) if area.kind == "facility" else \
+        clinics.filter(region__code__startswith=area.prefix)
+    device = Device.objects.filter(facility=OuterRef("pk"), kind=DeviceKind.ECG, active=True)
+    asset = Asset.objects.filter(ecg_q(), facility=OuterRef("pk"))
+    row = clinics.aggregate(n=Count("id"), dev=Count("id", filter=Q(Exists(device))),
+                            ast=Count("id", filter=Q(Exists(asset))),
+                            ecg=Count("id", filter=Q(Exists(device)) | Q(Exists(asset))))
+    villages, with_ecg = row["n"], row["ecg"]
     start, stop = _bounds(period)
     reads = 0
     for ftype, n in (Order.objects.filter(_area_q(area), kind__in=("ecg", "imaging"), reported_at__gte=start,
@@ -223,7 +229,9 @@ def n05(area, period) -> Value:
                      .values_list("facility__type").annotate(n=Count("id")).order_by()):
         if care_level(ftype) in GRASSROOTS_LEVELS:
             reads += n
-    return _ratio("N05", with_ecg, villages, f"本期远程心电、影像诊断报告 {reads} 份")
+    v = _ratio("N05", with_ecg, villages, f"本期远程心电、影像诊断报告 {reads} 份")
+    v.extra.update(devices=row["dev"], assets=row["ast"])  # clinics with one in the registry / the register
+    return v
 
 
 FIGURES = {"TM_CRIT_NOTIFY": notified, "TM_CRIT_TIMELY": timely, "TM_CRIT_ACK": acknowledged,

@@ -24,4 +24,11 @@ class WorkforceConfig(AppConfig):
                 care_level(u.facility.type) in (CareLevel.COUNTY, CareLevel.CITY)
 
         menu.register(pgettext_lazy("menu", "专家下沉"), "workforce:home", order=204, group="admin", visible=visible)
+        def keeps_village_doctors(u) -> bool:
+            return has_role(u, Role.COMMUNITY_MANAGER, Role.BUREAU, Role.FACILITY_ADMIN, Role.CITY)
+
+        menu.register(pgettext_lazy("menu", "乡村医生"), "workforce:vd_doctors", order=207, group="admin",
+                      visible=keeps_village_doctors)
+        menu.register(pgettext_lazy("menu", "考勤签到"), "workforce:vd_me", order=208, group="admin",
+                      visible=lambda u: has_role(u, Role.VILLAGE_DOCTOR))
         indicators.register()

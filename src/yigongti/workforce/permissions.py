@@ -70,3 +70,111 @@ def can_confirm(user, day) -> bool:
     if day is None:
         return True
     return at_host(user, day.host) and user.staff_id != day.staff_id
+
+
+# ------------------------------------------------------------------------------------------------
+# Village doctors: the doctor checks in and asks for leave; the township (its facility admin, or the
+# community's managers) keeps the licence and training records, decides leave and scores the month; the
+# managers define the scoring sheet.
+
+
+def _clinic_of(obj):
+    """The village clinic an object (Staff, Leave, Assessment, ClinicCheckIn, Training) is about."""
+    if obj is None:
+        return None
+    facility = getattr(obj, "facility", None)
+    if facility is not None:
+        return facility
+    staff = obj if hasattr(obj, "work_facility_id") else getattr(obj, "staff", None)
+    return getattr(staff, "work_facility", None)
+
+
+def _township_keeps(user, obj) -> bool:
+    clinic = _clinic_of(obj)
+    if has_role(user, R.FACILITY_ADMIN):
+        return obj is None or at_host(user, clinic)
+    if not has_role(user, R.COMMUNITY_MANAGER):
+        return False
+    if obj is None or user.facility_id is None:
+        return True
+    return clinic is not None and user.facility.community_id is not None and \
+        user.facility.community_id == clinic.community_id
+
+
+def _own(user, obj) -> bool:
+    if not has_role(user, R.VILLAGE_DOCTOR):
+        return False
+    return obj is None or (user.staff_id is not None and user.staff_id == getattr(obj, "staff_id", None))
+
+
+@verb("workforce.vd_check_in", _("只有乡村医生本人可以在本村卫生室签到"))
+def can_vd_check_in(user, obj) -> bool:
+    return _own(user, obj)
+
+
+@verb("workforce.vd_leave", _("只有乡村医生本人可以提交请假申请"))
+def can_vd_leave(user, obj) -> bool:
+    return _own(user, obj)
+
+
+@verb("workforce.vd_decide", _("只有所在乡镇卫生院的机构管理员或医共体管理人员可以审批请假"))
+def can_vd_decide(user, obj) -> bool:
+    return _township_keeps(user, obj)
+
+
+@verb("workforce.vd_manage", _("只有所在乡镇卫生院的机构管理员或医共体管理人员可以维护乡村医生执业证书和培训记录"))
+def can_vd_manage(user, obj) -> bool:
+    return _township_keeps(user, obj)
+
+
+@verb("workforce.vd_assess", _("只有所在乡镇卫生院的机构管理员或医共体管理人员可以评分乡村医生考核"))
+def can_vd_assess(user, obj) -> bool:
+    return _township_keeps(user, obj)
+
+
+@verb("workforce.vd_sheet", _("只有本医共体的管理人员可以制定乡村医生考核表"))
+def can_vd_sheet(user, obj) -> bool:
+    return _manages(user, obj)
+
+
+# ------------------------------------------------------------------------------------------------
+# The talent pool: the managers set the posts and approve assignments (never the one they asked for
+# themselves); a facility admin of either end (or the township above a village clinic) asks for one.
+
+
+def _pool_community(obj):
+    if obj is None:
+        return None
+    for f in ("to_facility", "facility", "from_facility"):
+        fac = getattr(obj, f, None)
+        if fac is not None:
+            return fac.community_id
+    return None
+
+
+def _manages_pool(user, obj) -> bool:
+    if not has_role(user, R.COMMUNITY_MANAGER):
+        return False
+    if obj is None or user.facility_id is None:
+        return True
+    return user.facility.community_id is not None and user.facility.community_id == _pool_community(obj)
+
+
+@verb("workforce.posts", _("只有本医共体的管理人员可以核定编制岗位"))
+def can_posts(user, obj) -> bool:
+    return _manages_pool(user, obj)
+
+
+@verb("workforce.assign", _("只有相关机构的机构管理员或医共体管理人员可以申请人员派用"))
+def can_assign(user, obj) -> bool:
+    if has_role(user, R.FACILITY_ADMIN):
+        return obj is None or at_host(user, getattr(obj, "from_facility", None)) or \
+            at_host(user, getattr(obj, "to_facility", None))
+    return _manages_pool(user, obj)
+
+
+@verb("workforce.approve_assignment", _("只有本医共体的管理人员可以审批人员派用，且不能审批本人提交的申请"))
+def can_approve_assignment(user, obj) -> bool:
+    if not _manages_pool(user, obj):
+        return False
+    return obj is None or obj.requested_by_id != user.pk

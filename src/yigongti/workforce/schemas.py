@@ -85,3 +85,64 @@ class RotaOut(Schema):
 class RotaDetailOut(RotaOut):
     met_days: int
     entries: list[EntryOut]
+
+
+class AttendanceOut(Schema):
+    staff_id: int
+    name: str
+    facility_id: int
+    month: dt.date
+    working: int
+    expected: int
+    present: int
+    leave: int
+    absent: int
+    flagged: int
+    rate: float | None
+
+
+class ClinicCheckInOut(Schema):
+    id: int
+    staff_id: int
+    facility_id: int
+    day: dt.date
+    checked_in_at: dt.datetime
+    distance_m: int | None
+    flagged: bool
+
+
+class AssessmentIn(Schema):
+    staff: int
+    month: str = Field(..., description="2026-11")
+    points: dict[str, float] = Field(default_factory=dict, description="the entered items' points by item code")
+
+
+class AssessmentOut(Schema):
+    id: int
+    staff_id: int
+    name: str
+    facility_id: int
+    month: dt.date
+    total: float
+    points: dict
+    township_rank: int | None = None
+    county_rank: int | None = None
+
+
+class AssignmentIn(Schema):
+    staff: int
+    to_facility: int
+    start: dt.date
+    end: dt.date | None = None
+    note: str = Field("", max_length=200)
+
+
+class AssignmentOut(Schema):
+    id: int
+    staff_id: int
+    kind: str = Field(..., description="county_township 县管乡用 / township_village 乡聘村用 / transfer 调动")
+    from_facility_id: int
+    to_facility_id: int
+    start: dt.date
+    end: dt.date | None
+    status: str

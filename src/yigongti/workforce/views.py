@@ -208,6 +208,9 @@ def ledger_page(request):
         "full_year": [r for r in rows if r.standing.met]})
 
 
+from . import views_pool as pool  # noqa: E402  (the talent pool's page)
+from . import views_village as village  # noqa: E402  (the village doctors' pages)
+
 app_name = "workforce"
 urlpatterns = [
     path("", home, name="home"),
@@ -217,4 +220,10 @@ urlpatterns = [
     path("check-in/", check_in_page, name="check_in"),
     path("week/", week_page, name="week"),
     path("ledger/", ledger_page, name="ledger"),
+    path("village/", village.doctors_page, name="vd_doctors"),
+    path("village/<int:pk>/", village.doctor_page, name="vd_doctor"),
+    path("village/me/", village.me_page, name="vd_me"),
+    path("village/assess/", village.assess_page, name="vd_assess"),
+    path("village/sheet/", village.sheet_page, name="vd_sheet"),
+    path("pool/", pool.pool_page, name="pool"),
 ]
