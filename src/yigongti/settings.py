@@ -284,6 +284,14 @@ YIGONGTI_ORTHANC_VIEWER_URL = os.environ.get("YIGONGTI_ORTHANC_VIEWER_URL", YIGO
 YIGONGTI_NOTIFIERS = [p for p in os.environ.get(
     "YIGONGTI_NOTIFIERS", "yigongti.core.notify.ConsoleNotifier,yigongti.core.notify.FileNotifier").split(",") if p]
 
+# The internet hospital's outside parts (docs/ihospital.md): the text-message sender of the residents' login codes
+# (a dotted path; the default writes them to a 0600 outbox file in the data directory) and the payment gateway
+# (the default is the simulated one), and the online follow-up fee in yuan.
+YIGONGTI_SMS_SENDER = os.environ.get("YIGONGTI_SMS_SENDER", "")
+YIGONGTI_SMS_OUTBOX = os.environ.get("YIGONGTI_SMS_OUTBOX", "")
+YIGONGTI_PAYMENT_GATEWAY = os.environ.get("YIGONGTI_PAYMENT_GATEWAY", "")
+YIGONGTI_IHOSPITAL_FEE = os.environ.get("YIGONGTI_IHOSPITAL_FEE", "10.00")
+
 # Proxies whose X-Forwarded-For is believed (comma-separated addresses or networks); nobody else's is.
 YIGONGTI_TRUSTED_PROXIES = [p.strip() for p in os.environ.get("YIGONGTI_TRUSTED_PROXIES", "").split(",") if p.strip()]
 

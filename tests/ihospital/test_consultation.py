@@ -12,10 +12,10 @@ from django.utils import timezone
 from tests.cast import as_
 from tests.ihospital.world import amlodipine, ask, principal_for
 from yigongti.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from yigongti.core.models import AuditEvent, Notification
+from yigongti.core.models import AuditEvent, Job, Notification
 from yigongti.ihospital import eligibility, queries, services
 from yigongti.ihospital import workflow as wf
-from yigongti.ihospital.models import Delivery
+from yigongti.ihospital.models import Delivery, OnlineConsultation
 from yigongti.prescribing.models import Prescription
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -229,3 +229,19 @@ def test_the_indicators_count_consultations_response_and_delivery_times(ih):
     assert indicators.delivery_hours(area, p).value == Decimal("3.0")
     far = ih.c.far_county
     assert indicators.consults(Area("county", far.code, far.name, far.prefix), p).value == 0
+
+
+def test_the_worker_expires_a_request_nobody_accepted(ih):
+    from yigongti.core import jobs
+    from yigongti.ihospital import jobs as ih_jobs
+
+    c = ask(ih)
+    OnlineConsultation.objects.filter(pk=c.pk).update(
+        requested_at=timezone.now() - dt.timedelta(hours=wf.EXPIRE_HOURS + 1))
+    jobs.discover()
+    ih_jobs.schedule_expiry()
+    ih_jobs.schedule_expiry()  # one job an hour, however many passes
+    assert Job.objects.filter(kind=ih_jobs.EXPIRE_JOB).count() == 1
+    assert jobs.run_due("test") == 1
+    c.refresh_from_db()
+    assert c.status == "expired"
