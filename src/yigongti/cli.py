@@ -67,7 +67,7 @@ def _print_logins(logins, accounts_file: str | None = None) -> None:
     table.add_column("备用验证码 (2FA)", no_wrap=True, min_width=13)
     for row in logins:
         codes = row.get("recovery_codes") or []
-        table.add_row(row["role"], row["username"], row["password"], row["where"],
+        table.add_row(row["role"], row["username"], row["password"] or "—", row["where"],
                       f"{codes[0]} (+{len(codes) - 1})" if codes else "—")
     Console().print(table)
     if any(row.get("recovery_codes") for row in logins):

@@ -38,11 +38,13 @@ def test_the_demo_county_stocks_its_distribution_center(transactional_db):
     for b in StockBalance.objects.filter(facility=dc.facility)[:400]:
         assert Movement.objects.filter(facility=dc.facility, lot=b.lot).aggregate(n=Sum("quantity"))["n"] == b.quantity
     rows = queries.stock_rows(dc.facility, TODAY)
-    assert sum(1 for r in rows if r.on_hand > 0) >= 250
+    # the later steps deliver to the villages and dispense from here: a few items may run out (a stock-out)
+    assert sum(1 for r in rows if r.on_hand > 0) >= 0.9 * len(items)
     assert any(r.near_expiry for r in rows)
     traced = StockBalance.objects.filter(facility=dc.facility, item__kind__in=["western", "patent"]) \
         .aggregate(n=Sum("quantity"))["n"]
-    assert TraceCode.objects.filter(facility=dc.facility).count() == traced
+    # every box here has its code in stock (a box dispensed without a scan leaves its code open: more codes)
+    assert TraceCode.objects.filter(facility=dc.facility, status="in_stock").count() >= traced
     assert all(trace_code_error(c) is None for c in TraceCode.objects.values_list("code", flat=True)[:500])
     villages = Facility.objects.filter(type="D600", community=dc.community).count()
     assert StockLimit.objects.values("facility").distinct().count() == villages

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -16,7 +15,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yigongti.core import audit
+from yigongti.core import audit, inputs
 from yigongti.core.actor import actor_of
 from yigongti.core.errors import Conflict, InvalidInput, NotFound, collect
 from yigongti.orgs.models import Department, Facility, Staff
@@ -44,70 +43,18 @@ EDITABLE_STATUSES = (AssetStatus.IN_USE, AssetStatus.IDLE, AssetStatus.REPAIR)
 
 # ---- parsing ------------------------------------------------------------------------------------------------
 
-def _pk(value: Any) -> int:
-    """An id from a form or a payload; 0 (no row has it) when it is not one."""
-    if hasattr(value, "pk"):
-        return int(value.pk)
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return 0
 
 
-def _text(data: Mapping[str, Any], key: str, limit: int) -> str:
-    return str(data.get(key) or "").strip()[:limit]
 
 
-def _date(data: Mapping[str, Any], key: str, errors: dict, *, required: bool = False,
-          default: dt.date | None = None) -> dt.date | None:
-    raw = data.get(key)
-    if raw in (None, ""):
-        if required and default is None:
-            errors[key] = [_("请填写日期")]
-        return default
-    if isinstance(raw, dt.date):
-        return raw
-    try:
-        return dt.date.fromisoformat(str(raw).strip())
-    except ValueError:
-        errors[key] = [_("日期格式不正确")]
-        return None
 
 
-def _int(data: Mapping[str, Any], key: str, errors: dict, minimum: int = 0) -> int | None:
-    raw = data.get(key)
-    if raw in (None, ""):
-        return None
-    try:
-        n = int(str(raw).strip())
-    except (TypeError, ValueError):
-        errors[key] = [_("请填写整数")]
-        return None
-    if n < minimum:
-        errors[key] = [_("不能小于 %(n)s") % {"n": minimum}]
-        return None
-    return n
 
 
-def _money(data: Mapping[str, Any], key: str, errors: dict, *, required: bool = False) -> Decimal | None:
-    raw = data.get(key)
-    if raw in (None, ""):
-        if required:
-            errors[key] = [_("请填写金额")]
-        return None
-    try:
-        d = Decimal(str(raw).strip().replace(",", ""))
-    except InvalidOperation:
-        errors[key] = [_("金额格式不正确")]
-        return None
-    if not d.is_finite() or d < 0 or d >= Decimal("1e10"):
-        errors[key] = [_("金额须在 0 到 99 亿元之间")]
-        return None
-    return d.quantize(Decimal("0.01"))
 
 
 def _facility(data: Mapping[str, Any], key: str, errors: dict) -> Facility | None:
-    f = Facility.objects.filter(pk=_pk(data.get(key)), is_active=True).select_related("community").first()
+    f = Facility.objects.filter(pk=inputs.pk_of(data.get(key)), is_active=True).select_related("community").first()
     if f is None:
         errors[key] = [_("请选择机构")]
     elif f.community_id is None:
@@ -119,51 +66,51 @@ def _facility(data: Mapping[str, Any], key: str, errors: dict) -> Facility | Non
 def _fields(data: Mapping[str, Any], facility: Facility, errors: dict, today: dt.date) -> dict[str, Any]:
     """The register's fields from a form or a payload (the facility is parsed, and checked, by the caller)."""
     out: dict[str, Any] = {"facility": facility}
-    out["number"] = _text(data, "number", 40)
+    out["number"] = inputs.text(data, "number", 40)
     if not out["number"]:
         errors["number"] = [_("请填写资产编号")]
-    out["category"] = _text(data, "category", 8)
+    out["category"] = inputs.text(data, "category", 8)
     if out["category"] not in categories.names():
         errors["category"] = [_("请选择设备分类")]
-    out["name"] = _text(data, "name", 100)
+    out["name"] = inputs.text(data, "name", 100)
     if not out["name"]:
         errors["name"] = [_("请填写设备名称")]
     for key in ("model", "serial", "maker"):
-        out[key] = _text(data, key, 100)
-    out["price"] = _money(data, "price", errors, required=True)
-    out["funding"] = _text(data, "funding", 10) or Funding.FISCAL
+        out[key] = inputs.text(data, key, 100)
+    out["price"] = inputs.money(data, "price", errors, required=True)
+    out["funding"] = inputs.text(data, "funding", 10) or Funding.FISCAL
     if out["funding"] not in Funding.values:
         errors["funding"] = [_("请选择资金来源")]
-    out["purchased_on"] = _date(data, "purchased_on", errors, required=True)
-    out["accepted_on"] = _date(data, "accepted_on", errors, required=True)
+    out["purchased_on"] = inputs.day(data, "purchased_on", errors, required=True)
+    out["accepted_on"] = inputs.day(data, "accepted_on", errors, required=True)
     for key in ("purchased_on", "accepted_on"):
         if out[key] is not None and out[key] > today:
             errors[key] = [_("日期不能晚于今天")]
     if out["purchased_on"] and out["accepted_on"] and out["accepted_on"] < out["purchased_on"]:
         errors["accepted_on"] = [_("验收日期不能早于购置日期")]
-    dept = _pk(data.get("department")) if data.get("department") not in (None, "") else None
+    dept = inputs.pk_of(data.get("department")) if data.get("department") not in (None, "") else None
     out["department"] = None
     if dept is not None:
         out["department"] = Department.objects.filter(pk=dept, facility=facility).first()
         if out["department"] is None:
             errors["department"] = [_("科室须属于使用机构")]
-    custodian = _pk(data.get("custodian")) if data.get("custodian") not in (None, "") else None
+    custodian = inputs.pk_of(data.get("custodian")) if data.get("custodian") not in (None, "") else None
     out["custodian"] = None
     if custodian is not None:
         out["custodian"] = Staff.objects.filter(pk=custodian, is_active=True,
                                                 work_facility__community_id=facility.community_id).first()
         if out["custodian"] is None:
             errors["custodian"] = [_("保管人须是本医共体的在岗人员")]
-    status = _text(data, "status", 10) or AssetStatus.IN_USE
+    status = inputs.text(data, "status", 10) or AssetStatus.IN_USE
     if status == AssetStatus.SCRAPPED:
         errors["status"] = [_("报废须提交报废申请，并经另一位有审批权限的人员批准")]
     elif status not in EDITABLE_STATUSES:
         errors["status"] = [_("请选择状态")]
     out["status"] = status
-    out["method"] = _text(data, "method", 16) or Method.STRAIGHT_LINE
-    out["useful_life_years"] = _int(data, "useful_life_years", errors, minimum=1)
-    out["planned_units"] = _int(data, "planned_units", errors, minimum=1)
-    out["unit_name"] = _text(data, "unit_name", 10)
+    out["method"] = inputs.text(data, "method", 16) or Method.STRAIGHT_LINE
+    out["useful_life_years"] = inputs.integer(data, "useful_life_years", errors, minimum=1)
+    out["planned_units"] = inputs.integer(data, "planned_units", errors, minimum=1)
+    out["unit_name"] = inputs.text(data, "unit_name", 10)
     if not any(k in errors for k in ("price", "useful_life_years", "planned_units", "accepted_on")):
         try:
             depreciation.validate_basis(depreciation.Basis(
@@ -265,7 +212,7 @@ def record_usage(actor, asset: Asset, data: Mapping[str, Any]) -> Usage:
         month = dt.date.fromisoformat(raw + "-01" if len(raw) == 7 else raw).replace(day=1)
     except ValueError:
         errors["month"] = [_("请填写月份（如 2026-05）")]
-    units = _int(data, "units", errors)
+    units = inputs.integer(data, "units", errors)
     if units is None and "units" not in errors:
         errors["units"] = [_("请填写工作量")]
     if asset.method != Method.UNITS:
@@ -298,19 +245,19 @@ def record_maintenance(actor, asset: Asset, data: Mapping[str, Any]) -> Maintena
     check(actor, "assets.maintain", asset)
     today = timezone.localdate()
     errors: dict[str, list[str]] = {}
-    kind = _text(data, "kind", 12)
+    kind = inputs.text(data, "kind", 12)
     if kind not in MaintenanceKind.values:
         errors["kind"] = [_("请选择类别")]
-    done_on = _date(data, "done_on", errors, required=True)
+    done_on = inputs.day(data, "done_on", errors, required=True)
     if done_on is not None and done_on > today:
         errors["done_on"] = [_("日期不能晚于今天")]
     if done_on is not None and done_on < asset.purchased_on:
         errors["done_on"] = [_("日期不能早于购置日期")]
-    next_due = _date(data, "next_due", errors)
+    next_due = inputs.day(data, "next_due", errors)
     if next_due is not None and done_on is not None and next_due <= done_on:
         errors["next_due"] = [_("下次到期日须晚于本次日期")]
-    cost = _money(data, "cost", errors)
-    status = _text(data, "status", 10)
+    cost = inputs.money(data, "cost", errors)
+    status = inputs.text(data, "status", 10)
     if status and status not in EDITABLE_STATUSES:
         errors["status"] = [_("请选择状态")]
     collect(errors, "invalid_maintenance")
@@ -319,8 +266,8 @@ def record_maintenance(actor, asset: Asset, data: Mapping[str, Any]) -> Maintena
         a = Asset.objects.select_for_update().get(pk=asset.pk)
         if a.status == AssetStatus.SCRAPPED:
             raise Conflict("scrapped", _("已报废的设备不能登记维护记录"))
-        m = Maintenance.objects.create(asset=a, kind=kind, done_on=done_on, by=_text(data, "by", 100),
-                                       result=_text(data, "result", 200), cost=cost, next_due=next_due,
+        m = Maintenance.objects.create(asset=a, kind=kind, done_on=done_on, by=inputs.text(data, "by", 100),
+                                       result=inputs.text(data, "result", 200), cost=cost, next_due=next_due,
                                        recorded_by=actor.user)
         due_field = "calibration_due" if kind == MaintenanceKind.CALIBRATION else "maintenance_due"
         if next_due is not None:
@@ -345,17 +292,17 @@ def transfer_asset(actor, asset: Asset, data: Mapping[str, Any]) -> Transfer:
         errors["to_facility"] = [_("只能调拨到本医共体的成员机构")]
     elif to is not None and to.pk == asset.facility_id:
         errors["to_facility"] = [_("调入机构与当前使用机构相同")]
-    moved_on = _date(data, "moved_on", errors, default=today)
+    moved_on = inputs.day(data, "moved_on", errors, default=today)
     if moved_on is not None and (moved_on > today or moved_on < asset.accepted_on):
         errors["moved_on"] = [_("调拨日期须在验收之后、不晚于今天")]
     dept = None
     if data.get("to_department") not in (None, "") and to is not None:
-        dept = Department.objects.filter(pk=_pk(data.get("to_department")), facility=to).first()
+        dept = Department.objects.filter(pk=inputs.pk_of(data.get("to_department")), facility=to).first()
         if dept is None:
             errors["to_department"] = [_("科室须属于调入机构")]
     custodian = None
     if data.get("custodian") not in (None, "") and to is not None:
-        custodian = Staff.objects.filter(pk=_pk(data.get("custodian")), is_active=True,
+        custodian = Staff.objects.filter(pk=inputs.pk_of(data.get("custodian")), is_active=True,
                                          work_facility__community_id=to.community_id).first()
         if custodian is None:
             errors["custodian"] = [_("保管人须是本医共体的在岗人员")]
@@ -371,7 +318,7 @@ def transfer_asset(actor, asset: Asset, data: Mapping[str, Any]) -> Transfer:
                                field="moved_on")
         t = Transfer.objects.create(asset=a, moved_on=moved_on, from_facility_id=a.facility_id, to_facility=to,
                                     from_department_id=a.department_id, to_department=dept,
-                                    note=_text(data, "note", 200), by=actor.user)
+                                    note=inputs.text(data, "note", 200), by=actor.user)
         a.facility, a.department, a.custodian = to, dept, custodian
         a.save(update_fields=["facility", "department", "custodian", "updated_at"])
         audit.record(actor, "create", "asset_transfer", t.pk, asset=a.pk, from_facility=t.from_facility_id,
@@ -384,7 +331,7 @@ def request_disposal(actor, asset: Asset, data: Mapping[str, Any]) -> Disposal:
     with the right approves (``decide_disposal``)."""
     actor = actor_of(actor)
     check(actor, "assets.request_disposal", asset)
-    reason = _text(data, "reason", 300)
+    reason = inputs.text(data, "reason", 300)
     if not reason:
         raise InvalidInput("invalid_disposal", _("请填写报废原因"), field="reason")
     with transaction.atomic():
@@ -404,7 +351,7 @@ def decide_disposal(actor, disposal: Disposal, approve: bool, data: Mapping[str,
     Only a community manager, and never the person who asked (``assets.approve_disposal``)."""
     actor = actor_of(actor)
     check(actor, "assets.approve_disposal", disposal)
-    note = _text(data or {}, "note", 300)
+    note = inputs.text(data or {}, "note", 300)
     if not approve and not note:
         raise InvalidInput("invalid_decision", _("驳回时请填写审批意见"), field="note")
     with transaction.atomic():
@@ -452,7 +399,7 @@ def _asset_by_code(community_id: int, code: str) -> Asset | None:
     code = code.strip()
     if code.startswith(LABEL_PREFIX):
         pk, _sep, number = code[len(LABEL_PREFIX):].partition(":")
-        return Asset.objects.filter(pk=_pk(pk), number=number, community_id=community_id).first()
+        return Asset.objects.filter(pk=inputs.pk_of(pk), number=number, community_id=community_id).first()
     return Asset.objects.filter(community_id=community_id, number=code).first()
 
 

@@ -179,7 +179,8 @@ def build_ihospital(ctx: DemoContext) -> None:
             continue
     r = demo_login.resident if demo_login is not None else None
     if r is not None:
+        # no password: the resident signs in with a one-time code, which the demo's sender writes to the outbox
         ctx.logins.append({"role": "居民（互联网医院：手机号 + 姓名 + 短信验证码）", "username": r.phone,
-                           "password": "验证码见数据目录 sms_outbox.jsonl", "where": f"{r.name} · {r.place}"})
+                           "password": "", "where": f"{r.name} · {r.place} · 验证码见数据目录 sms_outbox.jsonl"})
     ctx.extra["ihospital"] = {"consultations": OnlineConsultation.objects.count(), **counts,
                               "resident_login": r.phone if r is not None else ""}

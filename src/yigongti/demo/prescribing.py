@@ -226,11 +226,14 @@ def build_prescribing(ctx: DemoContext) -> None:
                              frequency=x["frequency"], route=x["route"], days=x["days"], quantity=x["quantity"],
                              price=x["item"].price)
             for p, lines in zip(rows, line_rows, strict=True) for n, x in enumerate(lines)], batch_size=5000)
-        # reviews: the held ones of earlier days were decided; the last day's wait
+        # reviews: the held ones of earlier days were decided; the last day's wait, and at least the last three
+        # held ones whenever they came (a small county may flag none on its last day)
         reviews = []
         cutoff = now - dt.timedelta(hours=30)
+        held = sorted((p for p in rows if p.status == Status.REVIEW_PENDING), key=lambda p: p.prescribed_at)
+        waiting = {id(p) for p in held[-3:]}
         for p in rows:
-            if p.status != Status.REVIEW_PENDING or p.prescribed_at >= cutoff:
+            if p.status != Status.REVIEW_PENDING or p.prescribed_at >= cutoff or id(p) in waiting:
                 continue
             ok = p.risk < engine.CRITICAL and rng.random() < 0.8
             p.status = Status.APPROVED if ok else Status.REJECTED

@@ -30,8 +30,12 @@ def resident_timeline(request, pk: int):
 @domain_errors_as_pages
 def encounter_detail(request, pk: int):
     enc = queries.get_encounter_for(Actor.from_request(request), pk)
+    user = request.user
+    # 开处方 from this visit: a doctor who may prescribe at their own facility (as the resident page's panel decides)
+    may_prescribe = bool(enc.resident_id and user.facility_id and can(user, "prescribing.prescribe", user.facility))
     return render(request, "encounters/encounter_detail.html",
-                  {"e": enc, "diagnoses": enc.diagnoses.all(), "procedures": enc.procedures.all()})
+                  {"e": enc, "diagnoses": enc.diagnoses.all(), "procedures": enc.procedures.all(),
+                   "may_prescribe": may_prescribe})
 
 
 IMPORT_KINDS = {"settlements": "医保结算", "population": "分年龄人口", "deaths": "死亡登记"}

@@ -25,7 +25,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yigongti.core import audit
+from yigongti.core import audit, inputs
 from yigongti.core.actor import actor_of
 from yigongti.core.carelevel import care_level
 from yigongti.core.errors import Conflict, InvalidInput, collect
@@ -57,8 +57,6 @@ ROLE_PROFESSIONS: dict[str, tuple[str, ...] | None] = {
 
 # ---- parsing ------------------------------------------------------------------------------------------------
 
-def _text(data: Mapping[str, Any], key: str, limit: int) -> str:
-    return str(data.get(key) or "").strip()[:limit]
 
 
 def _decimal(data: Mapping[str, Any], key: str, errors: dict, *, required: bool = True,
@@ -118,8 +116,8 @@ def indicator_choices() -> list[tuple[str, str]]:
 
 
 def _item(row: Mapping[str, Any], n: int, errors: dict) -> scoring.Item | None:
-    kind = _text(row, "kind", 12)
-    measure = _text(row, "measure", 20)
+    kind = inputs.text(row, "kind", 12)
+    measure = inputs.text(row, "measure", 20)
     key = f"item_{n}"
     if kind == ItemKind.WORKLOAD and measure not in scoring.WORKLOADS:
         errors[key] = [_("第 %(n)s 项：请选择工作量指标") % {"n": n + 1}]
@@ -139,7 +137,7 @@ def _item(row: Mapping[str, Any], n: int, errors: dict) -> scoring.Item | None:
     if sub or weight is None or target is None or cap is None:
         errors[key] = [_("第 %(n)s 项：权重、目标值须为数字") % {"n": n + 1}]
         return None
-    item = scoring.Item(kind, measure, weight, target, _text(row, "direction", 6) or "higher", cap,
+    item = scoring.Item(kind, measure, weight, target, inputs.text(row, "direction", 6) or "higher", cap,
                         measure_label(kind, measure))
     try:
         scoring.validate_item(item)
@@ -165,13 +163,13 @@ def save_scheme(actor, scheme: Scheme | None, data: Mapping[str, Any], items: Se
     else:
         community = scheme.community
     errors: dict[str, list[str]] = {}
-    name = _text(data, "name", 100)
+    name = inputs.text(data, "name", 100)
     if not name:
         errors["name"] = [_("请填写方案名称")]
-    level = _text(data, "level", 10)
+    level = inputs.text(data, "level", 10)
     if level not in SchemeLevel.values:
         errors["level"] = [_("请选择适用机构层级")]
-    role = _text(data, "role", 16) or SchemeRole.ALL
+    role = inputs.text(data, "role", 16) or SchemeRole.ALL
     if role not in SchemeRole.values:
         errors["role"] = [_("请选择适用岗位")]
     facility = None

@@ -13,15 +13,16 @@ import datetime as dt
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
-from yigongti.core import audit
+from yigongti.core import audit, inputs
 from yigongti.core.actor import actor_of
 from yigongti.core.carelevel import CareLevel
 from yigongti.core.errors import Conflict, InvalidInput, NotFound, collect
@@ -57,84 +58,29 @@ from .models import (
 TRACED_KINDS = (ItemKind.WESTERN, ItemKind.PATENT)
 ADJUST_KINDS = (MovementKind.ADJUST, MovementKind.EXPIRED)
 MAX_QUANTITY = 1_000_000
+PRICE_BELOW = Decimal("1e8")  # yuan per package
+
+
+def _quantity(data: Mapping[str, Any], key: str, errors: dict, **kw: Any) -> int | None:
+    return inputs.integer(data, key, errors, maximum=MAX_QUANTITY, **kw)
+
+
+def _price(data: Mapping[str, Any], key: str, errors: dict, *, required: bool = False) -> Decimal | None:
+    return inputs.money(data, key, errors, required=required, below=PRICE_BELOW, what=pgettext("in a message", "价格"))
 
 
 # ---- parsing ------------------------------------------------------------------------------------------------
 
-def _pk(value: Any) -> int:
-    if hasattr(value, "pk"):
-        return int(value.pk)
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return 0
 
 
-def _text(data: Mapping[str, Any], key: str, limit: int) -> str:
-    value = data.get(key)
-    return "" if value is None else str(value).strip()[:limit]
 
 
-def _bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    return str(value or "").strip().lower() in ("1", "true", "on", "yes", "是", "y", "√")
 
 
-def _int(data: Mapping[str, Any], key: str, errors: dict, *, minimum: int = 0, required: bool = False,
-         signed: bool = False) -> int | None:
-    raw = data.get(key)
-    if raw in (None, ""):
-        if required:
-            errors[key] = [_("请填写数量")]
-        return None
-    try:
-        n = int(str(raw).strip())
-    except (TypeError, ValueError):
-        errors[key] = [_("请填写整数")]
-        return None
-    if not signed and n < minimum:
-        errors[key] = [_("不能小于 %(n)s") % {"n": minimum}]
-        return None
-    if abs(n) > MAX_QUANTITY:
-        errors[key] = [_("数量过大")]
-        return None
-    return n
 
 
-def _money(data: Mapping[str, Any], key: str, errors: dict, *, required: bool = False) -> Decimal | None:
-    raw = data.get(key)
-    if raw in (None, ""):
-        if required:
-            errors[key] = [_("请填写价格")]
-        return None
-    try:
-        d = Decimal(str(raw).strip().replace(",", ""))
-    except InvalidOperation:
-        errors[key] = [_("价格格式不正确")]
-        return None
-    if not d.is_finite() or d < 0 or d >= Decimal("1e8"):
-        errors[key] = [_("价格须在 0 到 1 亿元之间")]
-        return None
-    return d.quantize(Decimal("0.01"))
 
 
-def _date(data: Mapping[str, Any], key: str, errors: dict, *, required: bool = False,
-          default: dt.date | None = None) -> dt.date | None:
-    raw = data.get(key)
-    if raw in (None, ""):
-        if required and default is None:
-            errors[key] = [_("请填写日期")]
-        return default
-    if isinstance(raw, dt.datetime):
-        return raw.date()
-    if isinstance(raw, dt.date):
-        return raw
-    try:
-        return dt.date.fromisoformat(str(raw).strip()[:10])
-    except ValueError:
-        errors[key] = [_("日期格式不正确")]
-        return None
 
 
 def center_of(community) -> DistributionCenter:
@@ -153,8 +99,8 @@ ITEM_TEXT = {"generic_name": 100, "trade_name": 100, "form": 30, "strength": 60,
 
 def _item_fields(data: Mapping[str, Any], errors: dict) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    out["code"] = _text(data, "code", 30).upper()
-    kind = _text(data, "kind", 12)
+    out["code"] = inputs.text(data, "code", 30).upper()
+    kind = inputs.text(data, "kind", 12)
     if not kind and out["code"]:
         kind = {"X": ItemKind.WESTERN, "Z": ItemKind.PATENT, "C": ItemKind.CONSUMABLE,
                 "T": ItemKind.HERBAL}.get(out["code"][:1], "")
@@ -166,17 +112,17 @@ def _item_fields(data: Mapping[str, Any], errors: dict) -> dict[str, Any]:
         if problem:
             errors["code"] = [problem]
     for key, limit in ITEM_TEXT.items():
-        out[key] = _text(data, key, limit)
+        out[key] = inputs.text(data, key, limit)
     if not out["generic_name"]:
         errors["generic_name"] = [_("请填写通用名")]
     out["package_unit"] = out["package_unit"] or "盒"
     out["min_unit"] = out["min_unit"] or "片"
-    pack = _int(data, "pack_size", errors, minimum=1)
+    pack = _quantity(data, "pack_size", errors, minimum=1)
     out["pack_size"] = pack or 1
-    out["price"] = _money(data, "price", errors, required=True)
-    out["essential"] = _bool(data.get("essential"))
-    out["vbp"] = _bool(data.get("vbp"))
-    grade = _text(data, "antibiotic", 12)
+    out["price"] = _price(data, "price", errors, required=True)
+    out["essential"] = inputs.flag(data.get("essential"))
+    out["vbp"] = inputs.flag(data.get("vbp"))
+    grade = inputs.text(data, "antibiotic", 12)
     grade = {"非限制": AntibioticGrade.UNRESTRICTED, "非限制使用级": AntibioticGrade.UNRESTRICTED,
              "限制": AntibioticGrade.RESTRICTED, "限制使用级": AntibioticGrade.RESTRICTED,
              "特殊": AntibioticGrade.SPECIAL, "特殊使用级": AntibioticGrade.SPECIAL,
@@ -184,7 +130,7 @@ def _item_fields(data: Mapping[str, Any], errors: dict) -> dict[str, Any]:
     if grade not in AntibioticGrade.values:
         errors["antibiotic"] = [_("抗菌药物分级不正确")]
     out["antibiotic"] = grade
-    level = _text(data, "min_level", 10) or CareLevel.VILLAGE
+    level = inputs.text(data, "min_level", 10) or CareLevel.VILLAGE
     level = {"村": CareLevel.VILLAGE, "村卫生室": CareLevel.VILLAGE, "乡": CareLevel.TOWNSHIP,
              "乡镇": CareLevel.TOWNSHIP, "乡镇卫生院": CareLevel.TOWNSHIP, "县": CareLevel.COUNTY,
              "县级": CareLevel.COUNTY, "县级医院": CareLevel.COUNTY}.get(level, level)
@@ -192,14 +138,14 @@ def _item_fields(data: Mapping[str, Any], errors: dict) -> dict[str, Any]:
         errors["min_level"] = [_("最低使用层级应为村卫生室、乡镇卫生院或县级医院")]
     out["min_level"] = level
     if "is_active" in data:
-        out["is_active"] = _bool(data.get("is_active"))
+        out["is_active"] = inputs.flag(data.get("is_active"))
     return out
 
 
 def _community(obj) -> MedicalCommunity:
     if isinstance(obj, MedicalCommunity):
         return obj
-    c = MedicalCommunity.objects.filter(pk=_pk(obj)).first()
+    c = MedicalCommunity.objects.filter(pk=inputs.pk_of(obj)).first()
     if c is None:
         raise NotFound()
     return c
@@ -359,12 +305,12 @@ def create_supplier(actor, community, data: Mapping[str, Any]) -> Supplier:
     actor = actor_of(actor)
     community = _community(community)
     check(actor, "pharmacy.procure", community)
-    name = _text(data, "name", 100)
+    name = inputs.text(data, "name", 100)
     if not name:
         raise InvalidInput("invalid_supplier", _("请填写供应商名称"), field="name")
     with transaction.atomic():
         s, created = Supplier.objects.get_or_create(community=community, name=name, defaults={
-            "credit_code": _text(data, "credit_code", 18), "contact": _text(data, "contact", 60)})
+            "credit_code": inputs.text(data, "credit_code", 18), "contact": inputs.text(data, "contact", 60)})
         if created:
             audit.record(actor, "create", "pharmacy_supplier", s.pk)
     return s
@@ -376,25 +322,25 @@ def create_agreement(actor, community, data: Mapping[str, Any]) -> Agreement:
     community = _community(community)
     check(actor, "pharmacy.procure", community)
     errors: dict[str, list[str]] = {}
-    item = Item.objects.filter(pk=_pk(data.get("item")), community=community).first()
+    item = Item.objects.filter(pk=inputs.pk_of(data.get("item")), community=community).first()
     if item is None:
         errors["item"] = [_("请选择目录中的品种")]
-    supplier = Supplier.objects.filter(pk=_pk(data.get("supplier")), community=community).first()
+    supplier = Supplier.objects.filter(pk=inputs.pk_of(data.get("supplier")), community=community).first()
     if supplier is None:
         errors["supplier"] = [_("请选择供应商")]
-    starts = _date(data, "starts_on", errors, required=True)
-    ends = _date(data, "ends_on", errors, required=True)
+    starts = inputs.day(data, "starts_on", errors, required=True)
+    ends = inputs.day(data, "ends_on", errors, required=True)
     if starts and ends and ends < starts:
         errors["ends_on"] = [_("协议期止不能早于协议期起")]
-    qty = _int(data, "agreed_quantity", errors, minimum=1, required=True)
-    price = _money(data, "price", errors, required=True)
+    qty = _quantity(data, "agreed_quantity", errors, minimum=1, required=True)
+    price = _price(data, "price", errors, required=True)
     if item is not None and starts and Agreement.objects.filter(item=item, starts_on=starts).exists():
         errors["starts_on"] = [_("该品种本协议期已有约定采购量")]
     collect(errors, "invalid_agreement")
     assert item is not None and supplier is not None and starts and ends and qty and price is not None
     with transaction.atomic():
         a = Agreement.objects.create(community=community, item=item, supplier=supplier,
-                                     batch=_text(data, "batch", 40), starts_on=starts, ends_on=ends,
+                                     batch=inputs.text(data, "batch", 40), starts_on=starts, ends_on=ends,
                                      agreed_quantity=qty, price=price)
         audit.record(actor, "create", "pharmacy_agreement", a.pk, item=item.pk, quantity=qty)
     return a
@@ -419,17 +365,17 @@ def create_order(actor, community, data: Mapping[str, Any]) -> PurchaseOrder:
     check(actor, "pharmacy.procure", community)
     dc = center_of(community)
     errors: dict[str, list[str]] = {}
-    supplier = Supplier.objects.filter(pk=_pk(data.get("supplier")), community=community).first()
+    supplier = Supplier.objects.filter(pk=inputs.pk_of(data.get("supplier")), community=community).first()
     if supplier is None:
         errors["supplier"] = [_("请选择供应商")]
-    day = _date(data, "ordered_on", errors, default=timezone.localdate()) or timezone.localdate()
+    day = inputs.day(data, "ordered_on", errors, default=timezone.localdate()) or timezone.localdate()
     lines: list[tuple[Item, int, Decimal, Agreement | None]] = []
     seen: set[int] = set()
     for i, raw in enumerate(data.get("lines") or []):
         e: dict[str, list[str]] = {}
-        item = Item.objects.filter(pk=_pk(raw.get("item")), community=community, is_active=True).first()
-        qty = _int(raw, "quantity", e, minimum=1, required=True)
-        price = _money(raw, "price", e)
+        item = Item.objects.filter(pk=inputs.pk_of(raw.get("item")), community=community, is_active=True).first()
+        qty = _quantity(raw, "quantity", e, minimum=1, required=True)
+        price = _price(raw, "price", e)
         if item is None:
             errors[f"lines.{i}.item"] = [_("请选择目录中的在用品种")]
             continue
@@ -451,7 +397,7 @@ def create_order(actor, community, data: Mapping[str, Any]) -> PurchaseOrder:
             with transaction.atomic():
                 o = PurchaseOrder.objects.create(community=community, facility=dc.facility, supplier=supplier,
                                                  number=_order_number(community.pk, day), ordered_on=day,
-                                                 note=_text(data, "note", 200), by=actor.user)
+                                                 note=inputs.text(data, "note", 200), by=actor.user)
                 OrderLine.objects.bulk_create([OrderLine(order=o, item=it, quantity=q, price=p, agreement=a)
                                                for it, q, p, a in lines])
                 audit.record(actor, "create", "pharmacy_order", o.pk, number=o.number, lines=len(lines))
@@ -537,7 +483,7 @@ def receive(actor, order: PurchaseOrder, data: Mapping[str, Any]) -> Receipt:
         raise Conflict("order_closed", _("订单已%(s)s，不能再入库") % {"s": order.get_status_display()})
     today = timezone.localdate()
     errors: dict[str, list[str]] = {}
-    day = _date(data, "received_on", errors, default=today) or today
+    day = inputs.day(data, "received_on", errors, default=today) or today
     if day > today:
         errors["received_on"] = [_("到货日期不能晚于今天")]
     if day < order.ordered_on:
@@ -549,15 +495,15 @@ def receive(actor, order: PurchaseOrder, data: Mapping[str, Any]) -> Receipt:
     codes_seen: set[str] = set()
     for i, raw in enumerate(data.get("lines") or []):
         e: dict[str, list[str]] = {}
-        ol = order_lines.get(_pk(raw.get("order_line"))) or by_item.get(_pk(raw.get("item")))
-        qty = _int(raw, "quantity", e, minimum=1, required=True)
+        ol = order_lines.get(inputs.pk_of(raw.get("order_line"))) or by_item.get(inputs.pk_of(raw.get("item")))
+        qty = _quantity(raw, "quantity", e, minimum=1, required=True)
         if qty == 0:
             continue
-        number = _text(raw, "lot", 40)
+        number = inputs.text(raw, "lot", 40)
         if not number:
             e["lot"] = [_("请填写批号")]
-        expires = _date(raw, "expires_on", e, required=True)
-        made = _date(raw, "manufactured_on", e)
+        expires = inputs.day(raw, "expires_on", e, required=True)
+        made = inputs.day(raw, "manufactured_on", e)
         if ol is None:
             e["order_line"] = [_("该品种不在此订单中")]
         if expires is not None and expires <= day:
@@ -596,7 +542,7 @@ def receive(actor, order: PurchaseOrder, data: Mapping[str, Any]) -> Receipt:
                     raise Conflict("over_order", _("%(i)s 超出订单未到货数量（%(n)s）") % {
                         "i": locked[ol_pk].item, "n": locked[ol_pk].outstanding}, field="quantity")
             r = Receipt.objects.create(facility=o.facility, order=o, supplier=o.supplier, received_on=day,
-                                       invoice=_text(data, "invoice", 40), by=actor.user)
+                                       invoice=inputs.text(data, "invoice", 40), by=actor.user)
             source = f"receipt:{r.pk}"
             for p in parsed:
                 ol = locked[p["ol"].pk]
@@ -627,14 +573,14 @@ def receive(actor, order: PurchaseOrder, data: Mapping[str, Any]) -> Receipt:
 def _facility(obj) -> Facility:
     if isinstance(obj, Facility):
         return obj
-    f = Facility.objects.filter(pk=_pk(obj)).first()
+    f = Facility.objects.filter(pk=inputs.pk_of(obj)).first()
     if f is None:
         raise NotFound()
     return f
 
 
 def _lot(data: Mapping[str, Any], errors: dict, community_id) -> Lot | None:
-    lot = Lot.objects.select_related("item").filter(pk=_pk(data.get("lot")),
+    lot = Lot.objects.select_related("item").filter(pk=inputs.pk_of(data.get("lot")),
                                                     item__community_id=community_id).first()
     if lot is None:
         errors["lot"] = [_("请选择批次")]
@@ -649,11 +595,12 @@ def return_to_supplier(actor, facility, data: Mapping[str, Any]):
     check(actor, "pharmacy.receive", facility)
     errors: dict[str, list[str]] = {}
     lot = _lot(data, errors, facility.community_id)
-    qty = _int(data, "quantity", errors, minimum=1, required=True)
-    supplier = Supplier.objects.filter(pk=_pk(data.get("supplier")), community_id=facility.community_id).first()
+    qty = _quantity(data, "quantity", errors, minimum=1, required=True)
+    supplier = Supplier.objects.filter(pk=inputs.pk_of(data.get("supplier")),
+                                       community_id=facility.community_id).first()
     if supplier is None:
         errors["supplier"] = [_("请选择供应商")]
-    reason = _text(data, "reason", 200)
+    reason = inputs.text(data, "reason", 200)
     if not reason:
         errors["reason"] = [_("请填写退货原因")]
     codes = split_codes(data.get("trace_codes"))
@@ -689,15 +636,15 @@ def adjust(actor, facility, data: Mapping[str, Any]):
     check(actor, "pharmacy.adjust", facility)
     errors: dict[str, list[str]] = {}
     lot = _lot(data, errors, facility.community_id)
-    qty = _int(data, "quantity", errors, signed=True, required=True)
+    qty = _quantity(data, "quantity", errors, signed=True, required=True)
     if qty == 0:
         errors["quantity"] = [_("数量不能为 0")]
-    kind = _text(data, "kind", 16) or MovementKind.ADJUST
+    kind = inputs.text(data, "kind", 16) or MovementKind.ADJUST
     if kind not in ADJUST_KINDS:
         errors["kind"] = [_("请选择调整类别")]
     elif kind == MovementKind.EXPIRED and qty is not None and qty > 0:
         errors["quantity"] = [_("过期报损的数量应为负数")]
-    reason = _text(data, "reason", 200)
+    reason = inputs.text(data, "reason", 200)
     if not reason:
         errors["reason"] = [_("请填写调整原因")]
     collect(errors, "invalid_adjustment")
@@ -721,17 +668,17 @@ def set_limit(actor, facility, data: Mapping[str, Any]) -> StockLimit:
     facility = _facility(facility)
     check(actor, "pharmacy.limits", facility)
     errors: dict[str, list[str]] = {}
-    item = Item.objects.filter(pk=_pk(data.get("item")), community_id=facility.community_id).first()
+    item = Item.objects.filter(pk=inputs.pk_of(data.get("item")), community_id=facility.community_id).first()
     if item is None:
         errors["item"] = [_("请选择目录中的品种")]
-    lo = _int(data, "minimum", errors, minimum=0) or 0
-    hi = _int(data, "maximum", errors, minimum=0)
+    lo = _quantity(data, "minimum", errors, minimum=0) or 0
+    hi = _quantity(data, "maximum", errors, minimum=0)
     if hi is not None and hi < lo:
         errors["maximum"] = [_("上限不能小于下限")]
     collect(errors, "invalid_limit")
     assert item is not None
     with transaction.atomic():
-        if _bool(data.get("remove")):
+        if inputs.flag(data.get("remove")):
             StockLimit.objects.filter(facility=facility, item=item).delete()
             audit.record(actor, "delete", "pharmacy_limit", "", facility=facility.pk, item=item.pk)
             return StockLimit(facility=facility, item=item, minimum=0)
@@ -764,7 +711,7 @@ def record_count(actor, stocktake: Stocktake, data: Mapping[str, Any]) -> Stockt
     check(actor, "pharmacy.adjust", stocktake.facility)
     errors: dict[str, list[str]] = {}
     lot = _lot(data, errors, stocktake.facility.community_id)
-    counted = _int(data, "counted", errors, minimum=0, required=True)
+    counted = _quantity(data, "counted", errors, minimum=0, required=True)
     collect(errors, "invalid_count")
     assert lot is not None and counted is not None
     with transaction.atomic():

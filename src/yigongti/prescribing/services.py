@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yigongti.core import audit
+from yigongti.core import audit, inputs
 from yigongti.core.actor import Actor, actor_of
 from yigongti.core.carelevel import LEVEL_RANK
 from yigongti.core.errors import Conflict, InvalidInput, NotFound, collect
@@ -56,13 +56,6 @@ CHRONIC_ICD10 = {"htn": "I10", "t2dm": "E11"}
 
 # ---- parsing ------------------------------------------------------------------------------------------------
 
-def _pk(value: Any) -> int:
-    if hasattr(value, "pk"):
-        return int(value.pk)
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return 0
 
 
 def _decimal(raw: Any) -> Decimal | None:
@@ -78,11 +71,11 @@ def _resident(actor, pk):
     from yigongti.residents.queries import get_resident_for
 
     if actor.user is None:
-        r = Resident.objects.filter(pk=_pk(pk)).first()
+        r = Resident.objects.filter(pk=inputs.pk_of(pk)).first()
         if r is None:
             raise NotFound(_("居民档案不存在"))
         return r
-    return get_resident_for(actor, _pk(pk))
+    return get_resident_for(actor, inputs.pk_of(pk))
 
 
 def _conditions(resident) -> list[str]:
@@ -117,13 +110,13 @@ def _lines(raw: Any, facility: Facility, errors: dict) -> list[dict]:
     if not rows:
         errors["lines"] = [_("处方至少要有一种药品")]
         return []
-    ids = {_pk(r.get("item")) for r in rows}
+    ids = {inputs.pk_of(r.get("item")) for r in rows}
     items = {i.pk: i for i in Item.objects.filter(pk__in=ids, community_id=facility.community_id)}
     level = LEVEL_RANK[facility.care_level]
     out = []
     for n, r in enumerate(rows):
         where = f"lines.{n}"
-        item = items.get(_pk(r.get("item")))
+        item = items.get(inputs.pk_of(r.get("item")))
         if item is None:
             errors[f"{where}.item"] = [_("请从本医共体的药品目录中选择药品")]
             continue
@@ -200,14 +193,14 @@ def create_prescription(actor, data: Mapping[str, Any], *, submit: bool = True) 
     actor = actor_of(actor)
     errors: dict[str, list[str]] = {}
     fpk = data.get("facility") or actor.facility_id
-    facility = Facility.objects.filter(pk=_pk(fpk), is_active=True).select_related("community").first()
+    facility = Facility.objects.filter(pk=inputs.pk_of(fpk), is_active=True).select_related("community").first()
     if facility is None or facility.community_id is None:
         raise InvalidInput("no_facility", _("请选择本医共体的开方机构"), field="facility")
     check(actor, "prescribing.prescribe", facility)
     resident = _resident(actor, data.get("resident"))
     encounter = None
     if data.get("encounter") not in (None, ""):
-        encounter = Encounter.objects.filter(pk=_pk(data.get("encounter")), resident=resident).first()
+        encounter = Encounter.objects.filter(pk=inputs.pk_of(data.get("encounter")), resident=resident).first()
         if encounter is None:
             errors["encounter"] = [_("就诊记录不属于该居民")]
     source = str(data.get("source") or (Source.ENCOUNTER if encounter else Source.RESIDENT))
@@ -310,7 +303,7 @@ def dispense(actor, prescription: Prescription, *, facility: Facility | int | No
     raises ``OutOfStock``; a prescription dispensed by someone else meanwhile is a Conflict."""
     actor = actor_of(actor)
     f = facility if isinstance(facility, Facility) else (
-        Facility.objects.filter(pk=_pk(facility)).first() if facility else prescription.facility)
+        Facility.objects.filter(pk=inputs.pk_of(facility)).first() if facility else prescription.facility)
     if f is None:
         raise InvalidInput("no_facility", _("请选择发药机构"), field="facility")
     check(actor, "prescribing.dispense", f)
@@ -402,7 +395,7 @@ def return_dispensed(actor, prescription: Prescription, *, lines: Mapping[int, i
         dls = {x.pk: x for x in DispensingLine.objects.select_for_update().select_related("lot")
                .filter(dispensing=d).order_by("pk")}
         want = {pk: x.quantity - x.returned for pk, x in dls.items() if x.quantity > x.returned} if lines is None else {
-            _pk(k): int(v) for k, v in lines.items() if int(v)}
+            inputs.pk_of(k): int(v) for k, v in lines.items() if int(v)}
         errors = {}
         for pk, n in want.items():
             x = dls.get(pk)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from yigongti.core import inputs
 from yigongti.core.actor import Actor
 from yigongti.core.errors import DomainError, Forbidden, NotFound
 from yigongti.core.pages import domain_errors_as_pages
@@ -72,7 +73,7 @@ def new(request):
     if encounter_id:
         from yigongti.encounters.models import Encounter
 
-        e = Encounter.objects.filter(pk=services._pk(encounter_id), resident=resident).first()
+        e = Encounter.objects.filter(pk=inputs.pk_of(encounter_id), resident=resident).first()
         if e is not None:
             form["diagnoses"] = " ".join([e.main_icd10, *e.diagnoses.values_list("icd10", flat=True)]).strip()
     errors: dict = {}

@@ -124,6 +124,8 @@ _NOTE_PATTERNS = [  # the notes ``queries`` writes, in the order they are tried
     (re.compile(r"^下沉 (\d+) 人，岗编分离 (\d+) 人（去重 (\d+) 人）$"),
      "下沉 %(a)s 人，岗编分离 %(b)s 人（去重 %(c)s 人）"),
     (re.compile(r"^(胸痛|卒中|创伤|危重孕产妇|危重新生儿) (\d+)$"), "%(a)s %(b)s"),
+    # the 点评 classes (prescribing/indicators.py, RX_IRRATIONAL)
+    (re.compile(r"^不规范 (\d+)，用药不适宜 (\d+)，超常 (\d+)$"), "不规范 %(a)s，用药不适宜 %(b)s，超常 %(c)s"),
     # the payroll summary (performance/indicators.py, N06)
     (re.compile(r"^(\d{4}) 年薪酬：基层 (\d+) 人，人均 (\S+) 元$"), "%(a)s 年薪酬：基层 %(b)s 人，人均 %(c)s 元"),
     (re.compile(r"^牵头医院 (\d+) 人，人均 (\S+) 元$"), "牵头医院 %(a)s 人，人均 %(b)s 元"),
