@@ -230,8 +230,8 @@ def build_prescribing(ctx: DemoContext) -> None:
         # held ones whenever they came (a small county may flag none on its last day)
         reviews = []
         cutoff = now - dt.timedelta(hours=30)
-        held = sorted((p for p in rows if p.status == Status.REVIEW_PENDING), key=lambda p: p.prescribed_at)
-        waiting = {id(p) for p in held[-3:]}
+        held_rows = sorted((p for p in rows if p.status == Status.REVIEW_PENDING), key=lambda p: p.prescribed_at)
+        waiting = {id(p) for p in held_rows[-3:]}
         for p in rows:
             if p.status != Status.REVIEW_PENDING or p.prescribed_at >= cutoff or id(p) in waiting:
                 continue
