@@ -326,52 +326,39 @@ def stock(request, pk: int):
         "suppliers": Supplier.objects.filter(community_id=f.community_id, is_active=True) if item else []})
 
 
-@login_required
-@require_POST
-@domain_errors_as_pages
-def adjust(request, pk: int):
+def _stock_move(request, pk: int, service, done: str):
+    """A form on the stock page (adjust, return to supplier, limits): the service, its message, back to the item."""
     _gate(request)
     f = queries.get_facility_for(request.user, pk)
     try:
-        services.adjust(request, f, request.POST.dict())
-        messages.success(request, _("已调整库存"))
+        service(request, f, request.POST.dict())
+        messages.success(request, done)
     except DomainError as e:
         _errors(e)
         messages.error(request, e.message)
     item = request.POST.get("item", "")
     return redirect(f"{reverse('pharmacy:stock', args=[f.pk])}" + (f"?item={item}" if item.isdigit() else ""))
+
+
+@login_required
+@require_POST
+@domain_errors_as_pages
+def adjust(request, pk: int):
+    return _stock_move(request, pk, services.adjust, _("已调整库存"))
 
 
 @login_required
 @require_POST
 @domain_errors_as_pages
 def supplier_return(request, pk: int):
-    _gate(request)
-    f = queries.get_facility_for(request.user, pk)
-    try:
-        services.return_to_supplier(request, f, request.POST.dict())
-        messages.success(request, _("已退货"))
-    except DomainError as e:
-        _errors(e)
-        messages.error(request, e.message)
-    item = request.POST.get("item", "")
-    return redirect(f"{reverse('pharmacy:stock', args=[f.pk])}" + (f"?item={item}" if item.isdigit() else ""))
+    return _stock_move(request, pk, services.return_to_supplier, _("已退货"))
 
 
 @login_required
 @require_POST
 @domain_errors_as_pages
 def limits(request, pk: int):
-    _gate(request)
-    f = queries.get_facility_for(request.user, pk)
-    try:
-        services.set_limit(request, f, request.POST.dict())
-        messages.success(request, _("已保存库存上下限"))
-    except DomainError as e:
-        _errors(e)
-        messages.error(request, e.message)
-    item = request.POST.get("item", "")
-    return redirect(f"{reverse('pharmacy:stock', args=[f.pk])}" + (f"?item={item}" if item.isdigit() else ""))
+    return _stock_move(request, pk, services.set_limit, _("已保存库存上下限"))
 
 
 @login_required
